@@ -1,0 +1,402 @@
+//! One execution environment: a wasmtime store with its WASI context, memory
+//! limiter and captured output, and the two ways to run an invocation in it
+//! (SDK reactor call, or a WASI command's `_start`). Every way a guest can
+//! fail is turned into a [`GuestFailure`] here; nothing a guest does can
+//! escape as a host error.
+
+use std::time::Instant;
+
+use wasmtime::{Instance, Memory, ResourceLimiter, Store, Trap, TypedFunc};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
+
+use super::module::Prepared;
+use super::output::Capture;
+use crate::function::MAX_RESPONSE_PAYLOAD;
+
+/// Per-store host state.
+pub struct InstanceState {
+    pub wasi: WasiP1Ctx,
+    pub limits: MemoryLimits,
+}
+
+/// Caps linear memory at the function's MemorySize and records the peak.
+pub struct MemoryLimits {
+    limit: usize,
+    pub peak: usize,
+    pub denied: bool,
+}
+
+impl ResourceLimiter for MemoryLimits {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.denied = true;
+            return Ok(false);
+        }
+        self.peak = self.peak.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// What a guest sees of the world: only its own environment.
+pub struct Environment {
+    pub vars: Vec<(String, String)>,
+    pub program_name: String,
+    pub memory_bytes: usize,
+}
+
+/// Most a guest may log per invocation before the rest is dropped.
+pub const LOG_LIMIT: usize = 1024 * 1024;
+
+fn new_store(
+    prepared: &Prepared,
+    env: &Environment,
+    stdin: Option<Vec<u8>>,
+    stdout: &Capture,
+    stderr: &Capture,
+) -> Store<InstanceState> {
+    let mut builder = WasiCtxBuilder::new();
+    builder
+        .envs(&env.vars)
+        .args(&[&env.program_name])
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
+    if let Some(input) = stdin {
+        builder.stdin(MemoryInputPipe::new(input));
+    }
+    let state = InstanceState {
+        wasi: builder.build_p1(),
+        limits: MemoryLimits {
+            limit: env.memory_bytes,
+            peak: 0,
+            denied: false,
+        },
+    };
+    let mut store = Store::new(prepared.pre.module().engine(), state);
+    store.limiter(|s| &mut s.limits);
+    // Yield to the async runtime at every epoch tick: a spinning guest shares
+    // its thread, and the invocation timeout can fire.
+    store.epoch_deadline_async_yield_and_update(1);
+    store
+}
+
+/// A guest failure, in Lambda's `{errorType, errorMessage}` terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuestFailure {
+    pub error_type: String,
+    pub message: String,
+}
+
+impl GuestFailure {
+    pub fn new(error_type: &str, message: impl Into<String>) -> GuestFailure {
+        GuestFailure {
+            error_type: error_type.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The error type of a failure that is the host's, not the guest's: every
+/// instance slot is taken. The pool evicts idle instances and retries.
+pub const POOL_EXHAUSTED: &str = "Portico.InstancePoolExhausted";
+
+/// Maps a wasmtime error from a guest call to the failure Lambda would report.
+fn classify(
+    err: &wasmtime::Error,
+    state: &MemoryLimits,
+    panic: Option<String>,
+    request_id: &str,
+) -> GuestFailure {
+    if err
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
+        return GuestFailure::new(POOL_EXHAUSTED, format!("{err}"));
+    }
+    if let Some(exit) = err.downcast_ref::<I32Exit>() {
+        return GuestFailure::new(
+            "Runtime.ExitError",
+            format!(
+                "RequestId: {request_id} Error: Runtime exited with error: exit status {}",
+                exit.0
+            ),
+        );
+    }
+    if state.denied {
+        return GuestFailure::new(
+            "Runtime.OutOfMemory",
+            format!(
+                "RequestId: {request_id} Error: Runtime exited with error: out of memory (MemorySize {} MB exceeded)",
+                state.limit >> 20
+            ),
+        );
+    }
+    if let Some(msg) = panic {
+        return GuestFailure::new("Runtime.Panic", msg);
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => GuestFailure::new(
+            "Runtime.StackOverflow",
+            format!("RequestId: {request_id} Error: Runtime exited with error: call stack exhausted"),
+        ),
+        Some(trap) => GuestFailure::new(
+            "Runtime.Trap",
+            format!("RequestId: {request_id} Error: Runtime exited with error: {trap}"),
+        ),
+        None => GuestFailure::new(
+            "Runtime.Unknown",
+            format!("RequestId: {request_id} Error: Runtime exited with error: {err:#}"),
+        ),
+    }
+}
+
+/// The result of running one invocation inside an environment.
+pub type RunResult = Result<Vec<u8>, GuestFailure>;
+
+/// A warm SDK instance: initialised once, then invoked many times, one
+/// invocation at a time.
+pub struct SdkInstance {
+    store: Store<InstanceState>,
+    memory: Memory,
+    alloc: TypedFunc<i32, i32>,
+    invoke: TypedFunc<(i32, i32, i32, i32), i64>,
+    panic_message: Option<TypedFunc<(), i64>>,
+    logs: Capture,
+    pub last_used: Instant,
+}
+
+impl SdkInstance {
+    /// Instantiates and runs `_initialize` (the cold start).
+    pub async fn start(
+        prepared: &Prepared,
+        env: &Environment,
+        request_id: &str,
+    ) -> Result<SdkInstance, GuestFailure> {
+        let logs = Capture::new(LOG_LIMIT);
+        let mut store = new_store(prepared, env, None, &logs, &logs);
+        let instance: Instance = match prepared.pre.instantiate_async(&mut store).await {
+            Ok(i) => i,
+            Err(e) => {
+                let failure = classify(&e, &store.data().limits, None, request_id);
+                return Err(if failure.error_type == "Runtime.Unknown" {
+                    GuestFailure::new(
+                        "Runtime.InitError",
+                        format!("RequestId: {request_id} Error: instantiation failed: {e:#}"),
+                    )
+                } else {
+                    failure
+                });
+            }
+        };
+        let bad = |what: &str| {
+            GuestFailure::new(
+                "Runtime.InvalidEntrypoint",
+                format!("SDK module is missing {what}"),
+            )
+        };
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| bad("memory"))?;
+        let alloc = instance
+            .get_typed_func::<i32, i32>(&mut store, "portico_alloc")
+            .map_err(|_| bad("portico_alloc"))?;
+        let invoke = instance
+            .get_typed_func::<(i32, i32, i32, i32), i64>(&mut store, "portico_invoke")
+            .map_err(|_| bad("portico_invoke"))?;
+        let panic_message = instance
+            .get_typed_func::<(), i64>(&mut store, "portico_panic_message")
+            .ok();
+        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize")
+            && let Err(e) = init.call_async(&mut store, ()).await
+        {
+            return Err(classify(&e, &store.data().limits, None, request_id));
+        }
+        Ok(SdkInstance {
+            store,
+            memory,
+            alloc,
+            invoke,
+            panic_message,
+            logs,
+            last_used: Instant::now(),
+        })
+    }
+
+    pub fn logs(&self) -> &Capture {
+        &self.logs
+    }
+
+    pub fn peak_memory(&self) -> usize {
+        self.store.data().limits.peak
+    }
+
+    async fn write_in(&mut self, bytes: &[u8]) -> Result<(i32, i32), wasmtime::Error> {
+        let len = i32::try_from(bytes.len()).map_err(|_| wasmtime::Error::msg("payload too large"))?;
+        let ptr = self.alloc.call_async(&mut self.store, len).await?;
+        if ptr == 0 && len > 0 {
+            return Err(wasmtime::Error::msg("portico_alloc returned null"));
+        }
+        self.memory
+            .write(&mut self.store, ptr as u32 as usize, bytes)
+            .map_err(|_| wasmtime::Error::msg("portico_alloc returned an out-of-bounds pointer"))?;
+        Ok((ptr, len))
+    }
+
+    /// Runs one invocation. After an `Err` the instance must be discarded.
+    pub async fn call(
+        &mut self,
+        event: &[u8],
+        context: &[u8],
+        request_id: &str,
+    ) -> Result<RunResult, GuestFailure> {
+        let outcome = async {
+            let (ep, el) = self.write_in(event).await?;
+            let (cp, cl) = self.write_in(context).await?;
+            self.invoke.call_async(&mut self.store, (ep, el, cp, cl)).await
+        }
+        .await;
+        let packed = match outcome {
+            Ok(p) => p as u64,
+            Err(e) => {
+                let panic = self.panic_text().await;
+                return Err(classify(&e, &self.store.data().limits, panic, request_id));
+            }
+        };
+        let (ptr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
+        let invalid = |why: &str| {
+            GuestFailure::new(
+                "Runtime.InvalidResponse",
+                format!("RequestId: {request_id} Error: {why}"),
+            )
+        };
+        if len == 0 {
+            return Err(invalid("portico_invoke returned an empty result"));
+        }
+        if len > MAX_RESPONSE_PAYLOAD + 1 {
+            // Status byte plus the payload; checked before copying it out.
+            return Ok(Err(GuestFailure::new(
+                "Function.ResponseSizeTooLarge",
+                format!(
+                    "Response payload size ({} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_PAYLOAD} bytes).",
+                    len - 1
+                ),
+            )));
+        }
+        let data = self.memory.data(&self.store);
+        let Some(buf) = ptr.checked_add(len).and_then(|end| data.get(ptr..end)) else {
+            return Err(invalid("portico_invoke returned an out-of-bounds result"));
+        };
+        let (status, body) = (buf[0], buf[1..].to_vec());
+        match status {
+            0 => check_json(body, request_id).map(Ok),
+            1 => Ok(Err(error_from_json(&body).unwrap_or_else(|| {
+                GuestFailure::new(
+                    "Runtime.InvalidResponse",
+                    "the function reported an error that is not {errorMessage, errorType} JSON",
+                )
+            }))),
+            other => Err(invalid(&format!("unknown result status {other}"))),
+        }
+    }
+
+    /// After a trap: the SDK's record of the last panic, if it keeps one.
+    async fn panic_text(&mut self) -> Option<String> {
+        let f = self.panic_message.clone()?;
+        let packed = f.call_async(&mut self.store, ()).await.ok()? as u64;
+        let (ptr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
+        if len == 0 || len > 64 * 1024 {
+            return None;
+        }
+        let bytes = self.memory.data(&self.store).get(ptr..ptr + len)?;
+        Some(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
+/// A successful result must be JSON (an empty one reads as `null`).
+fn check_json(body: Vec<u8>, request_id: &str) -> RunResult {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(b"null".to_vec());
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+        Ok(_) => Ok(body),
+        Err(e) => Err(GuestFailure::new(
+            "Runtime.InvalidResponse",
+            format!("RequestId: {request_id} Error: the function returned a result that is not JSON: {e}"),
+        )),
+    }
+}
+
+/// Parses `{"errorMessage": "...", "errorType": "..."}`.
+pub fn error_from_json(bytes: &[u8]) -> Option<GuestFailure> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let obj = v.as_object()?;
+    let message = obj.get("errorMessage")?.as_str()?.to_string();
+    let error_type = match obj.get("errorType") {
+        Some(serde_json::Value::String(t)) => t.clone(),
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(_) => return None,
+    };
+    Some(GuestFailure { error_type, message })
+}
+
+/// Runs a WASI command module once: event on stdin, result on stdout.
+/// Returns the run result, the captured logs and the peak memory.
+pub async fn run_command(
+    prepared: &Prepared,
+    env: &Environment,
+    event: &[u8],
+    request_id: &str,
+) -> (RunResult, Capture, usize) {
+    let stdout = Capture::new(MAX_RESPONSE_PAYLOAD);
+    let logs = Capture::new(LOG_LIMIT);
+    let mut store = new_store(prepared, env, Some(event.to_vec()), &stdout, &logs);
+    let run = async {
+        let instance = prepared.pre.instantiate_async(&mut store).await?;
+        let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+        start.call_async(&mut store, ()).await
+    }
+    .await;
+    let out = stdout.take();
+    let exit_code = match &run {
+        Ok(()) => Some(0),
+        Err(e) => e.downcast_ref::<I32Exit>().map(|x| x.0),
+    };
+    let result = match (exit_code, run) {
+        (Some(0), _) if out.overflowed() => Err(GuestFailure::new(
+            "Function.ResponseSizeTooLarge",
+            format!(
+                "Response payload size ({} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_PAYLOAD} bytes).",
+                out.data.len() as u64 + out.dropped
+            ),
+        )),
+        (Some(0), _) => check_json(out.data, request_id),
+        (Some(code), _) => Err(error_from_json(&out.data).unwrap_or_else(|| {
+            GuestFailure::new(
+                "Runtime.ExitError",
+                format!("RequestId: {request_id} Error: Runtime exited with error: exit status {code}"),
+            )
+        })),
+        (None, Err(e)) => Err(classify(&e, &store.data().limits, None, request_id)),
+        (None, Ok(())) => Err(GuestFailure::new("Runtime.Unknown", "unexpected command state")),
+    };
+    let peak = store.data().limits.peak;
+    (result, logs, peak)
+}

@@ -1,0 +1,181 @@
+//! The execution environments of one function version: a stack of idle warm
+//! SDK instances (reused last-in first-out, reclaimed after the keep-alive)
+//! and the per-invocation lifecycle — take or create an instance, bound it by
+//! the timeout, return it if it succeeded, discard it if it failed in any way.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::instance::{Environment, GuestFailure, POOL_EXHAUSTED, RunResult, SdkInstance, run_command};
+use super::module::Prepared;
+use super::output::Captured;
+use crate::function::{FunctionConfig, GuestShape};
+
+/// One version's environments.
+pub struct VersionPool {
+    pub config: FunctionConfig,
+    pub prepared: Prepared,
+    env: Environment,
+    idle: Mutex<Vec<SdkInstance>>,
+}
+
+/// What one run produced, for the report and the log.
+pub struct Run {
+    pub result: RunResult,
+    pub logs: Captured,
+    pub duration: Duration,
+    /// Set on a cold start: how long instantiation and `_initialize` took.
+    pub init: Option<Duration>,
+    pub peak_memory: usize,
+}
+
+impl VersionPool {
+    pub fn new(config: FunctionConfig, prepared: Prepared, region: &str) -> VersionPool {
+        let mut vars: Vec<(String, String)> = config
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let name = &config.name;
+        vars.extend(
+            [
+                ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
+                ("AWS_LAMBDA_FUNCTION_VERSION", config.version.to_string()),
+                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", config.memory_mb.to_string()),
+                ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
+                (
+                    "AWS_LAMBDA_LOG_STREAM_NAME",
+                    format!("portico/[{}]", config.version),
+                ),
+                ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_string()),
+                ("AWS_REGION", region.to_string()),
+                ("AWS_DEFAULT_REGION", region.to_string()),
+                ("AWS_EXECUTION_ENV", "AWS_Lambda_portico".to_string()),
+                ("TZ", ":UTC".to_string()),
+            ]
+            .map(|(k, v)| (k.to_string(), v)),
+        );
+        let env = Environment {
+            vars,
+            program_name: name.clone(),
+            memory_bytes: config.memory_mb as usize * 1024 * 1024,
+        };
+        VersionPool {
+            config,
+            prepared,
+            env,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<SdkInstance>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn idle_count(&self) -> usize {
+        self.idle().len()
+    }
+
+    /// Drops idle instances unused for `keep_alive` (all of them for zero).
+    pub fn reap(&self, keep_alive: Duration) -> usize {
+        let mut idle = self.idle();
+        let before = idle.len();
+        idle.retain(|i| i.last_used.elapsed() < keep_alive);
+        before - idle.len()
+    }
+
+    /// Runs one invocation with the timeout. The caller holds a concurrency
+    /// permit, so the pool never holds more instances than that allows.
+    pub async fn run(&self, event: &[u8], context: &[u8], request_id: &str, evict: impl Fn()) -> Run {
+        let timeout = Duration::from_secs(u64::from(self.config.timeout_s));
+        let started = Instant::now();
+        let mut run = tokio::time::timeout(timeout, self.run_inner(event, context, request_id, false))
+            .await
+            .unwrap_or_else(|_| timed_out(request_id, timeout));
+        if run.result.as_ref().is_err_and(|f| f.error_type == POOL_EXHAUSTED) {
+            // Every instance slot is held; idle ones elsewhere can go.
+            evict();
+            let left = timeout.saturating_sub(started.elapsed());
+            run = tokio::time::timeout(left, self.run_inner(event, context, request_id, true))
+                .await
+                .unwrap_or_else(|_| timed_out(request_id, timeout));
+        }
+        run.duration = started.elapsed();
+        run
+    }
+
+    async fn run_inner(&self, event: &[u8], context: &[u8], request_id: &str, retry: bool) -> Run {
+        let started = Instant::now();
+        if self.prepared.shape == GuestShape::Command {
+            let (result, logs, peak) = run_command(&self.prepared, &self.env, event, request_id).await;
+            return Run {
+                result,
+                logs: logs.take(),
+                duration: started.elapsed(),
+                init: None,
+                peak_memory: peak,
+            };
+        }
+        let warm = if retry { None } else { self.idle().pop() };
+        let (mut instance, init) = match warm {
+            Some(i) => (i, None),
+            None => match SdkInstance::start(&self.prepared, &self.env, request_id).await {
+                Ok(i) => (i, Some(started.elapsed())),
+                Err(failure) => {
+                    return Run {
+                        result: Err(failure),
+                        logs: Captured {
+                            data: Vec::new(),
+                            dropped: 0,
+                        },
+                        duration: started.elapsed(),
+                        init: Some(started.elapsed()),
+                        peak_memory: 0,
+                    };
+                }
+            },
+        };
+        let outcome = instance.call(event, context, request_id).await;
+        let logs = instance.logs().take();
+        let peak_memory = instance.peak_memory();
+        let result = match outcome {
+            Ok(result) => {
+                instance.last_used = Instant::now();
+                // A function error is the guest's answer, not a broken
+                // environment; but Lambda discards the environment after any
+                // failure, and so do we.
+                if result.is_ok() {
+                    self.idle().push(instance);
+                }
+                result
+            }
+            Err(failure) => Err(failure),
+        };
+        Run {
+            result,
+            logs,
+            duration: started.elapsed(),
+            init,
+            peak_memory,
+        }
+    }
+}
+
+fn timed_out(request_id: &str, timeout: Duration) -> Run {
+    Run {
+        result: Err(GuestFailure::new(
+            "Sandbox.Timedout",
+            format!(
+                "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
+                timeout.as_secs_f64()
+            ),
+        )),
+        logs: Captured {
+            data: Vec::new(),
+            dropped: 0,
+        },
+        duration: timeout,
+        init: None,
+        peak_memory: 0,
+    }
+}

@@ -1,0 +1,224 @@
+//! The `portico serve` process: opens the store, loads every function from
+//! the artifact cache, then runs two listeners — the front door (`--listen`)
+//! and the management API (`--admin-listen`) — until SIGINT/SIGTERM, letting
+//! in-flight requests finish.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use clap::{Args, ValueEnum};
+use serde_json::json;
+
+use crate::host::engine::{EngineSettings, build_engine, start_epoch_ticker};
+use crate::host::module::Modules;
+use crate::host::{Host, HostSettings};
+use crate::lambda::LambdaService;
+use crate::lambda::error::{ErrorCode, LambdaError};
+use crate::store::Store;
+use crate::store::blobs::CodeStore;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// `portico serve` options; each can also come from the environment.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Front door (API traffic) address.
+    #[arg(long, env = "PORTICO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Management API address (AWS wire format: apigateway, lambda).
+    #[arg(long, env = "PORTICO_ADMIN_LISTEN", default_value = "127.0.0.1:8081")]
+    pub admin_listen: SocketAddr,
+    /// Where all state lives.
+    #[arg(long, env = "PORTICO_DATA_DIR", default_value = "./.portico")]
+    pub data_dir: PathBuf,
+    /// Region used in ARNs.
+    #[arg(long, env = "PORTICO_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Account id used in ARNs.
+    #[arg(long, env = "PORTICO_ACCOUNT_ID", default_value = "000000000000")]
+    pub account_id: String,
+    #[arg(long, env = "PORTICO_LOG_FORMAT", value_enum, default_value = "human")]
+    pub log_format: LogFormat,
+    /// Concurrent executions across all functions (Lambda's account limit).
+    #[arg(long, env = "PORTICO_ACCOUNT_CONCURRENCY", default_value_t = 1000)]
+    pub account_concurrency: u32,
+    /// Wasm instance slots (running plus idle warm instances).
+    #[arg(long, env = "PORTICO_MAX_INSTANCES", default_value_t = 1000)]
+    pub max_instances: u32,
+    /// Seconds an idle warm instance is kept before it is reclaimed.
+    #[arg(long, env = "PORTICO_KEEP_ALIVE_SECS", default_value_t = 300)]
+    pub keep_alive_secs: u64,
+}
+
+/// Largest management request (CreateFunction's cap, with base64 overhead).
+const ADMIN_BODY_LIMIT: usize = 72 * 1024 * 1024;
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Everything a running gateway holds.
+pub struct Gateway {
+    pub host: Arc<Host>,
+    pub lambda: Arc<LambdaService>,
+}
+
+/// Opens the data directory and loads every stored function.
+pub fn open(config: &ServeConfig) -> anyhow::Result<Gateway> {
+    let store = Arc::new(Store::open(&config.data_dir).context("opening the store")?);
+    let code = CodeStore::new(&config.data_dir);
+    let engine = build_engine(EngineSettings {
+        max_instances: config.max_instances,
+    })
+    .map_err(|e| anyhow::anyhow!("configuring wasmtime: {e}"))?;
+    start_epoch_ticker(&engine);
+    let modules =
+        Modules::new(engine, code.clone(), &config.data_dir).map_err(|e| anyhow::anyhow!("linker: {e}"))?;
+    let host = Arc::new(Host::new(
+        modules,
+        HostSettings {
+            region: config.region.clone(),
+            account: config.account_id.clone(),
+            account_concurrency: config.account_concurrency,
+            keep_alive: Duration::from_secs(config.keep_alive_secs),
+        },
+    ));
+    let records = store.all_functions().context("reading functions")?;
+    for record in &records {
+        if let Err(e) = host.sync(record) {
+            tracing::error!(function = %record.latest.name, error = %e, "cannot load function; it will answer 404 until its code is updated");
+        }
+    }
+    tracing::info!(
+        functions = records.len(),
+        artifacts_loaded = host.modules.artifact_loads.load(Ordering::Relaxed),
+        compiled = host.modules.compiles.load(Ordering::Relaxed),
+        "functions loaded"
+    );
+    let lambda = Arc::new(LambdaService::new(store, code, host.clone()));
+    Ok(Gateway { host, lambda })
+}
+
+/// Adds `x-amzn-RequestId` to every management response that lacks one.
+async fn request_id(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if !resp.headers().contains_key("x-amzn-requestid")
+        && let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+    {
+        resp.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    resp
+}
+
+async fn stats(State(host): State<Arc<Host>>) -> impl IntoResponse {
+    axum::Json(json!({
+        "compiles": host.modules.compiles.load(Ordering::Relaxed),
+        "artifactLoads": host.modules.artifact_loads.load(Ordering::Relaxed),
+    }))
+}
+
+async fn unknown_operation() -> LambdaError {
+    LambdaError::new(ErrorCode::UnknownOperation, "Unknown operation")
+}
+
+/// The management API router.
+pub fn admin_router(gw: &Gateway) -> Router {
+    crate::lambda::router(gw.lambda.clone())
+        .merge(
+            Router::new()
+                .route("/_portico/stats", get(stats))
+                .with_state(gw.host.clone()),
+        )
+        .fallback(unknown_operation)
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+        .layer(middleware::from_fn(request_id))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Runs the gateway until a shutdown signal.
+pub fn run(config: ServeConfig) -> anyhow::Result<()> {
+    init_logging(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let gw = open(&config)?;
+        let front = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding the front door to {}", config.listen))?;
+        let admin = tokio::net::TcpListener::bind(config.admin_listen)
+            .await
+            .with_context(|| format!("binding the management API to {}", config.admin_listen))?;
+        tracing::info!(
+            front_door = %front.local_addr()?,
+            management = %admin.local_addr()?,
+            data_dir = %config.data_dir.display(),
+            "portico listening"
+        );
+        let reaper_host = gw.host.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                let n = reaper_host.reap_idle();
+                if n > 0 {
+                    tracing::debug!(reclaimed = n, "idle instances reclaimed");
+                }
+            }
+        });
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let front_srv =
+            axum::serve(front, crate::frontdoor::router()).with_graceful_shutdown(wait(stop_rx.clone()));
+        let admin_srv = axum::serve(admin, admin_router(&gw)).with_graceful_shutdown(wait(stop_rx));
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        let (a, b) = tokio::join!(front_srv.into_future(), admin_srv.into_future());
+        a?;
+        b?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
