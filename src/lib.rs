@@ -1,0 +1,18 @@
+//! Portico: a self-hosted Amazon API Gateway whose Lambda functions are
+//! WebAssembly modules. See `docs/architecture.md` for the picture.
+//!
+//! - [`server`]: the process — two listeners, startup, graceful shutdown.
+//! - [`frontdoor`]: the API traffic listener (REST APIs come with the next issue).
+//! - [`lambda`]: the Lambda management API (AWS wire format).
+//! - [`host`]: runs functions in wasmtime (pools, limits, logs).
+//! - [`function`]: the function model and its validation rules.
+//! - [`store`]: durable state (SQLite metadata, content-addressed code).
+//! - [`cli`]: the `portico` command-line client of the management API.
+
+pub mod cli;
+pub mod frontdoor;
+pub mod function;
+pub mod host;
+pub mod lambda;
+pub mod server;
+pub mod store;

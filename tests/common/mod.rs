@@ -1,0 +1,264 @@
+//! Shared test helpers: build the example functions (once per run, cargo
+//! makes repeat builds no-ops), start the real `portico` binary on free
+//! loopback ports, and talk to it over HTTP.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+pub const ROLE: &str = "arn:aws:iam::000000000000:role/portico-test";
+
+/// Directory holding the built example functions.
+pub fn wasm_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let functions = root.join("functions");
+        let status = Command::new("cargo")
+            .args(["build", "--release", "--quiet", "--target", "wasm32-wasip1"])
+            .current_dir(&functions)
+            .status()
+            .expect("run cargo to build functions/");
+        assert!(status.success(), "building functions/ failed");
+        functions.join("target/wasm32-wasip1/release")
+    })
+}
+
+pub fn wasm(name: &str) -> Vec<u8> {
+    let path = wasm_dir().join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A running `portico serve`, killed on drop.
+pub struct Server {
+    child: Option<Child>,
+    pub front: String,
+    pub admin: String,
+    pub data_dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    log_path: PathBuf,
+}
+
+/// An HTTP response, whatever its status.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// Asserts an AWS error: status and `x-amzn-ErrorType`.
+    pub fn assert_error(&self, status: u16, code: &str) -> &Reply {
+        assert_eq!(self.status, status, "status; body: {}", self.text());
+        assert_eq!(
+            self.header("x-amzn-ErrorType"),
+            Some(code),
+            "error type; body: {}",
+            self.text()
+        );
+        self
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    let mut req = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req
+        .body(body.map(<[u8]>::to_vec).unwrap_or_default())
+        .expect("request");
+    let mut resp = agent().run(req).unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap_or_default();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().to_path_buf();
+        let mut s = Server::start_in(&dir, &[]);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    pub fn start_with(args: &[&str]) -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().to_path_buf();
+        let mut s = Server::start_in(&dir, args);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// Starts a server on an existing data directory (for restart tests).
+    pub fn start_in(data_dir: &Path, args: &[&str]) -> Server {
+        let front = format!("127.0.0.1:{}", free_port());
+        let admin = format!("127.0.0.1:{}", free_port());
+        let log_path = data_dir.with_extension(format!("{}.log", free_port()));
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_portico"))
+            .arg("serve")
+            .args(["--listen", &front, "--admin-listen", &admin])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(args)
+            .env("RUST_LOG", "info,portico::function=debug")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start portico");
+        let server = Server {
+            child: Some(child),
+            front: format!("http://{front}"),
+            admin: format!("http://{admin}"),
+            data_dir: data_dir.to_path_buf(),
+            _tmp: None,
+            log_path,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(&admin).is_ok() && std::net::TcpStream::connect(&front).is_ok() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("portico did not start; log:\n{}", server.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Stops the server with SIGTERM and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let bytes = body.map(|b| serde_json::to_vec(&b).expect("json"));
+        request(method, &format!("{}{path}", self.admin), &[], bytes.as_deref())
+    }
+
+    pub fn create_function(&self, name: &str, wasm_name: &str, extra: Value) -> Reply {
+        let mut body = json!({
+            "FunctionName": name,
+            "Role": ROLE,
+            "Runtime": "provided.al2023",
+            "Handler": wasm_name,
+            "Code": { "ZipFile": b64(&wasm(wasm_name)) },
+        });
+        if let (Some(obj), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+        self.admin("POST", "/2015-03-31/functions", Some(body))
+    }
+
+    /// Creates a function and asserts 201.
+    pub fn deploy(&self, name: &str, wasm_name: &str) -> Value {
+        let r = self.create_function(name, wasm_name, json!({}));
+        assert_eq!(r.status, 201, "create {name}: {}", r.text());
+        r.json()
+    }
+
+    pub fn invoke_with(&self, name: &str, payload: &[u8], headers: &[(&str, &str)]) -> Reply {
+        let path = format!("{}/2015-03-31/functions/{name}/invocations", self.admin);
+        request("POST", &path, headers, Some(payload))
+    }
+
+    pub fn invoke(&self, name: &str, payload: Value) -> Reply {
+        self.invoke_with(name, &serde_json::to_vec(&payload).expect("json"), &[])
+    }
+
+    pub fn stats(&self) -> Value {
+        self.admin("GET", "/_portico/stats", None).json()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_file(&self.log_path);
+    }
+}
+
+/// The JSON body of a proxy response's `body` string.
+pub fn proxy_body(reply: &Reply) -> Value {
+    let outer = reply.json();
+    let body = outer["body"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no body in {outer}"));
+    serde_json::from_str(body).expect("body is JSON")
+}
