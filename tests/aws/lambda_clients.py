@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Drives a real `portico serve` with the real AWS CLI and boto3 (from PyPI).
+
+Started by scripts/test.sh with the virtualenv's `aws` on PATH. Prints one
+line per check and closes with 'N passed, N failed'; exits non-zero on any
+failure.
+"""
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WASM = os.path.join(ROOT, "functions", "target", "wasm32-wasip1", "release")
+PORTICO = os.path.join(ROOT, "target", "debug", "portico")
+ROLE = "arn:aws:iam::000000000000:role/portico"
+
+passed = 0
+failed = 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def check(name, fn):
+    global passed, failed
+    try:
+        fn()
+        passed += 1
+        print(f"ok   {name}")
+    except Exception:  # noqa: BLE001 - report every failure and go on
+        failed += 1
+        print(f"FAIL {name}")
+        traceback.print_exc()
+
+
+class Server:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="portico-aws-")
+        self.admin = f"127.0.0.1:{free_port()}"
+        front = f"127.0.0.1:{free_port()}"
+        self.log = open(os.path.join(self.dir, "server.log"), "w")
+        self.proc = subprocess.Popen(
+            [PORTICO, "serve", "--listen", front, "--admin-listen", self.admin, "--data-dir", os.path.join(self.dir, "data")],
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
+        host, port = self.admin.split(":")
+        for _ in range(300):
+            try:
+                socket.create_connection((host, int(port)), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("portico did not start")
+
+    @property
+    def endpoint(self):
+        return f"http://{self.admin}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+ENV = dict(
+    os.environ,
+    AWS_ACCESS_KEY_ID="test",
+    AWS_SECRET_ACCESS_KEY="test",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_PAGER="",
+    AWS_MAX_ATTEMPTS="1",
+)
+
+
+def aws(server, *args, expect_ok=True):
+    cmd = ["aws", "--endpoint-url", server.endpoint, "--output", "json", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=120)
+    if expect_ok and r.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({r.returncode}): {r.stderr}")
+    return r
+
+
+def main():
+    server = Server()
+    tmp = tempfile.mkdtemp()
+    try:
+        # The AWS CLI insists that --zip-file is a zip, so package the module.
+        import zipfile
+        hello = os.path.join(tmp, "hello.zip")
+        with zipfile.ZipFile(hello, "w") as z:
+            z.write(os.path.join(WASM, "hello.wasm"), "hello.wasm")
+        counter = os.path.join(WASM, "counter.wasm")
+
+        def cli_create():
+            r = aws(server, "lambda", "create-function", "--function-name", "hello", "--runtime", "provided.al2023",
+                    "--handler", "hello", "--role", ROLE, "--zip-file", f"fileb://{hello}")
+            out = json.loads(r.stdout)
+            assert out["FunctionName"] == "hello", out
+            assert out["FunctionArn"] == "arn:aws:lambda:us-east-1:000000000000:function:hello", out
+            assert out["Version"] == "$LATEST"
+            # The CLI's waiter-style check: the function is usable immediately.
+            aws(server, "lambda", "wait", "function-active-v2", "--function-name", "hello")
+
+        def cli_invoke():
+            out_file = os.path.join(tmp, "out.json")
+            r = aws(server, "lambda", "invoke", "--function-name", "hello",
+                    "--payload", '{"k":"v"}', "--log-type", "Tail", out_file)
+            meta = json.loads(r.stdout)
+            assert meta["StatusCode"] == 200, meta
+            assert meta["ExecutedVersion"] == "$LATEST", meta
+            assert "FunctionError" not in meta, meta
+            log = base64.b64decode(meta["LogResult"]).decode()
+            assert "START RequestId:" in log and "REPORT RequestId:" in log, log
+            with open(out_file) as f:
+                body = json.load(f)
+            assert json.loads(body["body"])["message"] == "Hello from Portico", body
+
+        def cli_get_function():
+            out = json.loads(aws(server, "lambda", "get-function", "--function-name", "hello").stdout)
+            assert out["Configuration"]["State"] == "Active", out
+            assert out["Code"]["RepositoryType"] == "S3", out
+
+        def cli_publish_version():
+            out = json.loads(aws(server, "lambda", "publish-version", "--function-name", "hello").stdout)
+            assert out["Version"] == "1", out
+            out = json.loads(aws(server, "lambda", "create-alias", "--function-name", "hello", "--name", "live",
+                                 "--function-version", "1").stdout)
+            assert out["AliasArn"].endswith(":function:hello:live"), out
+
+        def cli_errors():
+            r = aws(server, "lambda", "get-function", "--function-name", "missing", expect_ok=False)
+            assert r.returncode != 0
+            assert "ResourceNotFoundException" in r.stderr, r.stderr
+            r = aws(server, "lambda", "create-function", "--function-name", "hello", "--runtime", "provided.al2023",
+                    "--handler", "hello", "--role", ROLE, "--zip-file", f"fileb://{hello}", expect_ok=False)
+            assert "ResourceConflictException" in r.stderr, r.stderr
+            r = aws(server, "lambda", "update-function-configuration", "--function-name", "hello", "--timeout", "1000",
+                    expect_ok=False)
+            assert "InvalidParameterValueException" in r.stderr, r.stderr
+
+        def cli_delete_function():
+            aws(server, "lambda", "delete-function", "--function-name", "hello")
+            r = aws(server, "lambda", "get-function", "--function-name", "hello", expect_ok=False)
+            assert "ResourceNotFoundException" in r.stderr, r.stderr
+
+        check("aws lambda create-function", cli_create)
+        check("aws lambda invoke (with log tail)", cli_invoke)
+        check("aws lambda get-function", cli_get_function)
+        check("aws lambda publish-version and create-alias", cli_publish_version)
+        check("aws lambda errors", cli_errors)
+        check("aws lambda delete-function", cli_delete_function)
+
+        import boto3
+        from botocore.config import Config
+
+        client = boto3.client("lambda", endpoint_url=server.endpoint, region_name="us-east-1",
+                              aws_access_key_id="test", aws_secret_access_key="test",
+                              config=Config(retries={"max_attempts": 1}))
+
+        def boto_lifecycle():
+            with open(counter, "rb") as f:
+                code = f.read()
+            out = client.create_function(FunctionName="counter", Runtime="provided.al2023", Role=ROLE,
+                                         Handler="counter", Code={"ZipFile": code}, MemorySize=256, Timeout=5,
+                                         Environment={"Variables": {"MODE": "boto"}})
+            assert out["MemorySize"] == 256 and out["Timeout"] == 5, out
+            counts = []
+            for _ in range(3):
+                r = client.invoke(FunctionName="counter", Payload=b"{}")
+                assert r["StatusCode"] == 200
+                counts.append(json.loads(json.loads(r["Payload"].read())["body"])["count"])
+            assert counts == [1, 2, 3], counts
+            conf = client.update_function_configuration(FunctionName="counter", Description="updated")
+            assert conf["Description"] == "updated"
+            v = client.publish_version(FunctionName="counter")
+            assert v["Version"] == "1"
+            client.put_function_concurrency(FunctionName="counter", ReservedConcurrentExecutions=4)
+            assert client.get_function_concurrency(FunctionName="counter")["ReservedConcurrentExecutions"] == 4
+            client.delete_function_concurrency(FunctionName="counter")
+            fns = client.list_functions()["Functions"]
+            assert [f["FunctionName"] for f in fns] == ["counter"], fns
+            pages = list(client.get_paginator("list_functions").paginate())
+            assert sum(len(p["Functions"]) for p in pages) == 1
+            aliases = client.list_aliases(FunctionName="counter")["Aliases"]
+            assert aliases == [], aliases
+
+        def boto_errors():
+            try:
+                client.get_function(FunctionName="nope")
+                raise AssertionError("expected an error")
+            except client.exceptions.ResourceNotFoundException as e:
+                assert "Function not found" in str(e), e
+            try:
+                client.invoke(FunctionName="counter", Payload=b"{not json")
+                raise AssertionError("expected an error")
+            except client.exceptions.InvalidRequestContentException:
+                pass
+
+        def boto_function_error():
+            with open(os.path.join(WASM, "faults.wasm"), "rb") as f:
+                client.create_function(FunctionName="faults", Runtime="provided.al2023", Role=ROLE,
+                                       Handler="faults", Code={"ZipFile": f.read()})
+            r = client.invoke(FunctionName="faults", Payload=json.dumps({"fault": "panic"}).encode())
+            assert r["FunctionError"] == "Unhandled", r
+            err = json.loads(r["Payload"].read())
+            assert err["errorType"] == "Runtime.Panic", err
+
+        check("boto3 lambda lifecycle", boto_lifecycle)
+        check("boto3 lambda errors", boto_errors)
+        check("boto3 function error", boto_function_error)
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"aws-clients: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
