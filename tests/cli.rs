@@ -25,11 +25,19 @@ fn function_commands_round_trip() {
     let s = Server::start();
     let counter = common::wasm_dir().join("counter.wasm");
     let counter = counter.to_str().unwrap();
-    let (ok, out, err) = portico(&s, &["function", "create", "--name", "counter", "--code", counter, "--env", "MODE=1"]);
+    let (ok, out, err) = portico(
+        &s,
+        &[
+            "function", "create", "--name", "counter", "--code", counter, "--env", "MODE=1",
+        ],
+    );
     assert!(ok, "{out}{err}");
     assert!(out.contains("counter"), "{out}");
 
-    let (ok, out, _) = portico(&s, &["function", "invoke", "--name", "counter", "--payload", "{}"]);
+    let (ok, out, _) = portico(
+        &s,
+        &["function", "invoke", "--name", "counter", "--payload", "{}"],
+    );
     assert!(ok);
     assert!(out.contains("\\\"count\\\":1"), "{out}");
 
@@ -42,21 +50,89 @@ fn function_commands_round_trip() {
     let v: serde_json::Value = serde_json::from_str(&out).expect("--json prints JSON");
     assert_eq!(v["Configuration"]["Environment"]["Variables"]["MODE"], "1");
 
-    let (ok, _, err) = portico(&s, &["function", "update-config", "--name", "counter", "--memory", "512", "--timeout", "9"]);
+    let (ok, _, err) = portico(
+        &s,
+        &[
+            "function",
+            "update-config",
+            "--name",
+            "counter",
+            "--memory",
+            "512",
+            "--timeout",
+            "9",
+        ],
+    );
     assert!(ok, "{err}");
     let (ok, out, _) = portico(&s, &["function", "publish", "--name", "counter"]);
     assert!(ok, "{out}");
-    let (ok, out, err) = portico(&s, &["function", "alias", "create", "--name", "counter", "--alias", "live", "--version", "1"]);
+    let (ok, out, err) = portico(
+        &s,
+        &[
+            "function",
+            "alias",
+            "create",
+            "--name",
+            "counter",
+            "--alias",
+            "live",
+            "--version",
+            "1",
+        ],
+    );
     assert!(ok, "{out}{err}");
-    let (ok, out, _) = portico(&s, &["function", "invoke", "--name", "counter", "--qualifier", "live", "--payload", "{}"]);
+    let (ok, out, _) = portico(
+        &s,
+        &[
+            "function",
+            "invoke",
+            "--name",
+            "counter",
+            "--qualifier",
+            "live",
+            "--payload",
+            "{}",
+        ],
+    );
     assert!(ok, "{out}");
-    let (ok, _, err) = portico(&s, &["function", "concurrency", "put", "--name", "counter", "--reserved", "2"]);
+    let (ok, _, err) = portico(
+        &s,
+        &[
+            "function",
+            "concurrency",
+            "put",
+            "--name",
+            "counter",
+            "--reserved",
+            "2",
+        ],
+    );
     assert!(ok, "{err}");
 
     // A function error exits non-zero and says why.
     let faults = common::wasm_dir().join("faults.wasm");
-    portico(&s, &["function", "create", "--name", "faults", "--code", faults.to_str().unwrap()]);
-    let (ok, _, err) = portico(&s, &["function", "invoke", "--name", "faults", "--payload", r#"{"fault":"error"}"#]);
+    portico(
+        &s,
+        &[
+            "function",
+            "create",
+            "--name",
+            "faults",
+            "--code",
+            faults.to_str().unwrap(),
+        ],
+    );
+    let (ok, _, err) = portico(
+        &s,
+        &[
+            "function",
+            "invoke",
+            "--name",
+            "faults",
+            "--payload",
+            r#"{"fault":"error"}"#,
+        ],
+    );
     assert!(!ok);
     assert!(err.contains("CustomError"), "{err}");
 
@@ -94,7 +170,11 @@ fn guest_sdk_readme_example_runs() {
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .expect("README has a rust block");
-    assert_eq!(block.trim(), source.trim(), "README example and functions/hello differ");
+    assert_eq!(
+        block.trim(),
+        source.trim(),
+        "README example and functions/hello differ"
+    );
     let s = Server::start();
     s.deploy("hello", "hello");
     let r = s.invoke("hello", serde_json::json!({}));

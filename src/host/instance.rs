@@ -221,13 +221,20 @@ impl SdkInstance {
         let invoke = instance
             .get_typed_func::<(i32, i32, i32, i32), i64>(&mut store, "portico_invoke")
             .map_err(|_| bad("portico_invoke"))?;
-        let panic_message = instance
-            .get_typed_func::<(), i64>(&mut store, "portico_panic_message")
-            .ok();
-        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize")
-            && let Err(e) = init.call_async(&mut store, ()).await
-        {
-            return Err(classify(&e, &store.data().limits, None, request_id));
+        // Optional exports are looked up with `get_func` first: a failed
+        // typed lookup builds an error (and maybe a backtrace) on every
+        // cold start.
+        let panic_message = match instance.get_func(&mut store, "portico_panic_message") {
+            Some(f) => f.typed::<(), i64>(&store).ok(),
+            None => None,
+        };
+        if let Some(init) = instance.get_func(&mut store, "_initialize") {
+            let init = init
+                .typed::<(), ()>(&store)
+                .map_err(|_| bad("_initialize of type () -> ()"))?;
+            if let Err(e) = init.call_async(&mut store, ()).await {
+                return Err(classify(&e, &store.data().limits, None, request_id));
+            }
         }
         Ok(SdkInstance {
             store,

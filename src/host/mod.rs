@@ -55,6 +55,8 @@ pub struct InvokeRequest<'a> {
     pub payload: &'a [u8],
     pub client_context: Option<serde_json::Value>,
     pub request_id: String,
+    /// Render the Lambda-style log text (for `X-Amz-Log-Type: Tail`).
+    pub want_log: bool,
 }
 
 /// A completed invocation (successful or a function error).
@@ -62,8 +64,9 @@ pub struct Invocation {
     pub request_id: String,
     pub executed_version: Version,
     pub result: Result<Vec<u8>, GuestFailure>,
-    /// START ... REPORT, as Lambda's log tail shows it.
-    pub log: String,
+    /// START ... REPORT, as Lambda's log tail shows it; rendered only when
+    /// asked for (or when debug logging is on), since it costs time.
+    pub log: Option<String>,
 }
 
 /// Why an invocation did not run.
@@ -234,7 +237,12 @@ impl Host {
         let run = pool
             .run(req.payload, &context, &req.request_id, || self.evict_all_idle())
             .await;
-        let log = render_log(&req.request_id, config, &run);
+        emit_output(&req.request_id, config, &run);
+        let debug = tracing::enabled!(target: "portico::function", tracing::Level::DEBUG);
+        let log = (req.want_log || debug).then(|| render_log(&req.request_id, config, &run));
+        if debug && let Some(log) = &log {
+            tracing::debug!(target: "portico::function", function = %config.name, "{}", log.trim_end());
+        }
         Ok(Invocation {
             request_id: req.request_id,
             executed_version: config.version,
@@ -287,18 +295,27 @@ fn pick_weighted(alias: &Alias) -> Version {
     alias.version
 }
 
+/// Sends the function's own output and any failure to the host log.
+fn emit_output(request_id: &str, config: &crate::function::FunctionConfig, run: &Run) {
+    if !run.logs.data.is_empty() {
+        for line in String::from_utf8_lossy(&run.logs.data).lines() {
+            tracing::info!(target: "portico::function", function = %config.name, request_id, "{line}");
+        }
+    }
+    if let Err(f) = &run.result {
+        tracing::info!(target: "portico::function", function = %config.name, request_id, error_type = %f.error_type, "{}", f.message);
+    }
+}
+
 /// Lambda's text log for one invocation: START, the function's own lines
-/// tagged with timestamp and request id, END and REPORT. Also emitted
-/// through `tracing` (function output at INFO, the frame lines at DEBUG).
+/// tagged with timestamp and request id, END and REPORT.
 fn render_log(request_id: &str, config: &crate::function::FunctionConfig, run: &Run) -> String {
     use std::fmt::Write;
     let mut log = format!("START RequestId: {request_id} Version: {}\n", config.version);
     if !run.logs.data.is_empty() {
         let ts = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
-        let text = String::from_utf8_lossy(&run.logs.data);
-        for line in text.lines() {
+        for line in String::from_utf8_lossy(&run.logs.data).lines() {
             let _ = writeln!(log, "{ts}\t{request_id}\t{line}");
-            tracing::info!(target: "portico::function", function = %config.name, request_id, "{line}");
         }
         if run.logs.dropped > 0 {
             let _ = writeln!(
@@ -320,10 +337,6 @@ fn render_log(request_id: &str, config: &crate::function::FunctionConfig, run: &
     if let Some(init) = run.init {
         let _ = write!(log, "Init Duration: {:.2} ms\t", init.as_secs_f64() * 1000.0);
     }
-    if let Err(f) = &run.result {
-        tracing::info!(target: "portico::function", function = %config.name, request_id, error_type = %f.error_type, "{}", f.message);
-    }
     log.push('\n');
-    tracing::debug!(target: "portico::function", function = %config.name, "{}", log.trim_end());
     log
 }

@@ -132,6 +132,7 @@ pub async fn invoke(
                     payload: &payload,
                     client_context,
                     request_id: request_id.clone(),
+                    want_log: tail,
                 })
                 .await?;
             let (body, failed) = match inv.result {
@@ -153,8 +154,8 @@ pub async fn invoke(
             if failed {
                 h.insert("x-amz-function-error", HeaderValue::from_static("Unhandled"));
             }
-            if tail {
-                let log = inv.log.as_bytes();
+            if let Some(log) = inv.log.as_deref().filter(|_| tail) {
+                let log = log.as_bytes();
                 let start = log.len().saturating_sub(TAIL_BYTES);
                 let b64 = base64::engine::general_purpose::STANDARD.encode(&log[start..]);
                 if let Ok(v) = HeaderValue::from_str(&b64) {
@@ -197,6 +198,7 @@ async fn run_event(
                 payload: &payload,
                 client_context: client_context.clone(),
                 request_id: request_id.clone(),
+                want_log: false,
             })
             .await;
         match outcome {
