@@ -344,3 +344,19 @@ fn command_modules_follow_the_command_abi() {
             .ends_with("exit status 7")
     );
 }
+
+#[test]
+fn graceful_shutdown_lets_in_flight_invocations_finish() {
+    let mut s = Server::start();
+    s.deploy("slow", "faults");
+    let url = format!("{}/2015-03-31/functions/slow/invocations", s.admin);
+    let in_flight = std::thread::spawn(move || {
+        common::request("POST", &url, &[], Some(br#"{"fault":"sleep","ms":1200}"#))
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    s.stop();
+    let r = in_flight.join().unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["slept"], 1200);
+    assert!(s.log().contains("shutting down"));
+}

@@ -185,29 +185,30 @@ impl Host {
     /// Resolves a qualifier to the pool that will run, following aliases
     /// (with weighted routing).
     pub fn resolve(&self, function: &str, qualifier: Option<&str>) -> Result<Arc<VersionPool>, InvokeError> {
+        self.resolve_runtime(function, qualifier).map(|(_, pool)| pool)
+    }
+
+    fn resolve_runtime(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(Arc<FunctionRuntime>, Arc<VersionPool>), InvokeError> {
         let not_found = || InvokeError::NotFound(self.function_arn(function, qualifier));
         let runtime = self.functions.get(function).ok_or_else(not_found)?.clone();
         let version = match qualifier {
             None => Version::Latest,
             Some(q) => match Version::parse(q) {
                 Some(v) => v,
-                None => {
-                    let alias = runtime.aliases.get(q).ok_or_else(not_found)?;
-                    pick_weighted(alias)
-                }
+                None => pick_weighted(runtime.aliases.get(q).ok_or_else(not_found)?),
             },
         };
-        runtime.versions.get(&version).cloned().ok_or_else(not_found)
+        let pool = runtime.versions.get(&version).cloned().ok_or_else(not_found)?;
+        Ok((runtime, pool))
     }
 
     /// Runs an invocation to completion.
     pub async fn invoke(&self, req: InvokeRequest<'_>) -> Result<Invocation, InvokeError> {
-        let pool = self.resolve(req.function, req.qualifier)?;
-        let runtime = self
-            .functions
-            .get(req.function)
-            .map(|r| r.clone())
-            .ok_or_else(|| InvokeError::NotFound(self.function_arn(req.function, req.qualifier)))?;
+        let (runtime, pool) = self.resolve_runtime(req.function, req.qualifier)?;
         let _permit = match runtime.reserved {
             Some(limit) => {
                 try_acquire(&runtime.in_flight, limit).ok_or(InvokeError::Throttled { reserved: true })?

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::instance::{Environment, GuestFailure, POOL_EXHAUSTED, RunResult, SdkInstance, run_command};
 use super::module::Prepared;
-use super::output::Captured;
+use super::output::{Capture, Captured};
 use crate::function::{FunctionConfig, GuestShape};
 
 /// One version's environments.
@@ -89,22 +89,32 @@ impl VersionPool {
     pub async fn run(&self, event: &[u8], context: &[u8], request_id: &str, evict: impl Fn()) -> Run {
         let timeout = Duration::from_secs(u64::from(self.config.timeout_s));
         let started = Instant::now();
-        let mut run = tokio::time::timeout(timeout, self.run_inner(event, context, request_id, false))
+        // Where the running instance's log capture is published, so a
+        // timed-out invocation still reports what the guest printed.
+        let logs = Mutex::new(None);
+        let mut run = tokio::time::timeout(timeout, self.run_inner(event, context, request_id, false, &logs))
             .await
-            .unwrap_or_else(|_| timed_out(request_id, timeout));
+            .unwrap_or_else(|_| timed_out(request_id, timeout, &logs));
         if run.result.as_ref().is_err_and(|f| f.error_type == POOL_EXHAUSTED) {
             // Every instance slot is held; idle ones elsewhere can go.
             evict();
             let left = timeout.saturating_sub(started.elapsed());
-            run = tokio::time::timeout(left, self.run_inner(event, context, request_id, true))
+            run = tokio::time::timeout(left, self.run_inner(event, context, request_id, true, &logs))
                 .await
-                .unwrap_or_else(|_| timed_out(request_id, timeout));
+                .unwrap_or_else(|_| timed_out(request_id, timeout, &logs));
         }
         run.duration = started.elapsed();
         run
     }
 
-    async fn run_inner(&self, event: &[u8], context: &[u8], request_id: &str, retry: bool) -> Run {
+    async fn run_inner(
+        &self,
+        event: &[u8],
+        context: &[u8],
+        request_id: &str,
+        retry: bool,
+        logs_slot: &Mutex<Option<Capture>>,
+    ) -> Run {
         let started = Instant::now();
         if self.prepared.shape == GuestShape::Command {
             let (result, logs, peak) = run_command(&self.prepared, &self.env, event, request_id).await;
@@ -135,6 +145,7 @@ impl VersionPool {
                 }
             },
         };
+        *logs_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(instance.logs().clone());
         let outcome = instance.call(event, context, request_id).await;
         let logs = instance.logs().take();
         let peak_memory = instance.peak_memory();
@@ -161,7 +172,16 @@ impl VersionPool {
     }
 }
 
-fn timed_out(request_id: &str, timeout: Duration) -> Run {
+fn timed_out(request_id: &str, timeout: Duration, logs: &Mutex<Option<Capture>>) -> Run {
+    let logs = logs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .map(|c| c.take())
+        .unwrap_or(Captured {
+            data: Vec::new(),
+            dropped: 0,
+        });
     Run {
         result: Err(GuestFailure::new(
             "Sandbox.Timedout",
@@ -170,10 +190,7 @@ fn timed_out(request_id: &str, timeout: Duration) -> Run {
                 timeout.as_secs_f64()
             ),
         )),
-        logs: Captured {
-            data: Vec::new(),
-            dropped: 0,
-        },
+        logs,
         duration: timeout,
         init: None,
         peak_memory: 0,
