@@ -194,8 +194,10 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
             "portico listening"
         );
         let reaper_host = gw.host.clone();
+        let every = (Duration::from_secs(config.keep_alive_secs) / 2)
+            .clamp(Duration::from_millis(100), Duration::from_secs(5));
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let n = reaper_host.reap_idle();

@@ -487,3 +487,31 @@ fn unknown_routes_and_request_ids() {
     assert_eq!(r.status, 403);
     assert_eq!(r.json()["message"], "Missing Authentication Token");
 }
+
+#[test]
+fn arns_use_configured_region_and_account() {
+    let s = Server::start_with(&[
+        "--region",
+        "eu-west-1",
+        "--account-id",
+        "123456789012",
+        "--log-format",
+        "json",
+    ]);
+    let created = s.deploy("hello", "hello");
+    assert_eq!(
+        created["FunctionArn"],
+        "arn:aws:lambda:eu-west-1:123456789012:function:hello"
+    );
+    let r = s.invoke_with("hello", b"{}", &[("X-Amz-Log-Type", "Tail")]);
+    assert_eq!(r.status, 200);
+    let log_line = s
+        .log()
+        .lines()
+        .find(|l| l.contains("function created"))
+        .map(str::to_string)
+        .unwrap_or_default();
+    let parsed: serde_json::Value =
+        serde_json::from_str(&log_line).expect("--log-format json writes JSON lines");
+    assert_eq!(parsed["fields"]["function"], "hello");
+}

@@ -360,3 +360,17 @@ fn graceful_shutdown_lets_in_flight_invocations_finish() {
     assert_eq!(r.json()["slept"], 1200);
     assert!(s.log().contains("shutting down"));
 }
+
+#[test]
+fn idle_instances_are_reclaimed_after_keep_alive() {
+    let s = Server::start_with(&["--keep-alive-secs", "1"]);
+    s.deploy("counter", "counter");
+    assert_eq!(common::proxy_body(&s.invoke("counter", json!({})))["count"], 1);
+    assert_eq!(common::proxy_body(&s.invoke("counter", json!({})))["count"], 2);
+    std::thread::sleep(Duration::from_millis(2200));
+    assert_eq!(
+        common::proxy_body(&s.invoke("counter", json!({})))["count"],
+        1,
+        "a new environment after the keep-alive"
+    );
+}
