@@ -9,6 +9,7 @@
 //! - [`store`]: durable state (SQLite metadata, content-addressed code).
 //! - [`cli`]: the `portico` command-line client of the management API.
 
+pub mod apigw;
 pub mod cli;
 pub mod frontdoor;
 pub mod function;

@@ -19,6 +19,8 @@ use axum::routing::get;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use crate::apigw::service::ApiGwService;
+use crate::frontdoor::FrontDoor;
 use crate::host::engine::{EngineSettings, build_engine, start_epoch_ticker};
 use crate::host::module::Modules;
 use crate::host::{Host, HostSettings};
@@ -83,6 +85,8 @@ fn init_logging(format: LogFormat) {
 pub struct Gateway {
     pub host: Arc<Host>,
     pub lambda: Arc<LambdaService>,
+    pub apigw: Arc<ApiGwService>,
+    pub frontdoor: Arc<FrontDoor>,
 }
 
 /// Opens the data directory and loads every stored function.
@@ -117,8 +121,23 @@ pub fn open(config: &ServeConfig) -> anyhow::Result<Gateway> {
         compiled = host.modules.compiles.load(Ordering::Relaxed),
         "functions loaded"
     );
+    let frontdoor = Arc::new(FrontDoor::new(host.clone(), &config.account_id));
+    let apigw = Arc::new(
+        ApiGwService::load(
+            store.clone(),
+            frontdoor.clone(),
+            &config.region,
+            &config.account_id,
+        )
+        .context("loading REST APIs")?,
+    );
     let lambda = Arc::new(LambdaService::new(store, code, host.clone()));
-    Ok(Gateway { host, lambda })
+    Ok(Gateway {
+        host,
+        lambda,
+        apigw,
+        frontdoor,
+    })
 }
 
 /// Adds `x-amzn-RequestId` to every management response that lacks one.
@@ -146,6 +165,7 @@ async fn unknown_operation() -> LambdaError {
 /// The management API router.
 pub fn admin_router(gw: &Gateway) -> Router {
     crate::lambda::router(gw.lambda.clone())
+        .merge(crate::apigw::router(gw.apigw.clone()))
         .merge(
             Router::new()
                 .route("/_portico/stats", get(stats))
@@ -210,8 +230,12 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
         let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let front_srv =
-            axum::serve(front, crate::frontdoor::router()).with_graceful_shutdown(wait(stop_rx.clone()));
+        let front_srv = axum::serve(
+            front,
+            crate::frontdoor::router(gw.frontdoor.clone())
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(wait(stop_rx.clone()));
         let admin_srv = axum::serve(admin, admin_router(&gw)).with_graceful_shutdown(wait(stop_rx));
         tokio::spawn(async move {
             shutdown_signal().await;

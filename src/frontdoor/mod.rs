@@ -1,30 +1,453 @@
-//! The front door: the listener for API traffic (`--listen`). REST API
-//! routing, authorizers and integrations plug in here; until a stage is
-//! deployed every request is a miss, answered exactly as API Gateway answers
-//! one: 403 `{"message":"Missing Authentication Token"}`.
+//! The front door: the listener for API traffic (`--listen`). A request
+//! travels top to bottom: resolve the API and stage from the invoke URL
+//! ([`resolve_target`]), route it in the stage's compiled deployment
+//! ([`route`]), run the integration (Lambda proxy through the function host,
+//! or MOCK) and map the response ([`proxy`]). Every miss is answered as API
+//! Gateway answers one: 403 `{"message":"Missing Authentication Token"}`.
+//!
+//! The hot path reads the compiled stages through one atomic pointer
+//! ([`FrontDoor::apis`]); the management side swaps in a new map after each
+//! change, so a stage moves to another deployment for the next request
+//! without locks and without failing requests in flight.
 
+pub mod compile;
+pub mod proxy;
+pub mod route;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+
+use crate::apigw::model::RestApi;
+use crate::host::{Host, InvokeError, InvokeRequest};
+use compile::{CompiledDeployment, CompiledStage, Target};
+
+/// Largest request body API Gateway accepts.
+const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// One API's deployed stages.
+pub struct ApiRuntime {
+    stages: HashMap<String, Arc<CompiledStage>>,
+}
+
+/// The data plane's view of every deployed API.
+pub struct FrontDoor {
+    apis: ArcSwap<HashMap<String, Arc<ApiRuntime>>>,
+    host: Arc<Host>,
+    account: String,
+}
+
+impl FrontDoor {
+    pub fn new(host: Arc<Host>, account: &str) -> FrontDoor {
+        FrontDoor {
+            apis: ArcSwap::from_pointee(HashMap::new()),
+            host,
+            account: account.to_string(),
+        }
+    }
+
+    /// Compiles every stage of `api` and publishes them. Deployments already
+    /// compiled for this API are reused.
+    pub fn install(&self, api: &RestApi) {
+        let mut compiled: HashMap<&str, Arc<CompiledDeployment>> = HashMap::new();
+        let mut stages = HashMap::new();
+        for stage in api.stages.values() {
+            let Some(d) = api.deployments.get(&stage.deployment_id) else {
+                continue;
+            };
+            let dep = match compiled.get(d.id.as_str()) {
+                Some(c) => c.clone(),
+                None => match compile::compile_deployment(d) {
+                    Ok(c) => {
+                        let c = Arc::new(c);
+                        compiled.insert(d.id.as_str(), c.clone());
+                        c
+                    }
+                    Err(e) => {
+                        tracing::error!(api = %api.id, deployment = %d.id, error = %e, "deployment cannot be compiled");
+                        continue;
+                    }
+                },
+            };
+            stages.insert(
+                stage.stage_name.clone(),
+                Arc::new(compile::compile_stage(stage, dep)),
+            );
+        }
+        let runtime = Arc::new(ApiRuntime { stages });
+        self.apis.rcu(|current| {
+            let mut next = HashMap::clone(current);
+            next.insert(api.id.clone(), runtime.clone());
+            next
+        });
+    }
+
+    pub fn remove(&self, api_id: &str) {
+        self.apis.rcu(|current| {
+            let mut next = HashMap::clone(current);
+            next.remove(api_id);
+            next
+        });
+    }
+
+    fn stage(&self, api_id: &str, stage: &str) -> Option<Arc<CompiledStage>> {
+        self.apis.load().get(api_id)?.stages.get(stage).cloned()
+    }
+}
+
+/// Where a request is going: API, stage and the path after the stage.
+#[derive(Debug, PartialEq)]
+pub struct InvokeTarget<'a> {
+    pub api_id: &'a str,
+    pub stage: &'a str,
+    pub path: &'a str,
+}
+
+/// Resolves both invoke URL forms: `{apiId}.execute-api.localhost/{stage}/{path}`
+/// and `/restapis/{apiId}/{stage}/_user_request_/{path}`.
+pub fn resolve_target<'a>(host: Option<&'a str>, raw_path: &'a str) -> Option<InvokeTarget<'a>> {
+    if let Some(rest) = raw_path.strip_prefix("/restapis/") {
+        let (api_id, rest) = rest.split_once('/')?;
+        let (stage, rest) = rest.split_once('/')?;
+        let path = rest.strip_prefix("_user_request_")?;
+        let path = if path.is_empty() { "/" } else { path };
+        if !path.starts_with('/') {
+            return None;
+        }
+        return Some(InvokeTarget { api_id, stage, path });
+    }
+    let host = host?.split(':').next()?;
+    let api_id = host.strip_suffix(".execute-api.localhost")?;
+    if api_id.is_empty() || api_id.contains('.') {
+        return None;
+    }
+    let rest = raw_path.strip_prefix('/')?;
+    let (stage, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    if stage.is_empty() {
+        return None;
+    }
+    Some(InvokeTarget { api_id, stage, path })
+}
+
+/// An API Gateway error response (`{"message": ...}` + `x-amzn-ErrorType`).
+fn gateway_error(status: StatusCode, error_type: &'static str, message: &str) -> Response {
+    let body = serde_json::json!({ "message": message }).to_string();
+    let mut resp = (status, [("content-type", "application/json")], body).into_response();
+    resp.headers_mut()
+        .insert("x-amzn-ErrorType", HeaderValue::from_static(error_type));
+    resp
+}
 
 /// API Gateway's answer to a request that matches no route.
-pub async fn missing_authentication_token() -> Response {
-    let mut resp = (
+pub fn missing_authentication_token() -> Response {
+    gateway_error(
         StatusCode::FORBIDDEN,
-        [("content-type", "application/json")],
-        r#"{"message":"Missing Authentication Token"}"#,
+        "MissingAuthenticationTokenException",
+        "Missing Authentication Token",
     )
-        .into_response();
-    resp.headers_mut().insert(
-        "x-amzn-ErrorType",
-        HeaderValue::from_static("MissingAuthenticationTokenException"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        resp.headers_mut().insert("x-amzn-RequestId", v);
+}
+
+fn internal_error() -> Response {
+    gateway_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalServerErrorException",
+        "Internal server error",
+    )
+}
+
+fn bad_gateway() -> Response {
+    gateway_error(
+        StatusCode::BAD_GATEWAY,
+        "InternalServerErrorException",
+        "Internal server error",
+    )
+}
+
+fn extended_request_id() -> String {
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    let mut id = base64::engine::general_purpose::STANDARD.encode(&bytes[..10]);
+    id.truncate(15);
+    id.push('=');
+    id
+}
+
+/// The front door's request handler.
+async fn handle(
+    State(fd): State<Arc<FrontDoor>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let extended_id = extended_request_id();
+    let mut resp = serve(&fd, peer, req, &request_id, &extended_id).await;
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        h.insert("x-amzn-RequestId", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&extended_id) {
+        h.insert("x-amz-apigw-id", v);
     }
     resp
 }
 
-pub fn router() -> Router {
-    Router::new().fallback(missing_authentication_token)
+async fn serve(
+    fd: &FrontDoor,
+    peer: SocketAddr,
+    req: Request,
+    request_id: &str,
+    extended_id: &str,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let host_header = parts.headers.get("host").and_then(|h| h.to_str().ok());
+    let raw_path = parts.uri.path();
+    let Some(target) = resolve_target(host_header, raw_path) else {
+        return missing_authentication_token();
+    };
+    let Some(stage) = fd.stage(target.api_id, target.stage) else {
+        return missing_authentication_token();
+    };
+    let method = parts.method.as_str();
+    let Some(matched) = stage.deployment.routes.lookup(method, target.path) else {
+        return missing_authentication_token();
+    };
+    let Some(route_target) = stage.target(matched.resource_id, matched.method) else {
+        return internal_error();
+    };
+    let body = match to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return gateway_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestTooLargeException",
+                "HTTP content length exceeded 10485760 bytes.",
+            );
+        }
+    };
+    match route_target {
+        Target::Misconfigured(why) => {
+            tracing::warn!(api = target.api_id, stage = target.stage, error = %why, "integration misconfigured");
+            internal_error()
+        }
+        Target::Mock { status, responses } => mock_response(*status, responses),
+        Target::LambdaProxy {
+            function,
+            qualifier,
+            timeout,
+            post,
+        } => {
+            if !post {
+                tracing::warn!(
+                    api = target.api_id,
+                    "AWS_PROXY integration httpMethod must be POST"
+                );
+                return internal_error();
+            }
+            let headers: Vec<(String, String)> = parts
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let source_ip = peer.ip().to_string();
+            let domain = host_header.unwrap_or_default();
+            let event = proxy::build_event(&proxy::ProxyRequest {
+                method,
+                raw_path: target.path,
+                raw_query: parts.uri.query(),
+                headers: &headers,
+                body: &body,
+                source_ip: &source_ip,
+                resource_id: matched.resource_id,
+                resource_path: matched.resource_path,
+                path_params: &matched.path_params,
+                stage: target.stage,
+                stage_variables: &stage.variables,
+                deployment_id: &stage.deployment.id,
+                api_id: target.api_id,
+                account_id: &fd.account,
+                request_id,
+                extended_request_id: extended_id,
+                domain_name: domain,
+                request_time_epoch_ms: chrono::Utc::now().timestamp_millis(),
+                binary_media_types: &stage.deployment.binary_media_types,
+                authorizer: None,
+            });
+            let invocation = fd.host.invoke(InvokeRequest {
+                function,
+                qualifier: qualifier.as_deref(),
+                payload: &event,
+                client_context: None,
+                request_id: request_id.to_string(),
+                want_log: false,
+            });
+            let outcome = match tokio::time::timeout(*timeout, invocation).await {
+                Err(_) => {
+                    return gateway_error(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "InternalServerErrorException",
+                        "Endpoint request timed out",
+                    );
+                }
+                Ok(o) => o,
+            };
+            let inv = match outcome {
+                Ok(inv) => inv,
+                Err(InvokeError::NotFound(arn)) => {
+                    tracing::warn!(function = %arn, "integration names a function that does not exist");
+                    return internal_error();
+                }
+                Err(InvokeError::Throttled { .. }) => {
+                    return gateway_error(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "TooManyRequestsException",
+                        "Too Many Requests",
+                    );
+                }
+            };
+            let result = match inv.result {
+                Ok(bytes) => bytes,
+                Err(failure) => {
+                    tracing::info!(function = %function, error_type = %failure.error_type, "Lambda function failed: Internal server error");
+                    return bad_gateway();
+                }
+            };
+            let accept = parts.headers.get("accept").and_then(|v| v.to_str().ok());
+            match proxy::map_response(&result, accept, &stage.deployment.binary_media_types) {
+                Ok(r) => into_response(r),
+                Err(why) => {
+                    tracing::info!(function = %function, "Malformed Lambda proxy response: {}", why.0);
+                    bad_gateway()
+                }
+            }
+        }
+    }
+}
+
+fn into_response(r: proxy::ProxyResponse) -> Response {
+    let mut resp = Response::new(Body::from(r.body));
+    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    let h = resp.headers_mut();
+    for (k, v) in r.headers {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            h.append(name, value);
+        }
+    }
+    resp
+}
+
+/// MOCK: the status from the request template picks the integration
+/// response (exact status, else the default one); its templates and literal
+/// header mappings shape the answer. (Full VTL arrives with non-proxy
+/// integrations.)
+fn mock_response(
+    status: Option<u16>,
+    responses: &std::collections::BTreeMap<String, crate::apigw::model::IntegrationResponse>,
+) -> Response {
+    let status = status.unwrap_or(200);
+    let chosen = responses.get(&status.to_string()).or_else(|| {
+        responses
+            .values()
+            .find(|r| r.selection_pattern.as_deref().is_none_or(str::is_empty))
+    });
+    let Some(chosen) = chosen else {
+        return internal_error();
+    };
+    let code = chosen.status_code.parse::<u16>().unwrap_or(200);
+    let body = chosen
+        .response_templates
+        .get("application/json")
+        .or_else(|| chosen.response_templates.values().next())
+        .cloned()
+        .unwrap_or_default();
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/json"));
+    for (k, v) in &chosen.response_parameters {
+        let Some(name) = k.strip_prefix("method.response.header.") else {
+            continue;
+        };
+        let Some(literal) = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) else {
+            continue;
+        };
+        if let (Ok(n), Ok(val)) = (
+            axum::http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(literal),
+        ) {
+            h.insert(n, val);
+        }
+    }
+    resp
+}
+
+pub fn router(fd: Arc<FrontDoor>) -> Router {
+    Router::new().fallback(handle).with_state(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_based_and_path_based_urls() {
+        assert_eq!(
+            resolve_target(Some("abc123.execute-api.localhost:8080"), "/prod/users/1"),
+            Some(InvokeTarget {
+                api_id: "abc123",
+                stage: "prod",
+                path: "/users/1"
+            })
+        );
+        assert_eq!(
+            resolve_target(Some("abc123.execute-api.localhost"), "/prod"),
+            Some(InvokeTarget {
+                api_id: "abc123",
+                stage: "prod",
+                path: "/"
+            })
+        );
+        assert_eq!(
+            resolve_target(
+                Some("127.0.0.1:8080"),
+                "/restapis/abc123/prod/_user_request_/users"
+            ),
+            Some(InvokeTarget {
+                api_id: "abc123",
+                stage: "prod",
+                path: "/users"
+            })
+        );
+        assert_eq!(
+            resolve_target(None, "/restapis/abc123/prod/_user_request_"),
+            Some(InvokeTarget {
+                api_id: "abc123",
+                stage: "prod",
+                path: "/"
+            })
+        );
+        assert_eq!(resolve_target(Some("127.0.0.1:8080"), "/prod/users"), None);
+        assert_eq!(
+            resolve_target(Some("x.y.execute-api.localhost"), "/prod/users"),
+            None
+        );
+        assert_eq!(resolve_target(Some("abc.execute-api.localhost"), "/"), None);
+    }
 }

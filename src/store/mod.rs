@@ -16,6 +16,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use crate::apigw::model::RestApi;
 use crate::function::FunctionRecord;
 
 /// Errors from the store; all are server-side faults except `Conflict`.
@@ -46,6 +47,10 @@ impl Store {
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS functions (
                 name TEXT PRIMARY KEY NOT NULL,
+                record TEXT NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS rest_apis (
+                id TEXT PRIMARY KEY NOT NULL,
                 record TEXT NOT NULL
             );",
         )?;
@@ -118,6 +123,38 @@ impl Store {
     pub fn delete_function(&self, name: &str) -> Result<bool, StoreError> {
         let conn = self.lock();
         Ok(conn.execute("DELETE FROM functions WHERE name = ?1", params![name])? > 0)
+    }
+}
+
+impl Store {
+    /// Every REST API document.
+    pub fn all_rest_apis(&self) -> Result<Vec<RestApi>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id, record FROM rest_apis ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json) = row?;
+            out.push(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(id, e))?);
+        }
+        Ok(out)
+    }
+
+    /// Writes a REST API document (insert or replace) in one transaction.
+    pub fn put_rest_api(&self, api: &RestApi) -> Result<(), StoreError> {
+        let json = serde_json::to_string(api).unwrap_or_default();
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO rest_apis (id, record) VALUES (?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET record = excluded.record",
+            params![api.id, json],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_rest_api(&self, id: &str) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        Ok(conn.execute("DELETE FROM rest_apis WHERE id = ?1", params![id])? > 0)
     }
 }
 

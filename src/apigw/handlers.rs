@@ -1,0 +1,1501 @@
+//! API Gateway management operations: RestApis, Resources, Methods,
+//! MethodResponses, Integrations, IntegrationResponses, Deployments, Stages.
+//! Status codes follow the model's mixed 201/202/204 rules.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::error::{ApiGwError, ApiGwResult, ErrorCode};
+use super::model::{
+    Deployment, Integration, IntegrationResponse, IntegrationType, METHODS, Method, MethodResponse, Resource,
+    RestApi, Stage, new_id, now_epoch,
+};
+use super::patch::{PatchBody, apply_to_map};
+use super::service::ApiGwService;
+use super::wire;
+
+type Svc = State<Arc<ApiGwService>>;
+
+pub fn parse<T: DeserializeOwned + Default>(body: &[u8]) -> ApiGwResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiGwError::new(ErrorCode::BadRequest, format!("Invalid request body: {e}")))
+}
+
+fn created(v: Value) -> Response {
+    (StatusCode::CREATED, Json(v)).into_response()
+}
+
+/// `{item, position}` pagination (limit default 25, max 500).
+fn page(items: Vec<Value>, q: &HashMap<String, String>) -> ApiGwResult<Value> {
+    let limit = match q.get("limit") {
+        None => 25,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=500).contains(&n) => n,
+            _ => {
+                return Err(ApiGwError::bad_request(
+                    "Invalid limit: must be between 1 and 500",
+                ));
+            }
+        },
+    };
+    let start = match q.get("position") {
+        None => 0,
+        Some(p) => p
+            .parse::<usize>()
+            .map_err(|_| ApiGwError::bad_request("Invalid position specified"))?,
+    };
+    let total = items.len();
+    let slice: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
+    let mut out = json!({ "item": slice });
+    if start + slice_len(&out) < total {
+        out["position"] = (start + slice_len(&out)).to_string().into();
+    }
+    Ok(out)
+}
+
+fn slice_len(v: &Value) -> usize {
+    v["item"].as_array().map_or(0, Vec::len)
+}
+
+fn resource_not_found() -> ApiGwError {
+    ApiGwError::not_found("Invalid Resource identifier specified")
+}
+fn method_not_found() -> ApiGwError {
+    ApiGwError::not_found("Invalid Method identifier specified")
+}
+fn integration_not_found() -> ApiGwError {
+    ApiGwError::not_found("Invalid Integration identifier specified")
+}
+fn response_not_found() -> ApiGwError {
+    ApiGwError::not_found("Invalid Response status code specified")
+}
+
+// ---------------------------------------------------------------- RestApis
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CreateRestApiInput {
+    name: Option<String>,
+    description: Option<String>,
+    version: Option<String>,
+    binary_media_types: Option<Vec<String>>,
+    minimum_compression_size: Option<i64>,
+    api_key_source: Option<String>,
+    endpoint_configuration: Option<EndpointConfiguration>,
+    policy: Option<String>,
+    tags: Option<BTreeMap<String, String>>,
+    disable_execute_api_endpoint: Option<bool>,
+    clone_from: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct EndpointConfiguration {
+    types: Option<Vec<String>>,
+}
+
+fn check_api_key_source(s: &str) -> ApiGwResult<()> {
+    if s == "HEADER" || s == "AUTHORIZER" {
+        Ok(())
+    } else {
+        Err(ApiGwError::enum_value(
+            s,
+            "createRestApiInput.apiKeySource",
+            &["HEADER", "AUTHORIZER"],
+        ))
+    }
+}
+
+/// A new, empty API with its root resource.
+pub fn new_rest_api(name: String) -> RestApi {
+    let root = new_id(10);
+    let mut resources = BTreeMap::new();
+    resources.insert(
+        root.clone(),
+        Resource {
+            id: root.clone(),
+            parent_id: None,
+            path_part: None,
+            methods: BTreeMap::new(),
+        },
+    );
+    RestApi {
+        id: new_id(10),
+        name,
+        description: None,
+        created_date: now_epoch(),
+        version: None,
+        binary_media_types: Vec::new(),
+        minimum_compression_size: None,
+        api_key_source: "HEADER".into(),
+        endpoint_types: vec!["EDGE".into()],
+        policy: None,
+        tags: BTreeMap::new(),
+        disable_execute_api_endpoint: false,
+        root_resource_id: root,
+        resources,
+        deployments: BTreeMap::new(),
+        stages: BTreeMap::new(),
+        extensions: Vec::new(),
+    }
+}
+
+pub async fn create_rest_api(
+    State(svc): Svc,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> ApiGwResult<Response> {
+    if q.get("mode").map(String::as_str) == Some("import") {
+        return super::import::import_rest_api(&svc, &q, &body).await.map(created);
+    }
+    let input: CreateRestApiInput = parse(&body)?;
+    let name = input
+        .name
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| ApiGwError::bad_request("Invalid REST API name specified"))?;
+    let mut api = new_rest_api(name);
+    if let Some(source_id) = &input.clone_from {
+        let source = svc.get(source_id)?;
+        api.resources = source.resources.clone();
+        api.root_resource_id = source.root_resource_id.clone();
+        api.binary_media_types = source.binary_media_types.clone();
+    }
+    api.description = input.description;
+    api.version = input.version;
+    if let Some(b) = input.binary_media_types {
+        api.binary_media_types = b;
+    }
+    api.minimum_compression_size = input.minimum_compression_size;
+    if let Some(s) = input.api_key_source {
+        check_api_key_source(&s)?;
+        api.api_key_source = s;
+    }
+    if let Some(types) = input.endpoint_configuration.and_then(|e| e.types) {
+        for t in &types {
+            if !["EDGE", "REGIONAL", "PRIVATE"].contains(&t.as_str()) {
+                return Err(ApiGwError::enum_value(
+                    t,
+                    "createRestApiInput.endpointConfiguration.types",
+                    &["REGIONAL", "EDGE", "PRIVATE"],
+                ));
+            }
+        }
+        api.endpoint_types = types;
+    }
+    api.policy = input.policy;
+    api.tags = input.tags.unwrap_or_default();
+    api.disable_execute_api_endpoint = input.disable_execute_api_endpoint.unwrap_or(false);
+    let api = svc.create(api).await?;
+    tracing::info!(api = %api.id, name = %api.name, "rest api created");
+    Ok(created(wire::rest_api(&api)))
+}
+
+pub async fn get_rest_apis(
+    State(svc): Svc,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiGwResult<Json<Value>> {
+    let mut apis = svc.list();
+    apis.sort_by(|a, b| a.created_date.cmp(&b.created_date).then(a.id.cmp(&b.id)));
+    Ok(Json(page(apis.iter().map(wire::rest_api).collect(), &q)?))
+}
+
+pub async fn get_rest_api(State(svc): Svc, Path(api): Path<String>) -> ApiGwResult<Json<Value>> {
+    Ok(Json(wire::rest_api(&svc.get(&api)?)))
+}
+
+pub async fn update_rest_api(
+    State(svc): Svc,
+    Path(api): Path<String>,
+    body: Bytes,
+) -> ApiGwResult<Json<Value>> {
+    let patch: PatchBody = parse(&body)?;
+    let out = svc
+        .edit(&api, |a| {
+            for op in &patch.patch_operations {
+                let seg = op.segments();
+                match (
+                    op.op.as_str(),
+                    seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+                ) {
+                    ("replace", ["name"]) => a.name = op.value()?.to_string(),
+                    ("replace", ["description"]) => a.description = op.value.clone(),
+                    ("replace", ["version"]) => a.version = op.value.clone(),
+                    ("replace", ["apiKeySource"]) => {
+                        check_api_key_source(op.value()?)?;
+                        a.api_key_source = op.value()?.to_string();
+                    }
+                    ("replace", ["minimumCompressionSize"]) => {
+                        a.minimum_compression_size = match op.value.as_deref() {
+                            None | Some("") => None,
+                            Some(v) => Some(
+                                v.parse()
+                                    .map_err(|_| ApiGwError::bad_request("Invalid minimumCompressionSize"))?,
+                            ),
+                        }
+                    }
+                    ("replace", ["disableExecuteApiEndpoint"]) => {
+                        a.disable_execute_api_endpoint = op.bool_value()?
+                    }
+                    ("replace", ["policy"]) => a.policy = op.value.clone(),
+                    ("add", ["binaryMediaTypes", t]) => {
+                        if !a.binary_media_types.iter().any(|x| x == t) {
+                            a.binary_media_types.push(t.to_string());
+                        }
+                    }
+                    ("remove", ["binaryMediaTypes", t]) => a.binary_media_types.retain(|x| x != t),
+                    ("replace", ["binaryMediaTypes", t]) => {
+                        let new = op.value()?.to_string();
+                        for x in a.binary_media_types.iter_mut().filter(|x| x == t) {
+                            *x = new.clone();
+                        }
+                    }
+                    ("replace", ["endpointConfiguration", "types", _]) => {
+                        a.endpoint_types = vec![op.value()?.to_string()]
+                    }
+                    _ => return Err(op.unsupported()),
+                }
+            }
+            Ok(wire::rest_api(a))
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub async fn delete_rest_api(State(svc): Svc, Path(api): Path<String>) -> ApiGwResult<StatusCode> {
+    svc.delete(&api).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+pub async fn put_rest_api(
+    State(svc): Svc,
+    Path(api): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> ApiGwResult<Json<Value>> {
+    super::import::put_rest_api(&svc, &api, &q, &body).await.map(Json)
+}
+
+// ---------------------------------------------------------------- Resources
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CreateResourceInput {
+    path_part: Option<String>,
+}
+
+/// Checks a path part as API Gateway does: a literal, `{name}` or `{name+}`.
+pub fn check_path_part(part: &str) -> ApiGwResult<()> {
+    let literal = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-:@".contains(&b))
+    };
+    let ok = match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+        Some(inner) => literal(inner.strip_suffix('+').unwrap_or(inner)),
+        None => literal(part),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiGwError::bad_request(
+            "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace.",
+        ))
+    }
+}
+
+fn is_variable(part: &str) -> bool {
+    part.starts_with('{')
+}
+
+fn is_greedy(part: &str) -> bool {
+    part.starts_with('{') && part.ends_with("+}")
+}
+
+/// Adds a child resource after AWS's sibling and greedy checks.
+pub fn add_child(
+    resources: &mut BTreeMap<String, Resource>,
+    parent_id: &str,
+    part: &str,
+) -> ApiGwResult<String> {
+    check_path_part(part)?;
+    let parent = resources.get(parent_id).ok_or_else(resource_not_found)?;
+    if let Some(pp) = &parent.path_part
+        && is_greedy(pp)
+    {
+        return Err(ApiGwError::bad_request(format!(
+            "Cannot create a child of a resource with a greedy path variable: {pp}"
+        )));
+    }
+    for sibling in resources
+        .values()
+        .filter(|r| r.parent_id.as_deref() == Some(parent_id))
+    {
+        let Some(sp) = &sibling.path_part else { continue };
+        if sp == part {
+            return Err(ApiGwError::conflict(format!(
+                "Another resource with the same parent already has this name: {part}"
+            )));
+        }
+        if is_variable(sp) && is_variable(part) {
+            return Err(ApiGwError::bad_request(format!(
+                "A sibling ({sp}) of this resource already has a variable path part -- only one is allowed"
+            )));
+        }
+    }
+    let id = new_id(6);
+    resources.insert(
+        id.clone(),
+        Resource {
+            id: id.clone(),
+            parent_id: Some(parent_id.to_string()),
+            path_part: Some(part.to_string()),
+            methods: BTreeMap::new(),
+        },
+    );
+    Ok(id)
+}
+
+pub async fn get_resources(
+    State(svc): Svc,
+    Path(api): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiGwResult<Json<Value>> {
+    let a = svc.get(&api)?;
+    let embed = q
+        .get("embed")
+        .is_some_and(|e| e.split(',').any(|x| x == "methods"));
+    let mut items: Vec<(String, Value)> = a
+        .resources
+        .values()
+        .map(|r| {
+            (
+                RestApi::path_of(&a.resources, &r.id).unwrap_or_default(),
+                wire::resource(&a.resources, r, embed),
+            )
+        })
+        .collect();
+    items.sort_by(|x, y| x.0.cmp(&y.0));
+    Ok(Json(page(items.into_iter().map(|(_, v)| v).collect(), &q)?))
+}
+
+pub async fn get_resource(
+    State(svc): Svc,
+    Path((api, rid)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiGwResult<Json<Value>> {
+    let a = svc.get(&api)?;
+    let r = a.resources.get(&rid).ok_or_else(resource_not_found)?;
+    let embed = q
+        .get("embed")
+        .is_some_and(|e| e.split(',').any(|x| x == "methods"));
+    Ok(Json(wire::resource(&a.resources, r, embed)))
+}
+
+pub async fn create_resource(
+    State(svc): Svc,
+    Path((api, parent)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Response> {
+    let input: CreateResourceInput = parse(&body)?;
+    let part = input
+        .path_part
+        .ok_or_else(|| ApiGwError::bad_request("Invalid path part specified"))?;
+    let out = svc
+        .edit(&api, |a| {
+            let id = add_child(&mut a.resources, &parent, &part)?;
+            let r = &a.resources[&id];
+            Ok(wire::resource(&a.resources, r, false))
+        })
+        .await?;
+    Ok(created(out))
+}
+
+pub async fn update_resource(
+    State(svc): Svc,
+    Path((api, rid)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Json<Value>> {
+    let patch: PatchBody = parse(&body)?;
+    let out = svc
+        .edit(&api, |a| {
+            if !a.resources.contains_key(&rid) {
+                return Err(resource_not_found());
+            }
+            if rid == a.root_resource_id {
+                return Err(ApiGwError::bad_request("The root resource cannot be modified"));
+            }
+            for op in &patch.patch_operations {
+                match (op.op.as_str(), op.path.as_str()) {
+                    ("replace", "/pathPart") => {
+                        let part = op.value()?.to_string();
+                        let parent = a.resources[&rid].parent_id.clone().unwrap_or_default();
+                        let mut probe = a.resources.clone();
+                        probe.remove(&rid);
+                        add_child(&mut probe, &parent, &part)?;
+                        if let Some(r) = a.resources.get_mut(&rid) {
+                            r.path_part = Some(part);
+                        }
+                    }
+                    ("replace", "/parentId") => {
+                        let new_parent = op.value()?.to_string();
+                        if !a.resources.contains_key(&new_parent) {
+                            return Err(resource_not_found());
+                        }
+                        if RestApi::subtree(&a.resources, &rid).contains(&new_parent) {
+                            return Err(ApiGwError::bad_request("Resources cannot be cyclical."));
+                        }
+                        let part = a.resources[&rid].path_part.clone().unwrap_or_default();
+                        let mut probe = a.resources.clone();
+                        probe.remove(&rid);
+                        add_child(&mut probe, &new_parent, &part)?;
+                        if let Some(r) = a.resources.get_mut(&rid) {
+                            r.parent_id = Some(new_parent);
+                        }
+                    }
+                    _ => return Err(op.unsupported()),
+                }
+            }
+            Ok(wire::resource(&a.resources, &a.resources[&rid], false))
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub async fn delete_resource(
+    State(svc): Svc,
+    Path((api, rid)): Path<(String, String)>,
+) -> ApiGwResult<StatusCode> {
+    svc.edit(&api, |a| {
+        if !a.resources.contains_key(&rid) {
+            return Err(resource_not_found());
+        }
+        if rid == a.root_resource_id {
+            return Err(ApiGwError::bad_request("Cannot delete the root resource"));
+        }
+        for id in RestApi::subtree(&a.resources, &rid) {
+            a.resources.remove(&id);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+// ---------------------------------------------------------------- Methods
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PutMethodInput {
+    authorization_type: Option<String>,
+    authorizer_id: Option<String>,
+    api_key_required: Option<bool>,
+    operation_name: Option<String>,
+    request_parameters: Option<BTreeMap<String, bool>>,
+    request_models: Option<BTreeMap<String, String>>,
+    request_validator_id: Option<String>,
+    authorization_scopes: Option<Vec<String>>,
+}
+
+pub fn check_http_method(m: &str) -> ApiGwResult<()> {
+    if METHODS.contains(&m) {
+        Ok(())
+    } else {
+        Err(ApiGwError::bad_request(
+            "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY",
+        ))
+    }
+}
+
+pub fn check_authorization(kind: &str, authorizer_id: Option<&str>) -> ApiGwResult<()> {
+    match kind {
+        "NONE" | "AWS_IAM" => Ok(()),
+        "CUSTOM" | "COGNITO_USER_POOLS" => {
+            // Authorizers arrive with the access-control feature; until then no
+            // authorizer id can be valid.
+            let _ = authorizer_id;
+            Err(ApiGwError::bad_request(
+                "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
+            ))
+        }
+        other => Err(ApiGwError::enum_value(
+            other,
+            "putMethodInput.authorizationType",
+            &["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"],
+        )),
+    }
+}
+
+fn check_request_parameter(name: &str) -> ApiGwResult<()> {
+    let ok = [
+        "method.request.path.",
+        "method.request.querystring.",
+        "method.request.header.",
+        "method.request.multivaluequerystring.",
+        "method.request.multivalueheader.",
+    ]
+    .iter()
+    .any(|p| name.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiGwError::bad_request(format!(
+            "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Parameter name should match the following regular expression: ^method\\.request\\.(path|querystring|header|multivaluequerystring|multivalueheader)\\.[a-zA-Z0-9._$-]+$ : {name}]"
+        )))
+    }
+}
+
+fn find_method<'a>(a: &'a mut RestApi, rid: &str, m: &str) -> ApiGwResult<&'a mut Method> {
+    a.resources
+        .get_mut(rid)
+        .ok_or_else(resource_not_found)?
+        .methods
+        .get_mut(m)
+        .ok_or_else(method_not_found)
+}
+
+pub async fn put_method(
+    State(svc): Svc,
+    Path((api, rid, m)): Path<(String, String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Response> {
+    check_http_method(&m)?;
+    let input: PutMethodInput = parse(&body)?;
+    let auth = input
+        .authorization_type
+        .clone()
+        .ok_or_else(|| ApiGwError::bad_request("Invalid authorization type specified"))?;
+    check_authorization(&auth, input.authorizer_id.as_deref())?;
+    let params = input.request_parameters.unwrap_or_default();
+    for p in params.keys() {
+        check_request_parameter(p)?;
+    }
+    let out = svc
+        .edit(&api, |a| {
+            let r = a.resources.get_mut(&rid).ok_or_else(resource_not_found)?;
+            if r.methods.contains_key(&m) {
+                return Err(ApiGwError::conflict("Method already exists for this resource"));
+            }
+            let method = Method {
+                http_method: m.clone(),
+                authorization_type: auth,
+                authorizer_id: input.authorizer_id,
+                api_key_required: input.api_key_required.unwrap_or(false),
+                operation_name: input.operation_name,
+                request_parameters: params,
+                request_models: input.request_models.unwrap_or_default(),
+                request_validator_id: input.request_validator_id,
+                authorization_scopes: input.authorization_scopes.unwrap_or_default(),
+                method_responses: BTreeMap::new(),
+                integration: None,
+            };
+            let v = wire::method(&method);
+            r.methods.insert(m.clone(), method);
+            Ok(v)
+        })
+        .await?;
+    Ok(created(out))
+}
+
+pub async fn get_method(
+    State(svc): Svc,
+    Path((api, rid, m)): Path<(String, String, String)>,
+) -> ApiGwResult<Json<Value>> {
+    let mut a = svc.get(&api)?;
+    Ok(Json(wire::method(find_method(&mut a, &rid, &m)?)))
+}
+
+pub async fn update_method(
+    State(svc): Svc,
+    Path((api, rid, m)): Path<(String, String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Json<Value>> {
+    let patch: PatchBody = parse(&body)?;
+    let out = svc
+        .edit(&api, |a| {
+            let method = find_method(a, &rid, &m)?;
+            for op in &patch.patch_operations {
+                let seg = op.segments();
+                match (
+                    op.op.as_str(),
+                    seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+                ) {
+                    ("replace", ["authorizationType"]) => {
+                        check_authorization(op.value()?, method.authorizer_id.as_deref())?;
+                        method.authorization_type = op.value()?.to_string();
+                    }
+                    ("replace", ["authorizerId"]) => method.authorizer_id = op.value.clone(),
+                    ("replace", ["apiKeyRequired"]) => method.api_key_required = op.bool_value()?,
+                    ("replace", ["operationName"]) => method.operation_name = op.value.clone(),
+                    ("replace", ["requestValidatorId"]) => method.request_validator_id = op.value.clone(),
+                    (_, ["requestParameters", p]) => {
+                        check_request_parameter(p)?;
+                        apply_to_map(&mut method.request_parameters, op, p.to_string(), |v| {
+                            Ok(v == "true")
+                        })?
+                    }
+                    (_, ["requestModels", ct]) => {
+                        apply_to_map(&mut method.request_models, op, ct.to_string(), |v| {
+                            Ok(v.to_string())
+                        })?
+                    }
+                    ("add", ["authorizationScopes"]) => {
+                        method.authorization_scopes.push(op.value()?.to_string())
+                    }
+                    ("remove", ["authorizationScopes"]) => {
+                        let v = op.value()?.to_string();
+                        method.authorization_scopes.retain(|s| *s != v)
+                    }
+                    _ => return Err(op.unsupported()),
+                }
+            }
+            Ok(wire::method(method))
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub async fn delete_method(
+    State(svc): Svc,
+    Path((api, rid, m)): Path<(String, String, String)>,
+) -> ApiGwResult<StatusCode> {
+    svc.edit(&api, |a| {
+        let r = a.resources.get_mut(&rid).ok_or_else(resource_not_found)?;
+        r.methods.remove(&m).map(|_| ()).ok_or_else(method_not_found)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- Method responses
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct MethodResponseInput {
+    response_parameters: Option<BTreeMap<String, bool>>,
+    response_models: Option<BTreeMap<String, String>>,
+}
+
+fn check_status_code(code: &str) -> ApiGwResult<()> {
+    let b = code.as_bytes();
+    if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit) {
+        Ok(())
+    } else {
+        Err(ApiGwError::bad_request("Invalid status code specified"))
+    }
+}
+
+pub async fn put_method_response(
+    State(svc): Svc,
+    Path((api, rid, m, code)): Path<(String, String, String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Response> {
+    check_status_code(&code)?;
+    let input: MethodResponseInput = parse(&body)?;
+    let out = svc
+        .edit(&api, |a| {
+            let method = find_method(a, &rid, &m)?;
+            let r = MethodResponse {
+                status_code: code.clone(),
+                response_parameters: input.response_parameters.unwrap_or_default(),
+                response_models: input.response_models.unwrap_or_default(),
+            };
+            let v = wire::method_response(&r);
+            method.method_responses.insert(code.clone(), r);
+            Ok(v)
+        })
+        .await?;
+    Ok(created(out))
+}
+
+pub async fn get_method_response(
+    State(svc): Svc,
+    Path((api, rid, m, code)): Path<(String, String, String, String)>,
+) -> ApiGwResult<Json<Value>> {
+    let mut a = svc.get(&api)?;
+    let method = find_method(&mut a, &rid, &m)?;
+    let r = method
+        .method_responses
+        .get(&code)
+        .ok_or_else(response_not_found)?;
+    Ok(Json(wire::method_response(r)))
+}
+
+pub async fn update_method_response(
+    State(svc): Svc,
+    Path((api, rid, m, code)): Path<(String, String, String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Response> {
+    let patch: PatchBody = parse(&body)?;
+    let out = svc
+        .edit(&api, |a| {
+            let method = find_method(a, &rid, &m)?;
+            let r = method
+                .method_responses
+                .get_mut(&code)
+                .ok_or_else(response_not_found)?;
+            for op in &patch.patch_operations {
+                let seg = op.segments();
+                match seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                    ["responseParameters", p] => {
+                        apply_to_map(&mut r.response_parameters, op, p.to_string(), |v| Ok(v == "true"))?
+                    }
+                    ["responseModels", ct] => {
+                        apply_to_map(&mut r.response_models, op, ct.to_string(), |v| Ok(v.to_string()))?
+                    }
+                    _ => return Err(op.unsupported()),
+                }
+            }
+            Ok(wire::method_response(r))
+        })
+        .await?;
+    // UpdateMethodResponse answers 201, as the model says.
+    Ok(created(out))
+}
+
+pub async fn delete_method_response(
+    State(svc): Svc,
+    Path((api, rid, m, code)): Path<(String, String, String, String)>,
+) -> ApiGwResult<StatusCode> {
+    svc.edit(&api, |a| {
+        let method = find_method(a, &rid, &m)?;
+        method
+            .method_responses
+            .remove(&code)
+            .map(|_| ())
+            .ok_or_else(response_not_found)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- Integrations
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PutIntegrationInput {
+    #[serde(rename = "type")]
+    integration_type: Option<String>,
+    http_method: Option<String>,
+    uri: Option<String>,
+    connection_type: Option<String>,
+    connection_id: Option<String>,
+    credentials: Option<String>,
+    request_parameters: Option<BTreeMap<String, String>>,
+    request_templates: Option<BTreeMap<String, String>>,
+    passthrough_behavior: Option<String>,
+    content_handling: Option<String>,
+    timeout_in_millis: Option<i64>,
+    cache_namespace: Option<String>,
+    cache_key_parameters: Option<Vec<String>>,
+}
+
+fn check_timeout(t: i64) -> ApiGwResult<u32> {
+    if (50..=29_000).contains(&t) {
+        Ok(t as u32)
+    } else {
+        Err(ApiGwError::bad_request(
+            "Timeout should be between 50 ms and 29000 ms",
+        ))
+    }
+}
+
+fn check_passthrough(p: &str) -> ApiGwResult<()> {
+    if ["WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"].contains(&p) {
+        Ok(())
+    } else {
+        Err(ApiGwError::bad_request(format!(
+            "Invalid passthrough behavior specified: {p}. Valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER"
+        )))
+    }
+}
+
+fn check_content_handling(c: &str) -> ApiGwResult<()> {
+    if ["CONVERT_TO_BINARY", "CONVERT_TO_TEXT"].contains(&c) {
+        Ok(())
+    } else {
+        Err(ApiGwError::enum_value(
+            c,
+            "contentHandling",
+            &["CONVERT_TO_BINARY", "CONVERT_TO_TEXT"],
+        ))
+    }
+}
+
+/// Builds an integration from PutIntegration-style input, with AWS's checks.
+pub fn build_integration(
+    type_: &str,
+    http_method: Option<String>,
+    uri: Option<String>,
+    resource_id: &str,
+) -> ApiGwResult<Integration> {
+    let integration_type = IntegrationType::parse(type_).ok_or_else(|| {
+        ApiGwError::enum_value(
+            type_,
+            "putIntegrationInput.type",
+            &["HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY"],
+        )
+    })?;
+    if integration_type != IntegrationType::Mock {
+        match &http_method {
+            None => {
+                return Err(ApiGwError::bad_request(
+                    "Enumeration value for HttpMethod must be non-empty",
+                ));
+            }
+            Some(m) => check_http_method(m)?,
+        }
+        if uri.as_deref().is_none_or(str::is_empty) {
+            return Err(ApiGwError::bad_request("Invalid integration URI specified"));
+        }
+    }
+    if matches!(
+        integration_type,
+        IntegrationType::Http | IntegrationType::HttpProxy
+    ) && let Some(u) = &uri
+        && !(u.starts_with("http://") || u.starts_with("https://"))
+    {
+        return Err(ApiGwError::bad_request("Invalid HTTP endpoint specified for URI"));
+    }
+    if matches!(integration_type, IntegrationType::Aws | IntegrationType::AwsProxy)
+        && let Some(u) = &uri
+        && !u.starts_with("arn:")
+    {
+        return Err(ApiGwError::bad_request(
+            "AWS ARN for integration must contain path or action",
+        ));
+    }
+    Ok(Integration {
+        integration_type,
+        http_method,
+        uri,
+        connection_type: matches!(
+            integration_type,
+            IntegrationType::Http | IntegrationType::HttpProxy
+        )
+        .then(|| "INTERNET".to_string()),
+        connection_id: None,
+        credentials: None,
+        request_parameters: BTreeMap::new(),
+        request_templates: BTreeMap::new(),
+        passthrough_behavior: Some("WHEN_NO_MATCH".into()),
+        content_handling: None,
+        timeout_in_millis: 29_000,
+        cache_namespace: Some(resource_id.to_string()),
+        cache_key_parameters: Vec::new(),
+        integration_responses: BTreeMap::new(),
+    })
+}
+
+pub async fn put_integration(
+    State(svc): Svc,
+    Path((api, rid, m)): Path<(String, String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Response> {
+    let input: PutIntegrationInput = parse(&body)?;
+    let type_ = input
+        .integration_type
+        .clone()
+        .ok_or_else(|| ApiGwError::bad_request("Enumeration value for IntegrationType must be non-empty"))?;
+    let mut integration = build_integration(&type_, input.http_method.clone(), input.uri.clone(), &rid)?;
+    if let Some(p) = &input.passthrough_behavior {
+        check_passthrough(p)?;
+        integration.passthrough_behavior = Some(p.clone());
+    }
+    if let Some(c) = &input.content_handling {
+        check_content_handling(c)?;
+        integration.content_handling = Some(c.clone());
+    }
+    if let Some(t) = input.timeout_in_millis {
+        integration.timeout_in_millis = check_timeout(t)?;
+    }
+    if input.connection_type.is_some() {
+        integration.connection_type = input.connection_type;
+    }
+    integration.connection_id = input.connection_id;
+    integration.credentials = input.credentials;
+    integration.request_parameters = input.request_parameters.unwrap_or_default();
+    integration.request_templates = input.request_templates.unwrap_or_default();
+    if input.cache_namespace.is_some() {
+        integration.cache_namespace = input.cache_namespace;
+    }
+    integration.cache_key_parameters = input.cache_key_parameters.unwrap_or_default();
+    let out = svc
+        .edit(&api, |a| {
+            let method = find_method(a, &rid, &m)?;
+            let v = wire::integration(&integration);
+            method.integration = Some(integration);
+            Ok(v)
+        })
+        .await?;
+    Ok(created(out))
+}
+
+fn find_integration<'a>(a: &'a mut RestApi, rid: &str, m: &str) -> ApiGwResult<&'a mut Integration> {
+    find_method(a, rid, m)?
+        .integration
+        .as_mut()
+        .ok_or_else(integration_not_found)
+}
+
+pub async fn get_integration(
+    State(svc): Svc,
+    Path((api, rid, m)): Path<(String, String, String)>,
+) -> ApiGwResult<Json<Value>> {
+    let mut a = svc.get(&api)?;
+    Ok(Json(wire::integration(find_integration(&mut a, &rid, &m)?)))
+}
+
+pub async fn update_integration(
+    State(svc): Svc,
+    Path((api, rid, m)): Path<(String, String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Json<Value>> {
+    let patch: PatchBody = parse(&body)?;
+    let out = svc
+        .edit(&api, |a| {
+            let i = find_integration(a, &rid, &m)?;
+            for op in &patch.patch_operations {
+                let seg = op.segments();
+                match (
+                    op.op.as_str(),
+                    seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+                ) {
+                    ("replace", ["uri"]) => i.uri = Some(op.value()?.to_string()),
+                    ("replace", ["httpMethod"]) => {
+                        check_http_method(op.value()?)?;
+                        i.http_method = Some(op.value()?.to_string())
+                    }
+                    ("replace", ["timeoutInMillis"]) => {
+                        i.timeout_in_millis = check_timeout(
+                            op.value()?
+                                .parse()
+                                .map_err(|_| ApiGwError::bad_request("Invalid timeoutInMillis"))?,
+                        )?
+                    }
+                    ("replace", ["passthroughBehavior"]) => {
+                        check_passthrough(op.value()?)?;
+                        i.passthrough_behavior = op.value.clone()
+                    }
+                    ("replace", ["contentHandling"]) => {
+                        if let Some(c) = &op.value {
+                            check_content_handling(c)?;
+                        }
+                        i.content_handling = op.value.clone()
+                    }
+                    ("replace", ["credentials"]) => i.credentials = op.value.clone(),
+                    (_, ["requestTemplates", ct]) => apply_to_map(
+                        &mut i.request_templates,
+                        op,
+                        ct.to_string(),
+                        |v| Ok(v.to_string()),
+                    )?,
+                    (_, ["requestParameters", p]) => apply_to_map(
+                        &mut i.request_parameters,
+                        op,
+                        p.to_string(),
+                        |v| Ok(v.to_string()),
+                    )?,
+                    _ => return Err(op.unsupported()),
+                }
+            }
+            Ok(wire::integration(i))
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub async fn delete_integration(
+    State(svc): Svc,
+    Path((api, rid, m)): Path<(String, String, String)>,
+) -> ApiGwResult<StatusCode> {
+    svc.edit(&api, |a| {
+        let method = find_method(a, &rid, &m)?;
+        method
+            .integration
+            .take()
+            .map(|_| ())
+            .ok_or_else(integration_not_found)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct IntegrationResponseInput {
+    selection_pattern: Option<String>,
+    response_parameters: Option<BTreeMap<String, String>>,
+    response_templates: Option<BTreeMap<String, String>>,
+    content_handling: Option<String>,
+}
+
+pub async fn put_integration_response(
+    State(svc): Svc,
+    Path((api, rid, m, code)): Path<(String, String, String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Response> {
+    check_status_code(&code)?;
+    let input: IntegrationResponseInput = parse(&body)?;
+    if let Some(c) = &input.content_handling {
+        check_content_handling(c)?;
+    }
+    let out = svc
+        .edit(&api, |a| {
+            let i = find_integration(a, &rid, &m)?;
+            let r = IntegrationResponse {
+                status_code: code.clone(),
+                selection_pattern: input.selection_pattern,
+                response_parameters: input.response_parameters.unwrap_or_default(),
+                response_templates: input.response_templates.unwrap_or_default(),
+                content_handling: input.content_handling,
+            };
+            let v = wire::integration_response(&r);
+            i.integration_responses.insert(code.clone(), r);
+            Ok(v)
+        })
+        .await?;
+    Ok(created(out))
+}
+
+pub async fn get_integration_response(
+    State(svc): Svc,
+    Path((api, rid, m, code)): Path<(String, String, String, String)>,
+) -> ApiGwResult<Json<Value>> {
+    let mut a = svc.get(&api)?;
+    let i = find_integration(&mut a, &rid, &m)?;
+    Ok(Json(wire::integration_response(
+        i.integration_responses
+            .get(&code)
+            .ok_or_else(response_not_found)?,
+    )))
+}
+
+pub async fn update_integration_response(
+    State(svc): Svc,
+    Path((api, rid, m, code)): Path<(String, String, String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Json<Value>> {
+    let patch: PatchBody = parse(&body)?;
+    let out = svc
+        .edit(&api, |a| {
+            let i = find_integration(a, &rid, &m)?;
+            let r = i
+                .integration_responses
+                .get_mut(&code)
+                .ok_or_else(response_not_found)?;
+            for op in &patch.patch_operations {
+                let seg = op.segments();
+                match (
+                    op.op.as_str(),
+                    seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+                ) {
+                    ("replace", ["selectionPattern"]) => r.selection_pattern = op.value.clone(),
+                    ("replace", ["contentHandling"]) => r.content_handling = op.value.clone(),
+                    (_, ["responseTemplates", ct]) => {
+                        apply_to_map(&mut r.response_templates, op, ct.to_string(), |v| {
+                            Ok(v.to_string())
+                        })?
+                    }
+                    (_, ["responseParameters", p]) => {
+                        apply_to_map(&mut r.response_parameters, op, p.to_string(), |v| {
+                            Ok(v.to_string())
+                        })?
+                    }
+                    _ => return Err(op.unsupported()),
+                }
+            }
+            Ok(wire::integration_response(r))
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub async fn delete_integration_response(
+    State(svc): Svc,
+    Path((api, rid, m, code)): Path<(String, String, String, String)>,
+) -> ApiGwResult<StatusCode> {
+    svc.edit(&api, |a| {
+        let i = find_integration(a, &rid, &m)?;
+        i.integration_responses
+            .remove(&code)
+            .map(|_| ())
+            .ok_or_else(response_not_found)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- Deployments
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CreateDeploymentInput {
+    stage_name: Option<String>,
+    stage_description: Option<String>,
+    description: Option<String>,
+    variables: Option<BTreeMap<String, String>>,
+    tracing_enabled: Option<bool>,
+    cache_cluster_enabled: Option<bool>,
+}
+
+pub fn check_stage_name(name: &str) -> ApiGwResult<()> {
+    if !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(ApiGwError::bad_request("Stage name only allows a-zA-Z0-9_"))
+    }
+}
+
+pub fn check_variables(vars: &BTreeMap<String, String>) -> ApiGwResult<()> {
+    for (k, v) in vars {
+        let key_ok =
+            !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let value_ok = v.len() <= 512
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#&=,".contains(&b));
+        if !key_ok || !value_ok {
+            return Err(ApiGwError::bad_request(format!(
+                "Stage variable value {v} for key {k} is invalid. Stage variable names must be alphanumeric or underscore, and values must match [A-Za-z0-9-._~:/?#&=,]+"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Snapshots the API into a deployment after checking it can run.
+pub fn snapshot(a: &RestApi, description: Option<String>) -> ApiGwResult<Deployment> {
+    let mut any = false;
+    for r in a.resources.values() {
+        for m in r.methods.values() {
+            any = true;
+            let path = RestApi::path_of(&a.resources, &r.id).unwrap_or_default();
+            let Some(i) = &m.integration else {
+                return Err(ApiGwError::bad_request("No integration defined for method"));
+            };
+            crate::frontdoor::compile::check_integration(i)
+                .map_err(|e| ApiGwError::bad_request(format!("{e} ({} {path})", m.http_method)))?;
+        }
+    }
+    if !any {
+        return Err(ApiGwError::bad_request(
+            "The REST API doesn't contain any methods",
+        ));
+    }
+    Ok(Deployment {
+        id: new_id(6),
+        description,
+        created_date: now_epoch(),
+        resources: a.resources.clone(),
+        binary_media_types: a.binary_media_types.clone(),
+    })
+}
+
+/// Points (or creates) a stage at a deployment.
+pub fn upsert_stage(
+    a: &mut RestApi,
+    name: &str,
+    deployment_id: &str,
+    description: Option<String>,
+    variables: Option<BTreeMap<String, String>>,
+) {
+    let now = now_epoch();
+    match a.stages.get_mut(name) {
+        Some(s) => {
+            s.deployment_id = deployment_id.to_string();
+            if let Some(v) = variables {
+                s.variables.extend(v);
+            }
+            if description.is_some() {
+                s.description = description;
+            }
+            s.last_updated_date = now;
+        }
+        None => {
+            a.stages.insert(
+                name.to_string(),
+                Stage {
+                    stage_name: name.to_string(),
+                    deployment_id: deployment_id.to_string(),
+                    description,
+                    variables: variables.unwrap_or_default(),
+                    created_date: now,
+                    last_updated_date: now,
+                    tracing_enabled: false,
+                    cache_cluster_enabled: false,
+                    cache_cluster_size: None,
+                    method_settings: BTreeMap::new(),
+                    tags: BTreeMap::new(),
+                },
+            );
+        }
+    }
+}
+
+pub async fn create_deployment(
+    State(svc): Svc,
+    Path(api): Path<String>,
+    body: Bytes,
+) -> ApiGwResult<Response> {
+    let input: CreateDeploymentInput = parse(&body)?;
+    if let Some(s) = &input.stage_name {
+        check_stage_name(s)?;
+    }
+    if let Some(v) = &input.variables {
+        check_variables(v)?;
+    }
+    let out = svc
+        .edit(&api, |a| {
+            let d = snapshot(a, input.description.clone())?;
+            let v = wire::deployment(&d, false);
+            let id = d.id.clone();
+            a.deployments.insert(id.clone(), d);
+            if let Some(stage) = &input.stage_name {
+                upsert_stage(
+                    a,
+                    stage,
+                    &id,
+                    input.stage_description.clone(),
+                    input.variables.clone(),
+                );
+                if let Some(s) = a.stages.get_mut(stage) {
+                    s.tracing_enabled = input.tracing_enabled.unwrap_or(s.tracing_enabled);
+                    s.cache_cluster_enabled = input.cache_cluster_enabled.unwrap_or(s.cache_cluster_enabled);
+                }
+            }
+            Ok(v)
+        })
+        .await?;
+    tracing::info!(api = %api, deployment = %out["id"], "deployment created");
+    Ok(created(out))
+}
+
+fn deployment_not_found() -> ApiGwError {
+    ApiGwError::not_found("Invalid Deployment identifier specified")
+}
+
+pub async fn get_deployments(
+    State(svc): Svc,
+    Path(api): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiGwResult<Json<Value>> {
+    let a = svc.get(&api)?;
+    let mut ds: Vec<&Deployment> = a.deployments.values().collect();
+    ds.sort_by(|x, y| x.created_date.cmp(&y.created_date).then(x.id.cmp(&y.id)));
+    Ok(Json(page(
+        ds.into_iter().map(|d| wire::deployment(d, false)).collect(),
+        &q,
+    )?))
+}
+
+pub async fn get_deployment(
+    State(svc): Svc,
+    Path((api, id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiGwResult<Json<Value>> {
+    let a = svc.get(&api)?;
+    let d = a.deployments.get(&id).ok_or_else(deployment_not_found)?;
+    let summary = q.get("embed").is_some_and(|e| e.contains("apisummary"));
+    Ok(Json(wire::deployment(d, summary)))
+}
+
+pub async fn update_deployment(
+    State(svc): Svc,
+    Path((api, id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Json<Value>> {
+    let patch: PatchBody = parse(&body)?;
+    let out = svc
+        .edit(&api, |a| {
+            let d = a.deployments.get_mut(&id).ok_or_else(deployment_not_found)?;
+            for op in &patch.patch_operations {
+                match (op.op.as_str(), op.path.as_str()) {
+                    ("replace", "/description") => d.description = op.value.clone(),
+                    _ => return Err(op.unsupported()),
+                }
+            }
+            Ok(wire::deployment(d, false))
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub async fn delete_deployment(
+    State(svc): Svc,
+    Path((api, id)): Path<(String, String)>,
+) -> ApiGwResult<StatusCode> {
+    svc.edit(&api, |a| {
+        if !a.deployments.contains_key(&id) {
+            return Err(deployment_not_found());
+        }
+        if a.stages.values().any(|s| s.deployment_id == id) {
+            return Err(ApiGwError::bad_request(
+                "Active stages pointing to this deployment must be moved or deleted",
+            ));
+        }
+        a.deployments.remove(&id);
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+// ---------------------------------------------------------------- Stages
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CreateStageInput {
+    stage_name: Option<String>,
+    deployment_id: Option<String>,
+    description: Option<String>,
+    variables: Option<BTreeMap<String, String>>,
+    tracing_enabled: Option<bool>,
+    cache_cluster_enabled: Option<bool>,
+    cache_cluster_size: Option<String>,
+    tags: Option<BTreeMap<String, String>>,
+}
+
+fn stage_not_found() -> ApiGwError {
+    ApiGwError::not_found("Invalid Stage identifier specified")
+}
+
+pub async fn create_stage(State(svc): Svc, Path(api): Path<String>, body: Bytes) -> ApiGwResult<Response> {
+    let input: CreateStageInput = parse(&body)?;
+    let name = input
+        .stage_name
+        .ok_or_else(|| ApiGwError::bad_request("Stage name only allows a-zA-Z0-9_"))?;
+    check_stage_name(&name)?;
+    let deployment = input
+        .deployment_id
+        .ok_or_else(|| ApiGwError::bad_request("Deployment id does not exist"))?;
+    let variables = input.variables.unwrap_or_default();
+    check_variables(&variables)?;
+    let out = svc
+        .edit(&api, |a| {
+            if a.stages.contains_key(&name) {
+                return Err(ApiGwError::conflict("Stage already exists"));
+            }
+            if !a.deployments.contains_key(&deployment) {
+                return Err(deployment_not_found());
+            }
+            upsert_stage(a, &name, &deployment, input.description, Some(variables));
+            let s = a.stages.get_mut(&name).ok_or_else(stage_not_found)?;
+            s.tracing_enabled = input.tracing_enabled.unwrap_or(false);
+            s.cache_cluster_enabled = input.cache_cluster_enabled.unwrap_or(false);
+            s.cache_cluster_size = input.cache_cluster_size;
+            s.tags = input.tags.unwrap_or_default();
+            Ok(wire::stage(s))
+        })
+        .await?;
+    Ok(created(out))
+}
+
+pub async fn get_stages(
+    State(svc): Svc,
+    Path(api): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiGwResult<Json<Value>> {
+    let a = svc.get(&api)?;
+    let items: Vec<Value> = a
+        .stages
+        .values()
+        .filter(|s| q.get("deploymentId").is_none_or(|d| *d == s.deployment_id))
+        .map(wire::stage)
+        .collect();
+    Ok(Json(json!({ "item": items })))
+}
+
+pub async fn get_stage(
+    State(svc): Svc,
+    Path((api, name)): Path<(String, String)>,
+) -> ApiGwResult<Json<Value>> {
+    let a = svc.get(&api)?;
+    Ok(Json(wire::stage(
+        a.stages.get(&name).ok_or_else(stage_not_found)?,
+    )))
+}
+
+pub async fn update_stage(
+    State(svc): Svc,
+    Path((api, name)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Json<Value>> {
+    let patch: PatchBody = parse(&body)?;
+    let out = svc
+        .edit(&api, |a| {
+            let deployments: Vec<String> = a.deployments.keys().cloned().collect();
+            let s = a.stages.get_mut(&name).ok_or_else(stage_not_found)?;
+            for op in &patch.patch_operations {
+                let seg = op.segments();
+                match (
+                    op.op.as_str(),
+                    seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+                ) {
+                    ("replace", ["deploymentId"]) => {
+                        let d = op.value()?;
+                        if !deployments.iter().any(|x| x == d) {
+                            return Err(deployment_not_found());
+                        }
+                        s.deployment_id = d.to_string();
+                    }
+                    ("replace", ["description"]) => s.description = op.value.clone(),
+                    ("replace", ["tracingEnabled"]) => s.tracing_enabled = op.bool_value()?,
+                    ("replace", ["cacheClusterEnabled"]) => s.cache_cluster_enabled = op.bool_value()?,
+                    ("replace", ["cacheClusterSize"]) => s.cache_cluster_size = op.value.clone(),
+                    (_, ["variables", k]) => {
+                        apply_to_map(&mut s.variables, op, k.to_string(), |v| Ok(v.to_string()))?;
+                        check_variables(&s.variables)?;
+                    }
+                    (_, [resource, method, ..]) if resource.starts_with('/') || *resource == "*" => {
+                        // Method settings: stored (throttling and caching arrive with later features).
+                        let key = format!(
+                            "{}/{}",
+                            resource.trim_start_matches('/').replace('/', "~1"),
+                            method
+                        );
+                        let key = if key.starts_with("*") {
+                            "*/*".to_string()
+                        } else {
+                            key
+                        };
+                        let setting = seg[2..].join("/");
+                        let entry = s.method_settings.entry(key).or_insert_with(|| json!({}));
+                        if let Some(obj) = entry.as_object_mut() {
+                            obj.insert(setting, op.value.clone().map_or(Value::Null, Value::from));
+                        }
+                    }
+                    _ => return Err(op.unsupported()),
+                }
+            }
+            s.last_updated_date = now_epoch();
+            Ok(wire::stage(s))
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub async fn delete_stage(
+    State(svc): Svc,
+    Path((api, name)): Path<(String, String)>,
+) -> ApiGwResult<StatusCode> {
+    svc.edit(&api, |a| {
+        a.stages.remove(&name).map(|_| ()).ok_or_else(stage_not_found)
+    })
+    .await?;
+    Ok(StatusCode::ACCEPTED)
+}

@@ -1,0 +1,201 @@
+//! What a user declares about a REST API: the resource tree, methods,
+//! integrations and their responses, deployments (immutable snapshots of the
+//! tree) and stages. Stored as one document per API; the data plane never
+//! reads this, only the compiled form built by `frontdoor::compile`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub const METHODS: &[&str] = &["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestApi {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_date: i64,
+    pub version: Option<String>,
+    pub binary_media_types: Vec<String>,
+    pub minimum_compression_size: Option<i64>,
+    pub api_key_source: String,
+    pub endpoint_types: Vec<String>,
+    pub policy: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub disable_execute_api_endpoint: bool,
+    pub root_resource_id: String,
+    pub resources: BTreeMap<String, Resource>,
+    pub deployments: BTreeMap<String, Deployment>,
+    pub stages: BTreeMap<String, Stage>,
+    /// `x-amazon-apigateway-*` extensions imported but not yet applied.
+    #[serde(default)]
+    pub extensions: Vec<(String, String, serde_json::Value)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    pub id: String,
+    /// None for the root resource.
+    pub parent_id: Option<String>,
+    /// None for the root resource.
+    pub path_part: Option<String>,
+    pub methods: BTreeMap<String, Method>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Method {
+    pub http_method: String,
+    pub authorization_type: String,
+    pub authorizer_id: Option<String>,
+    pub api_key_required: bool,
+    pub operation_name: Option<String>,
+    pub request_parameters: BTreeMap<String, bool>,
+    pub request_models: BTreeMap<String, String>,
+    pub request_validator_id: Option<String>,
+    pub authorization_scopes: Vec<String>,
+    pub method_responses: BTreeMap<String, MethodResponse>,
+    pub integration: Option<Integration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodResponse {
+    pub status_code: String,
+    pub response_parameters: BTreeMap<String, bool>,
+    pub response_models: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IntegrationType {
+    Aws,
+    AwsProxy,
+    Http,
+    HttpProxy,
+    Mock,
+}
+
+impl IntegrationType {
+    pub fn parse(s: &str) -> Option<IntegrationType> {
+        Some(match s {
+            "AWS" => IntegrationType::Aws,
+            "AWS_PROXY" => IntegrationType::AwsProxy,
+            "HTTP" => IntegrationType::Http,
+            "HTTP_PROXY" => IntegrationType::HttpProxy,
+            "MOCK" => IntegrationType::Mock,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrationType::Aws => "AWS",
+            IntegrationType::AwsProxy => "AWS_PROXY",
+            IntegrationType::Http => "HTTP",
+            IntegrationType::HttpProxy => "HTTP_PROXY",
+            IntegrationType::Mock => "MOCK",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Integration {
+    pub integration_type: IntegrationType,
+    pub http_method: Option<String>,
+    pub uri: Option<String>,
+    pub connection_type: Option<String>,
+    pub connection_id: Option<String>,
+    pub credentials: Option<String>,
+    pub request_parameters: BTreeMap<String, String>,
+    pub request_templates: BTreeMap<String, String>,
+    pub passthrough_behavior: Option<String>,
+    pub content_handling: Option<String>,
+    pub timeout_in_millis: u32,
+    pub cache_namespace: Option<String>,
+    pub cache_key_parameters: Vec<String>,
+    pub integration_responses: BTreeMap<String, IntegrationResponse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationResponse {
+    pub status_code: String,
+    pub selection_pattern: Option<String>,
+    pub response_parameters: BTreeMap<String, String>,
+    pub response_templates: BTreeMap<String, String>,
+    pub content_handling: Option<String>,
+}
+
+/// An immutable snapshot of the API as it was when deployed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: String,
+    pub description: Option<String>,
+    pub created_date: i64,
+    pub resources: BTreeMap<String, Resource>,
+    pub binary_media_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub stage_name: String,
+    pub deployment_id: String,
+    pub description: Option<String>,
+    pub variables: BTreeMap<String, String>,
+    pub created_date: i64,
+    pub last_updated_date: i64,
+    pub tracing_enabled: bool,
+    pub cache_cluster_enabled: bool,
+    pub cache_cluster_size: Option<String>,
+    pub method_settings: BTreeMap<String, serde_json::Value>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl RestApi {
+    /// The full path of a resource ("/", "/users/{id}") in a resource map.
+    pub fn path_of(resources: &BTreeMap<String, Resource>, id: &str) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut cur = resources.get(id)?;
+        let mut guard = 0;
+        while let Some(part) = &cur.path_part {
+            parts.push(part.as_str());
+            cur = resources.get(cur.parent_id.as_deref()?)?;
+            guard += 1;
+            if guard > 1000 {
+                return None;
+            }
+        }
+        parts.reverse();
+        Some(format!("/{}", parts.join("/")))
+    }
+
+    /// Ids of a resource and all its descendants.
+    pub fn subtree(resources: &BTreeMap<String, Resource>, id: &str) -> Vec<String> {
+        let mut out = vec![id.to_string()];
+        let mut i = 0;
+        while i < out.len() {
+            let parent = out[i].clone();
+            out.extend(
+                resources
+                    .values()
+                    .filter(|r| r.parent_id.as_deref() == Some(parent.as_str()))
+                    .map(|r| r.id.clone()),
+            );
+            i += 1;
+        }
+        out
+    }
+}
+
+/// Ids as AWS shapes them: 10 chars `[a-z0-9]` for APIs, 6 for children.
+pub fn new_id(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bits = uuid::Uuid::new_v4().as_u128();
+    (0..len)
+        .map(|_| {
+            let c = ALPHABET[(bits % 36) as usize] as char;
+            bits /= 36;
+            c
+        })
+        .collect()
+}
+
+pub fn now_epoch() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,80 @@
+//! `patchOperations` as API Gateway takes them: JSON-pointer-like paths with
+//! `~1` for `/`, values always strings.
+
+use serde::Deserialize;
+
+use super::error::{ApiGwError, ApiGwResult};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PatchOperation {
+    pub op: String,
+    pub path: String,
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchBody {
+    #[serde(default)]
+    pub patch_operations: Vec<PatchOperation>,
+}
+
+/// Decodes one pointer segment (`~1` → `/`, `~0` → `~`).
+pub fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+impl PatchOperation {
+    /// Path segments after the leading `/`, unescaped.
+    pub fn segments(&self) -> Vec<String> {
+        self.path
+            .trim_start_matches('/')
+            .split('/')
+            .map(unescape)
+            .collect()
+    }
+
+    pub fn value(&self) -> ApiGwResult<&str> {
+        self.value
+            .as_deref()
+            .ok_or_else(|| ApiGwError::bad_request(format!("Invalid patch operation specified. Must be one of: [add, remove, replace] with a value for {}", self.path)))
+    }
+
+    pub fn bool_value(&self) -> ApiGwResult<bool> {
+        match self.value()? {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            v => Err(ApiGwError::bad_request(format!(
+                "Invalid boolean value '{v}' for {}",
+                self.path
+            ))),
+        }
+    }
+
+    pub fn unsupported(&self) -> ApiGwError {
+        ApiGwError::bad_request(format!(
+            "Invalid patch path '{}' specified for op '{}'. Must be one of: [add, remove, replace] on a supported path",
+            self.path, self.op
+        ))
+    }
+}
+
+/// Applies an add/replace/remove to a string map addressed by the op's key.
+pub fn apply_to_map<V>(
+    map: &mut std::collections::BTreeMap<String, V>,
+    op: &PatchOperation,
+    key: String,
+    parse: impl Fn(&str) -> ApiGwResult<V>,
+) -> ApiGwResult<()> {
+    match op.op.as_str() {
+        "add" | "replace" => {
+            map.insert(key, parse(op.value()?)?);
+            Ok(())
+        }
+        "remove" => {
+            map.remove(&key);
+            Ok(())
+        }
+        _ => Err(op.unsupported()),
+    }
+}

@@ -1,0 +1,199 @@
+//! API Gateway's JSON shapes (camelCase, empty maps omitted as AWS omits
+//! them), rendered from the model in [`super::model`].
+
+use serde_json::{Map, Value, json};
+
+use super::model::{
+    Deployment, Integration, IntegrationResponse, Method, MethodResponse, Resource, RestApi, Stage,
+};
+
+fn put_opt(m: &mut Map<String, Value>, key: &str, v: &Option<String>) {
+    if let Some(v) = v {
+        m.insert(key.into(), v.clone().into());
+    }
+}
+
+fn put_map<V: serde::Serialize>(
+    m: &mut Map<String, Value>,
+    key: &str,
+    v: &std::collections::BTreeMap<String, V>,
+) {
+    if !v.is_empty() {
+        m.insert(key.into(), json!(v));
+    }
+}
+
+pub fn rest_api(a: &RestApi) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), a.id.clone().into());
+    m.insert("name".into(), a.name.clone().into());
+    put_opt(&mut m, "description", &a.description);
+    m.insert("createdDate".into(), a.created_date.into());
+    put_opt(&mut m, "version", &a.version);
+    if !a.binary_media_types.is_empty() {
+        m.insert("binaryMediaTypes".into(), json!(a.binary_media_types));
+    }
+    if let Some(n) = a.minimum_compression_size {
+        m.insert("minimumCompressionSize".into(), n.into());
+    }
+    m.insert("apiKeySource".into(), a.api_key_source.clone().into());
+    m.insert(
+        "endpointConfiguration".into(),
+        json!({ "types": a.endpoint_types, "ipAddressType": "ipv4" }),
+    );
+    put_opt(&mut m, "policy", &a.policy);
+    put_map(&mut m, "tags", &a.tags);
+    m.insert(
+        "disableExecuteApiEndpoint".into(),
+        a.disable_execute_api_endpoint.into(),
+    );
+    m.insert("rootResourceId".into(), a.root_resource_id.clone().into());
+    Value::Object(m)
+}
+
+pub fn resource(
+    resources: &std::collections::BTreeMap<String, Resource>,
+    r: &Resource,
+    embed: bool,
+) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), r.id.clone().into());
+    put_opt(&mut m, "parentId", &r.parent_id);
+    put_opt(&mut m, "pathPart", &r.path_part);
+    m.insert(
+        "path".into(),
+        RestApi::path_of(resources, &r.id).unwrap_or_default().into(),
+    );
+    if !r.methods.is_empty() {
+        let methods: Map<String, Value> = r
+            .methods
+            .iter()
+            .map(|(k, meth)| (k.clone(), if embed { method(meth) } else { json!({}) }))
+            .collect();
+        m.insert("resourceMethods".into(), Value::Object(methods));
+    }
+    Value::Object(m)
+}
+
+pub fn method(x: &Method) -> Value {
+    let mut m = Map::new();
+    m.insert("httpMethod".into(), x.http_method.clone().into());
+    m.insert("authorizationType".into(), x.authorization_type.clone().into());
+    put_opt(&mut m, "authorizerId", &x.authorizer_id);
+    m.insert("apiKeyRequired".into(), x.api_key_required.into());
+    put_opt(&mut m, "requestValidatorId", &x.request_validator_id);
+    put_opt(&mut m, "operationName", &x.operation_name);
+    put_map(&mut m, "requestParameters", &x.request_parameters);
+    put_map(&mut m, "requestModels", &x.request_models);
+    if !x.method_responses.is_empty() {
+        let r: Map<String, Value> = x
+            .method_responses
+            .iter()
+            .map(|(k, v)| (k.clone(), method_response(v)))
+            .collect();
+        m.insert("methodResponses".into(), Value::Object(r));
+    }
+    if let Some(i) = &x.integration {
+        m.insert("methodIntegration".into(), integration(i));
+    }
+    if !x.authorization_scopes.is_empty() {
+        m.insert("authorizationScopes".into(), json!(x.authorization_scopes));
+    }
+    Value::Object(m)
+}
+
+pub fn method_response(r: &MethodResponse) -> Value {
+    let mut m = Map::new();
+    m.insert("statusCode".into(), r.status_code.clone().into());
+    put_map(&mut m, "responseParameters", &r.response_parameters);
+    put_map(&mut m, "responseModels", &r.response_models);
+    Value::Object(m)
+}
+
+pub fn integration(i: &Integration) -> Value {
+    let mut m = Map::new();
+    m.insert("type".into(), i.integration_type.as_str().into());
+    put_opt(&mut m, "httpMethod", &i.http_method);
+    put_opt(&mut m, "uri", &i.uri);
+    put_opt(&mut m, "connectionType", &i.connection_type);
+    put_opt(&mut m, "connectionId", &i.connection_id);
+    put_opt(&mut m, "credentials", &i.credentials);
+    put_map(&mut m, "requestParameters", &i.request_parameters);
+    put_map(&mut m, "requestTemplates", &i.request_templates);
+    m.insert(
+        "passthroughBehavior".into(),
+        i.passthrough_behavior
+            .clone()
+            .unwrap_or_else(|| "WHEN_NO_MATCH".into())
+            .into(),
+    );
+    put_opt(&mut m, "contentHandling", &i.content_handling);
+    m.insert("timeoutInMillis".into(), i.timeout_in_millis.into());
+    put_opt(&mut m, "cacheNamespace", &i.cache_namespace);
+    m.insert("cacheKeyParameters".into(), json!(i.cache_key_parameters));
+    if !i.integration_responses.is_empty() {
+        let r: Map<String, Value> = i
+            .integration_responses
+            .iter()
+            .map(|(k, v)| (k.clone(), integration_response(v)))
+            .collect();
+        m.insert("integrationResponses".into(), Value::Object(r));
+    }
+    Value::Object(m)
+}
+
+pub fn integration_response(r: &IntegrationResponse) -> Value {
+    let mut m = Map::new();
+    m.insert("statusCode".into(), r.status_code.clone().into());
+    put_opt(&mut m, "selectionPattern", &r.selection_pattern);
+    put_map(&mut m, "responseParameters", &r.response_parameters);
+    put_map(&mut m, "responseTemplates", &r.response_templates);
+    put_opt(&mut m, "contentHandling", &r.content_handling);
+    Value::Object(m)
+}
+
+pub fn deployment(d: &Deployment, with_summary: bool) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), d.id.clone().into());
+    put_opt(&mut m, "description", &d.description);
+    m.insert("createdDate".into(), d.created_date.into());
+    if with_summary {
+        let mut summary = Map::new();
+        for r in d.resources.values() {
+            if r.methods.is_empty() {
+                continue;
+            }
+            let path = RestApi::path_of(&d.resources, &r.id).unwrap_or_default();
+            let methods: Map<String, Value> = r
+                .methods
+                .values()
+                .map(|x| {
+                    (
+                        x.http_method.clone(),
+                        json!({"authorizationType": x.authorization_type, "apiKeyRequired": x.api_key_required}),
+                    )
+                })
+                .collect();
+            summary.insert(path, Value::Object(methods));
+        }
+        m.insert("apiSummary".into(), Value::Object(summary));
+    }
+    Value::Object(m)
+}
+
+pub fn stage(s: &Stage) -> Value {
+    let mut m = Map::new();
+    m.insert("deploymentId".into(), s.deployment_id.clone().into());
+    m.insert("stageName".into(), s.stage_name.clone().into());
+    put_opt(&mut m, "description", &s.description);
+    m.insert("cacheClusterEnabled".into(), s.cache_cluster_enabled.into());
+    put_opt(&mut m, "cacheClusterSize", &s.cache_cluster_size);
+    m.insert("cacheClusterStatus".into(), "NOT_AVAILABLE".into());
+    m.insert("methodSettings".into(), json!(s.method_settings));
+    put_map(&mut m, "variables", &s.variables);
+    m.insert("tracingEnabled".into(), s.tracing_enabled.into());
+    put_map(&mut m, "tags", &s.tags);
+    m.insert("createdDate".into(), s.created_date.into());
+    m.insert("lastUpdatedDate".into(), s.last_updated_date.into());
+    Value::Object(m)
+}

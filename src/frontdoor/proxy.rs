@@ -1,0 +1,1737 @@
+//! The Lambda proxy integration (`AWS_PROXY`, payload format 1.0) of REST APIs: this module owns the
+//! translation between HTTP and the function, in both directions, and nothing else.
+//!
+//! * [`build_event`] turns a routed request ([`ProxyRequest`]) into the JSON event API Gateway sends to
+//!   the function (data-plane reference §1.1, §9).
+//! * [`map_response`] validates the function's JSON result and turns it into the HTTP response, or says
+//!   why it is malformed, which the caller answers with 502 (§1.2).
+//! * [`is_binary`] matches a media type against the API's `binaryMediaTypes` (§9).
+//!
+//! Choices where the reference is silent (each pinned by a test):
+//! * Header names are grouped case-insensitively; a group keeps the casing of its first occurrence
+//!   (`Authorization`/`User-Agent` are always title-cased). `headers`/`multiValueHeaders` are `null`
+//!   only when the client sent no header at all; otherwise `X-Forwarded-For/Proto/Port` are added
+//!   when the client did not send them.
+//! * A request without `Content-Type` (and a response decision without `Accept`) is matched against
+//!   `binaryMediaTypes` as `application/json`, as template selection does (§5.1).
+//! * A body that is neither binary nor valid UTF-8 is passed as lossy UTF-8 text.
+//! * Response: `statusCode: null` means 200; `isBase64Encoded` may be a boolean, `null`, or the strings
+//!   `"true"`/`"false"`; booleans are accepted inside `multiValueHeaders` lists like in `headers`.
+//!   Base64 is decoded leniently (padding optional, ASCII whitespace ignored).
+//! * Merged multi-value headers are sent as one `, `-joined header, except `Set-Cookie`, which cannot
+//!   be folded (RFC 6265) and is sent as one header line per value.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+use base64::alphabet;
+use base64::display::Base64Display;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+
+/// Everything the Lambda proxy (payload 1.0) event is built from.
+pub struct ProxyRequest<'a> {
+    pub method: &'a str,
+    /// Path after the stage exactly as received (percent-encoded; may have `//`, trailing `/`).
+    pub raw_path: &'a str,
+    /// Raw query string without `?`, None when the URL had no `?` (Some("") when it had a bare `?`).
+    pub raw_query: Option<&'a str>,
+    /// Headers in arrival order with the client's casing.
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+    pub source_ip: &'a str,
+    pub resource_id: &'a str,
+    /// Resource template, e.g. `/users/{id}`.
+    pub resource_path: &'a str,
+    /// From the router (values raw, not percent-decoded).
+    pub path_params: &'a [(&'a str, String)],
+    pub stage: &'a str,
+    pub stage_variables: &'a BTreeMap<String, String>,
+    pub deployment_id: &'a str,
+    pub api_id: &'a str,
+    pub account_id: &'a str,
+    pub request_id: &'a str,
+    pub extended_request_id: &'a str,
+    /// Host header value, kept as sent (a port is ignored only for `domainPrefix`).
+    pub domain_name: &'a str,
+    pub request_time_epoch_ms: i64,
+    pub binary_media_types: &'a [String],
+    /// `requestContext.authorizer`, emitted only when `Some` (the key is absent without an authorizer).
+    pub authorizer: Option<&'a serde_json::Value>,
+}
+
+/// An HTTP response to send to the client.
+#[derive(Debug, PartialEq)]
+pub struct ProxyResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Why a function result is not a valid proxy response (for the log: "Malformed Lambda proxy
+/// response: ..."); the caller answers 502.
+#[derive(Debug, PartialEq)]
+pub struct MalformedResponse(pub String);
+
+impl fmt::Display for MalformedResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Malformed Lambda proxy response: {}", self.0)
+    }
+}
+
+impl std::error::Error for MalformedResponse {}
+
+/// Media type assumed when the request has no `Content-Type` (or no `Accept`).
+const DEFAULT_MEDIA_TYPE: &str = "application/json";
+
+/// Request headers API Gateway never passes to the function (compared case-insensitively).
+const DROPPED_HEADERS: [&str; 12] = [
+    "connection",
+    "content-length",
+    "content-md5",
+    "expect",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "www-authenticate",
+];
+
+// ---------------------------------------------------------------------------------------------------
+// Request event
+// ---------------------------------------------------------------------------------------------------
+
+/// Serialises the AWS_PROXY payload-1.0 event to JSON bytes.
+pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
+    // One pass over the client's headers for the values the event needs besides the maps.
+    let mut content_type = None;
+    let mut user_agent = None;
+    let mut host = None;
+    let (mut has_xff, mut has_proto, mut has_port) = (false, false, false);
+    for (name, value) in req.headers {
+        let name = name.as_str();
+        if name.eq_ignore_ascii_case("content-type") {
+            content_type = Some(value.as_str());
+        } else if name.eq_ignore_ascii_case("user-agent") {
+            user_agent = Some(value.as_str());
+        } else if name.eq_ignore_ascii_case("host") {
+            host = Some(value.as_str());
+        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+            has_xff = true;
+        } else if name.eq_ignore_ascii_case("x-forwarded-proto") {
+            has_proto = true;
+        } else if name.eq_ignore_ascii_case("x-forwarded-port") {
+            has_port = true;
+        }
+    }
+
+    let headers = if req.headers.is_empty() {
+        None
+    } else {
+        let mut pairs = Vec::with_capacity(req.headers.len() + 3);
+        for (name, value) in req.headers {
+            if DROPPED_HEADERS.iter().any(|d| name.eq_ignore_ascii_case(d)) {
+                continue;
+            }
+            pairs.push(Pair {
+                key: Cow::Borrowed(canonical_header_name(name)),
+                value: Cow::Borrowed(value),
+            });
+        }
+        if !has_xff {
+            pairs.push(Pair {
+                key: Cow::Borrowed("X-Forwarded-For"),
+                value: Cow::Borrowed(req.source_ip),
+            });
+        }
+        if !has_proto {
+            pairs.push(Pair {
+                key: Cow::Borrowed("X-Forwarded-Proto"),
+                value: Cow::Borrowed("http"),
+            });
+        }
+        if !has_port {
+            let port = split_host_port(host.unwrap_or(req.domain_name)).1.unwrap_or("80");
+            pairs.push(Pair {
+                key: Cow::Borrowed("X-Forwarded-Port"),
+                value: Cow::Borrowed(port),
+            });
+        }
+        Some(Grouped::new(pairs, true))
+    };
+
+    let query = req
+        .raw_query
+        .map(|q| Grouped::new(parse_query(q), false))
+        .filter(|g| !g.is_empty());
+
+    let (body, is_base64_encoded) = if req.body.is_empty() {
+        (None, false)
+    } else if is_binary(content_type.unwrap_or(DEFAULT_MEDIA_TYPE), req.binary_media_types) {
+        (Some(EventBody::Base64(req.body)), true)
+    } else {
+        (Some(EventBody::Text(String::from_utf8_lossy(req.body))), false)
+    };
+
+    let event = Event {
+        resource: req.resource_path,
+        path: event_path(req.raw_path),
+        http_method: req.method,
+        headers: headers.as_ref().map(|g| g.view(false)),
+        multi_value_headers: headers.as_ref().map(|g| g.view(true)),
+        query_string_parameters: query.as_ref().map(|g| g.view(false)),
+        multi_value_query_string_parameters: query.as_ref().map(|g| g.view(true)),
+        path_parameters: (!req.path_params.is_empty()).then_some(PathParams(req.path_params)),
+        stage_variables: (!req.stage_variables.is_empty()).then_some(req.stage_variables),
+        request_context: RequestContext {
+            resource_id: req.resource_id,
+            authorizer: req.authorizer,
+            resource_path: req.resource_path,
+            http_method: req.method,
+            extended_request_id: req.extended_request_id,
+            request_time: ClfTime(req.request_time_epoch_ms),
+            path: ContextPath {
+                stage: req.stage,
+                raw_path: req.raw_path,
+            },
+            account_id: req.account_id,
+            protocol: "HTTP/1.1",
+            stage: req.stage,
+            domain_prefix: domain_prefix(req.domain_name),
+            request_time_epoch: req.request_time_epoch_ms,
+            request_id: req.request_id,
+            identity: Identity {
+                cognito_identity_pool_id: None,
+                account_id: None,
+                cognito_identity_id: None,
+                caller: None,
+                source_ip: Some(req.source_ip),
+                principal_org_id: None,
+                access_key: None,
+                cognito_authentication_type: None,
+                cognito_authentication_provider: None,
+                user_arn: None,
+                user_agent,
+                user: None,
+            },
+            domain_name: req.domain_name,
+            deployment_id: req.deployment_id,
+            api_id: req.api_id,
+        },
+        body,
+        is_base64_encoded,
+    };
+
+    let headers_len: usize = req.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+    let estimate = 1024 + 3 * headers_len + 2 * req.raw_query.map_or(0, str::len) + req.body.len() / 3 * 4;
+    let mut out = Vec::with_capacity(estimate);
+    let written = serde_json::to_writer(&mut out, &event);
+    // Every map key is a string and no Serialize impl here fails, so writing to a Vec cannot fail.
+    debug_assert!(written.is_ok(), "serialising the proxy event failed: {written:?}");
+    out
+}
+
+/// The event, fields in the order of AWS's sample events.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Event<'r> {
+    resource: &'r str,
+    path: Cow<'r, str>,
+    http_method: &'r str,
+    headers: Option<GroupedView<'r, 'r>>,
+    multi_value_headers: Option<GroupedView<'r, 'r>>,
+    query_string_parameters: Option<GroupedView<'r, 'r>>,
+    multi_value_query_string_parameters: Option<GroupedView<'r, 'r>>,
+    path_parameters: Option<PathParams<'r>>,
+    stage_variables: Option<&'r BTreeMap<String, String>>,
+    request_context: RequestContext<'r>,
+    body: Option<EventBody<'r>>,
+    is_base64_encoded: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestContext<'r> {
+    resource_id: &'r str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer: Option<&'r serde_json::Value>,
+    resource_path: &'r str,
+    http_method: &'r str,
+    extended_request_id: &'r str,
+    request_time: ClfTime,
+    path: ContextPath<'r>,
+    account_id: &'r str,
+    protocol: &'static str,
+    stage: &'r str,
+    domain_prefix: &'r str,
+    request_time_epoch: i64,
+    request_id: &'r str,
+    identity: Identity<'r>,
+    domain_name: &'r str,
+    deployment_id: &'r str,
+    api_id: &'r str,
+}
+
+/// `requestContext.identity`: every key always present, `null` when unknown.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Identity<'r> {
+    cognito_identity_pool_id: Option<&'r str>,
+    account_id: Option<&'r str>,
+    cognito_identity_id: Option<&'r str>,
+    caller: Option<&'r str>,
+    source_ip: Option<&'r str>,
+    principal_org_id: Option<&'r str>,
+    access_key: Option<&'r str>,
+    cognito_authentication_type: Option<&'r str>,
+    cognito_authentication_provider: Option<&'r str>,
+    user_arn: Option<&'r str>,
+    user_agent: Option<&'r str>,
+    user: Option<&'r str>,
+}
+
+/// `requestTime` in Common Log Format, rendered straight into the output.
+struct ClfTime(i64);
+
+impl Serialize for ClfTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let time = chrono::DateTime::from_timestamp_millis(self.0).unwrap_or_default();
+        s.collect_str(&time.format("%d/%b/%Y:%H:%M:%S +0000"))
+    }
+}
+
+/// `requestContext.path`: `/{stage}` plus the raw path, not collapsed.
+struct ContextPath<'r> {
+    stage: &'r str,
+    raw_path: &'r str,
+}
+
+impl Serialize for ContextPath<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("/{}{}", self.stage, self.raw_path))
+    }
+}
+
+enum EventBody<'r> {
+    Text(Cow<'r, str>),
+    Base64(&'r [u8]),
+}
+
+impl Serialize for EventBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            EventBody::Text(text) => s.serialize_str(text),
+            EventBody::Base64(bytes) => s.collect_str(&Base64Display::new(bytes, &STANDARD)),
+        }
+    }
+}
+
+struct PathParams<'r>(&'r [(&'r str, String)]);
+
+impl Serialize for PathParams<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (*k, v.as_str())))
+    }
+}
+
+/// One header or query parameter.
+struct Pair<'a> {
+    key: Cow<'a, str>,
+    value: Cow<'a, str>,
+}
+
+/// Pairs grouped by key without a hash map: `order` is the pair indices stably sorted by key (so
+/// arrival order within a key), `groups` are ranges of `order`, sorted by first arrival.
+struct Grouped<'a> {
+    pairs: Vec<Pair<'a>>,
+    order: Vec<usize>,
+    groups: Vec<(usize, usize)>,
+}
+
+impl<'a> Grouped<'a> {
+    fn new(pairs: Vec<Pair<'a>>, ignore_case: bool) -> Self {
+        let cmp = |a: &str, b: &str| {
+            if ignore_case {
+                a.bytes()
+                    .map(|c| c.to_ascii_lowercase())
+                    .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+            } else {
+                a.cmp(b)
+            }
+        };
+        let mut order: Vec<usize> = (0..pairs.len()).collect();
+        order.sort_by(|&a, &b| cmp(&pairs[a].key, &pairs[b].key)); // stable
+        let mut groups = Vec::new();
+        let mut start = 0;
+        for i in 1..=order.len() {
+            if i == order.len() || cmp(&pairs[order[start]].key, &pairs[order[i]].key) != Ordering::Equal {
+                groups.push((start, i));
+                start = i;
+            }
+        }
+        groups.sort_unstable_by_key(|&(start, _)| order[start]);
+        Grouped { pairs, order, groups }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The single-value map (last value wins) or the multi-value map (all values in order).
+    fn view(&self, multi: bool) -> GroupedView<'_, 'a> {
+        GroupedView { grouped: self, multi }
+    }
+}
+
+struct GroupedView<'g, 'a> {
+    grouped: &'g Grouped<'a>,
+    multi: bool,
+}
+
+impl Serialize for GroupedView<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Grouped { pairs, order, groups } = self.grouped;
+        let mut map = s.serialize_map(Some(groups.len()))?;
+        for &(start, end) in groups {
+            let members = &order[start..end];
+            // Groups are never empty by construction.
+            let (Some(&first), Some(&last)) = (members.first(), members.last()) else {
+                continue;
+            };
+            map.serialize_key(&*pairs[first].key)?;
+            if self.multi {
+                map.serialize_value(&Values { pairs, members })?;
+            } else {
+                map.serialize_value(&*pairs[last].value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+struct Values<'g, 'a> {
+    pairs: &'g [Pair<'a>],
+    members: &'g [usize],
+}
+
+impl Serialize for Values<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.members.len()))?;
+        for &i in self.members {
+            seq.serialize_element(&*self.pairs[i].value)?;
+        }
+        seq.end()
+    }
+}
+
+fn canonical_header_name(name: &str) -> &str {
+    if name.eq_ignore_ascii_case("authorization") {
+        "Authorization"
+    } else if name.eq_ignore_ascii_case("user-agent") {
+        "User-Agent"
+    } else {
+        name
+    }
+}
+
+/// The event's `path`: leading slashes collapsed to one, the rest as received.
+fn event_path(raw: &str) -> Cow<'_, str> {
+    let rest = raw.trim_start_matches('/');
+    if rest.len() < raw.len() {
+        Cow::Borrowed(&raw[raw.len() - rest.len() - 1..])
+    } else {
+        Cow::Owned(format!("/{raw}"))
+    }
+}
+
+/// Splits `host[:port]` (IPv6 in brackets); the port only if it is all digits.
+fn split_host_port(authority: &str) -> (&str, Option<&str>) {
+    let authority = authority.trim();
+    let (host, rest) = if authority.starts_with('[') {
+        match authority.find(']') {
+            Some(end) => authority.split_at(end + 1),
+            None => (authority, ""),
+        }
+    } else {
+        match authority.rfind(':') {
+            Some(colon) => authority.split_at(colon),
+            None => (authority, ""),
+        }
+    };
+    let port = rest
+        .strip_prefix(':')
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    (host, port)
+}
+
+/// `requestContext.domainPrefix`: the first label of the host name.
+fn domain_prefix(domain_name: &str) -> &str {
+    let host = split_host_port(domain_name).0;
+    host.split('.').next().unwrap_or(host)
+}
+
+/// `a=1&b&c=x+y%2B` → pairs, form-decoded; empty segments are skipped.
+fn parse_query(query: &str) -> Vec<Pair<'_>> {
+    let query = query.split('#').next().unwrap_or(query);
+    query
+        .split('&')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| {
+            let (key, value) = segment.split_once('=').unwrap_or((segment, ""));
+            Pair {
+                key: form_decode(key),
+                value: form_decode(value),
+            }
+        })
+        .collect()
+}
+
+/// `application/x-www-form-urlencoded` decoding (`+` is a space), lossy UTF-8; borrows when unchanged.
+fn form_decode(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(|b| b == b'+' || b == b'%') {
+        return Cow::Borrowed(s);
+    }
+    let spaced: Vec<u8> = s.bytes().map(|b| if b == b'+' { b' ' } else { b }).collect();
+    Cow::Owned(
+        percent_encoding::percent_decode(&spaced)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Binary media types
+// ---------------------------------------------------------------------------------------------------
+
+/// True if a media type (e.g. Content-Type or an Accept entry, parameters ignored) matches one of the
+/// binaryMediaTypes entries (which may be `*/*`, `image/*`, or exact; case-insensitive).
+///
+/// Wildcards count only on the `binaryMediaTypes` side: `Accept: */*` does not match `image/png`.
+pub fn is_binary(media_type: &str, binary_media_types: &[String]) -> bool {
+    let Some((kind, subtype)) = split_media_type(media_type) else {
+        return false;
+    };
+    binary_media_types.iter().any(|entry| {
+        split_media_type(entry).is_some_and(|(k, s)| {
+            (k == "*" || k.eq_ignore_ascii_case(kind)) && (s == "*" || s.eq_ignore_ascii_case(subtype))
+        })
+    })
+}
+
+/// `type/subtype; params` → (`type`, `subtype`).
+fn split_media_type(media_type: &str) -> Option<(&str, &str)> {
+    let essence = media_type.split(';').next().unwrap_or(media_type);
+    let (kind, subtype) = essence.split_once('/')?;
+    let (kind, subtype) = (kind.trim(), subtype.trim());
+    (!kind.is_empty() && !subtype.is_empty()).then_some((kind, subtype))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Response
+// ---------------------------------------------------------------------------------------------------
+
+/// Maps the function's JSON result to the HTTP response, or says why it is malformed (→ the caller
+/// answers 502).
+pub fn map_response(
+    result: &[u8],
+    request_accept: Option<&str>,
+    binary_media_types: &[String],
+) -> Result<ProxyResponse, MalformedResponse> {
+    // serde would also accept a struct written as a JSON array; only an object is a proxy response.
+    if result.trim_ascii_start().first() != Some(&b'{') {
+        return Err(MalformedResponse(
+            "the function result is not a JSON object".to_owned(),
+        ));
+    }
+    let wire: WireResponse = serde_json::from_slice(result).map_err(|e| MalformedResponse(e.to_string()))?;
+
+    let headers = merge_headers(
+        wire.headers.map(|h| h.0).unwrap_or_default(),
+        wire.multi_value_headers.map(|h| h.0).unwrap_or_default(),
+    );
+    let body = match wire.body {
+        None => Vec::new(),
+        Some(text) if wire.is_base64_encoded && accepts_binary(request_accept, binary_media_types) => {
+            decode_base64(&text)?
+        }
+        Some(text) => text.into_bytes(),
+    };
+    Ok(ProxyResponse {
+        status: wire.status_code.unwrap_or(200),
+        headers,
+        body,
+    })
+}
+
+/// Whether the first type of the request's `Accept` header is a binary media type.
+fn accepts_binary(accept: Option<&str>, binary_media_types: &[String]) -> bool {
+    let first = accept
+        .and_then(|a| a.split(',').next())
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    is_binary(first.unwrap_or(DEFAULT_MEDIA_TYPE), binary_media_types)
+}
+
+/// Standard alphabet; padding optional (like Java's decoder).
+const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+fn decode_base64(text: &str) -> Result<Vec<u8>, MalformedResponse> {
+    let decoded = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        LENIENT_BASE64.decode(compact)
+    } else {
+        LENIENT_BASE64.decode(text)
+    };
+    decoded.map_err(|e| MalformedResponse(format!("body is not valid base64: {e}")))
+}
+
+/// Multi values first, then the single value, as one `, `-joined header named as in
+/// `multiValueHeaders` (names matched case-insensitively); `Set-Cookie` stays one line per value.
+/// Adds `Content-Type: application/json` when the function set none.
+fn merge_headers(
+    mut single: Vec<(String, String)>,
+    multi: Vec<(String, Vec<String>)>,
+) -> Vec<(String, String)> {
+    let mut merged = vec![false; single.len()];
+    let mut out = Vec::with_capacity(single.len() + multi.len() + 1);
+    for (name, mut values) in multi {
+        for (i, (single_name, single_value)) in single.iter_mut().enumerate() {
+            if !merged[i] && single_name.eq_ignore_ascii_case(&name) {
+                merged[i] = true;
+                values.push(std::mem::take(single_value));
+            }
+        }
+        if name.eq_ignore_ascii_case("set-cookie") {
+            out.extend(values.into_iter().map(|v| (name.clone(), v)));
+        } else if !values.is_empty() {
+            out.push((name, values.join(", ")));
+        }
+    }
+    out.extend(single.into_iter().zip(merged).filter(|(_, m)| !m).map(|(h, _)| h));
+    if !out
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+    {
+        out.push(("Content-Type".to_owned(), DEFAULT_MEDIA_TYPE.to_owned()));
+    }
+    out
+}
+
+/// The function's result as sent on the wire; unknown keys are an error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct WireResponse {
+    #[serde(default, deserialize_with = "status_code")]
+    status_code: Option<u16>,
+    headers: Option<SingleHeaders>,
+    multi_value_headers: Option<MultiHeaders>,
+    body: Option<String>,
+    #[serde(default, deserialize_with = "base64_flag")]
+    is_base64_encoded: bool,
+}
+
+/// An integer or numeric string in 100–599; `null` means absent.
+fn status_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    struct StatusVisitor;
+    impl StatusVisitor {
+        fn check<E: de::Error>(code: u64) -> Result<Option<u16>, E> {
+            match u16::try_from(code) {
+                Ok(code @ 100..=599) => Ok(Some(code)),
+                _ => Err(E::custom(format_args!(
+                    "statusCode {code} is not between 100 and 599"
+                ))),
+            }
+        }
+    }
+    impl<'de> Visitor<'de> for StatusVisitor {
+        type Value = Option<u16>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer or numeric string statusCode")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Self::check(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map_err(|_| E::custom(format_args!("statusCode {v} is not between 100 and 599")))
+                .and_then(Self::check)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            match v.parse::<u64>() {
+                Ok(code) if v.bytes().all(|b| b.is_ascii_digit()) => Self::check(code),
+                _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+            }
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(StatusVisitor)
+}
+
+/// `true`/`false`, `"true"`/`"false"`, or `null` (false).
+fn base64_flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct FlagVisitor;
+    impl<'de> Visitor<'de> for FlagVisitor {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a boolean isBase64Encoded")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+            match v {
+                _ if v.eq_ignore_ascii_case("true") => Ok(true),
+                _ if v.eq_ignore_ascii_case("false") => Ok(false),
+                _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+            }
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+    }
+    d.deserialize_any(FlagVisitor)
+}
+
+/// A header value: a string, or a boolean rendered as `"true"`/`"false"`.
+struct HeaderValue(String);
+
+impl<'de> Deserialize<'de> for HeaderValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = HeaderValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or boolean header value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<HeaderValue, E> {
+                Ok(HeaderValue(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<HeaderValue, E> {
+                Ok(HeaderValue(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<HeaderValue, E> {
+                Ok(HeaderValue(if v { "true" } else { "false" }.to_owned()))
+            }
+        }
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+/// `headers`, in the function's order.
+struct SingleHeaders(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for SingleHeaders {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MapVisitor;
+        impl<'de> Visitor<'de> for MapVisitor {
+            type Value = SingleHeaders;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a headers object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SingleHeaders, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((name, HeaderValue(value))) = map.next_entry::<String, HeaderValue>()? {
+                    out.push((name, value));
+                }
+                Ok(SingleHeaders(out))
+            }
+        }
+        d.deserialize_map(MapVisitor)
+    }
+}
+
+/// `multiValueHeaders`, in the function's order; every value must be a list.
+struct MultiHeaders(Vec<(String, Vec<String>)>);
+
+impl<'de> Deserialize<'de> for MultiHeaders {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = Vec<String>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of header values")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(HeaderValue(value)) = seq.next_element()? {
+                    out.push(value);
+                }
+                Ok(out)
+            }
+        }
+        struct List(Vec<String>);
+        impl<'de> Deserialize<'de> for List {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_seq(ListVisitor).map(List)
+            }
+        }
+        struct MapVisitor;
+        impl<'de> Visitor<'de> for MapVisitor {
+            type Value = MultiHeaders;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a multiValueHeaders object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MultiHeaders, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((name, List(values))) = map.next_entry::<String, List>()? {
+                    out.push((name, values));
+                }
+                Ok(MultiHeaders(out))
+            }
+        }
+        d.deserialize_map(MapVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    // -------------------------------------------------------------------------------- event helpers
+
+    fn hdrs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    fn no_vars() -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
+
+    /// A request with every field filled; tests override what they exercise.
+    fn request<'a>(
+        headers: &'a [(String, String)],
+        stage_variables: &'a BTreeMap<String, String>,
+        binary_media_types: &'a [String],
+    ) -> ProxyRequest<'a> {
+        ProxyRequest {
+            method: "GET",
+            raw_path: "/users/123",
+            raw_query: None,
+            headers,
+            body: b"",
+            source_ip: "203.0.113.7",
+            resource_id: "r3s0urc3",
+            resource_path: "/users/{id}",
+            path_params: &[],
+            stage: "prod",
+            stage_variables,
+            deployment_id: "d3pl0y",
+            api_id: "abc123defg",
+            account_id: "000000000000",
+            request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            extended_request_id: "LV7fzho-PHcEJPw=",
+            domain_name: "abc123defg.execute-api.localhost",
+            request_time_epoch_ms: 1_589_522_469_000,
+            binary_media_types,
+            authorizer: None,
+        }
+    }
+
+    fn event(req: &ProxyRequest<'_>) -> Value {
+        let bytes = build_event(req);
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(e) => panic!("event is not JSON ({e}): {}", String::from_utf8_lossy(&bytes)),
+        }
+    }
+
+    /// Object keys in document order, recursively (serde_json::Value sorts them).
+    #[derive(Debug)]
+    enum Node {
+        Object(Vec<(String, Node)>),
+        Other,
+    }
+
+    impl<'de> Deserialize<'de> for Node {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct NodeVisitor;
+            impl<'de> Visitor<'de> for NodeVisitor {
+                type Value = Node;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("JSON")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some(entry) = map.next_entry::<String, Node>()? {
+                        keys.push(entry);
+                    }
+                    Ok(Node::Object(keys))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                    while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                    Ok(Node::Other)
+                }
+                fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+                    Ok(Node::Other)
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+                    Ok(Node::Other)
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+                    Ok(Node::Other)
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+                    Ok(Node::Other)
+                }
+                fn visit_str<E>(self, _: &str) -> Result<Node, E> {
+                    Ok(Node::Other)
+                }
+                fn visit_unit<E>(self) -> Result<Node, E> {
+                    Ok(Node::Other)
+                }
+            }
+            d.deserialize_any(NodeVisitor)
+        }
+    }
+
+    fn keys_of<'n>(node: &'n Node, path: &[&str]) -> Vec<&'n str> {
+        let Node::Object(entries) = node else {
+            panic!("not an object")
+        };
+        match path.split_first() {
+            None => entries.iter().map(|(k, _)| k.as_str()).collect(),
+            Some((first, rest)) => match entries.iter().find(|(k, _)| k == first) {
+                Some((_, child)) => keys_of(child, rest),
+                None => panic!("no key {first}"),
+            },
+        }
+    }
+
+    // -------------------------------------------------------------------------------- event tests
+
+    #[test]
+    fn golden_event_for_a_simple_get() {
+        let headers = hdrs(&[
+            ("Host", "abc123defg.execute-api.localhost"),
+            ("user-agent", "curl/8.5.0"),
+            ("Accept", "*/*"),
+        ]);
+        let vars = no_vars();
+        let params = [("id", "123".to_string())];
+        let req = ProxyRequest {
+            path_params: &params,
+            ..request(&headers, &vars, &[])
+        };
+        assert_eq!(
+            event(&req),
+            json!({
+                "resource": "/users/{id}",
+                "path": "/users/123",
+                "httpMethod": "GET",
+                "headers": {
+                    "Host": "abc123defg.execute-api.localhost",
+                    "User-Agent": "curl/8.5.0",
+                    "Accept": "*/*",
+                    "X-Forwarded-For": "203.0.113.7",
+                    "X-Forwarded-Proto": "http",
+                    "X-Forwarded-Port": "80"
+                },
+                "multiValueHeaders": {
+                    "Host": ["abc123defg.execute-api.localhost"],
+                    "User-Agent": ["curl/8.5.0"],
+                    "Accept": ["*/*"],
+                    "X-Forwarded-For": ["203.0.113.7"],
+                    "X-Forwarded-Proto": ["http"],
+                    "X-Forwarded-Port": ["80"]
+                },
+                "queryStringParameters": null,
+                "multiValueQueryStringParameters": null,
+                "pathParameters": {"id": "123"},
+                "stageVariables": null,
+                "requestContext": {
+                    "resourceId": "r3s0urc3",
+                    "resourcePath": "/users/{id}",
+                    "httpMethod": "GET",
+                    "extendedRequestId": "LV7fzho-PHcEJPw=",
+                    "requestTime": "15/May/2020:06:01:09 +0000",
+                    "path": "/prod/users/123",
+                    "accountId": "000000000000",
+                    "protocol": "HTTP/1.1",
+                    "stage": "prod",
+                    "domainPrefix": "abc123defg",
+                    "requestTimeEpoch": 1_589_522_469_000_i64,
+                    "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+                    "identity": {
+                        "cognitoIdentityPoolId": null,
+                        "accountId": null,
+                        "cognitoIdentityId": null,
+                        "caller": null,
+                        "sourceIp": "203.0.113.7",
+                        "principalOrgId": null,
+                        "accessKey": null,
+                        "cognitoAuthenticationType": null,
+                        "cognitoAuthenticationProvider": null,
+                        "userArn": null,
+                        "userAgent": "curl/8.5.0",
+                        "user": null
+                    },
+                    "domainName": "abc123defg.execute-api.localhost",
+                    "deploymentId": "d3pl0y",
+                    "apiId": "abc123defg"
+                },
+                "body": null,
+                "isBase64Encoded": false
+            })
+        );
+    }
+
+    #[test]
+    fn keys_follow_the_aws_sample_order() {
+        let headers = hdrs(&[("Zeta", "1"), ("Alpha", "2")]);
+        let vars = no_vars();
+        let authorizer = json!({"principalId": "user"});
+        let req = ProxyRequest {
+            authorizer: Some(&authorizer),
+            ..request(&headers, &vars, &[])
+        };
+        let node: Node = match serde_json::from_slice(&build_event(&req)) {
+            Ok(n) => n,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(
+            keys_of(&node, &[]),
+            [
+                "resource",
+                "path",
+                "httpMethod",
+                "headers",
+                "multiValueHeaders",
+                "queryStringParameters",
+                "multiValueQueryStringParameters",
+                "pathParameters",
+                "stageVariables",
+                "requestContext",
+                "body",
+                "isBase64Encoded"
+            ]
+        );
+        assert_eq!(
+            keys_of(&node, &["requestContext"]),
+            [
+                "resourceId",
+                "authorizer",
+                "resourcePath",
+                "httpMethod",
+                "extendedRequestId",
+                "requestTime",
+                "path",
+                "accountId",
+                "protocol",
+                "stage",
+                "domainPrefix",
+                "requestTimeEpoch",
+                "requestId",
+                "identity",
+                "domainName",
+                "deploymentId",
+                "apiId"
+            ]
+        );
+        assert_eq!(
+            keys_of(&node, &["requestContext", "identity"]),
+            [
+                "cognitoIdentityPoolId",
+                "accountId",
+                "cognitoIdentityId",
+                "caller",
+                "sourceIp",
+                "principalOrgId",
+                "accessKey",
+                "cognitoAuthenticationType",
+                "cognitoAuthenticationProvider",
+                "userArn",
+                "userAgent",
+                "user"
+            ]
+        );
+        // Headers keep arrival order, the added X-Forwarded-* come last.
+        assert_eq!(
+            keys_of(&node, &["headers"]),
+            [
+                "Zeta",
+                "Alpha",
+                "X-Forwarded-For",
+                "X-Forwarded-Proto",
+                "X-Forwarded-Port"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_query_or_empty_query_gives_nulls() {
+        let vars = no_vars();
+        for raw_query in [None, Some(""), Some("&&")] {
+            let e = event(&ProxyRequest {
+                raw_query,
+                ..request(&[], &vars, &[])
+            });
+            assert_eq!(e["queryStringParameters"], Value::Null, "{raw_query:?}");
+            assert_eq!(e["multiValueQueryStringParameters"], Value::Null, "{raw_query:?}");
+        }
+    }
+
+    #[test]
+    fn repeated_query_keys_last_value_wins_and_lists_keep_order() {
+        let vars = no_vars();
+        let req = ProxyRequest {
+            raw_query: Some("price=10&type=a&price=20&price=30"),
+            ..request(&[], &vars, &[])
+        };
+        let e = event(&req);
+        assert_eq!(e["queryStringParameters"], json!({"price": "30", "type": "a"}));
+        assert_eq!(
+            e["multiValueQueryStringParameters"],
+            json!({"price": ["10", "20", "30"], "type": ["a"]})
+        );
+    }
+
+    #[test]
+    fn query_is_form_decoded_and_bare_keys_have_empty_values() {
+        let vars = no_vars();
+        let req = ProxyRequest {
+            raw_query: Some("q=a+b%2Bc&flag&empty=&na%20me=%E2%9C%93&bad=%ZZ&eq=a=b"),
+            ..request(&[], &vars, &[])
+        };
+        assert_eq!(
+            event(&req)["queryStringParameters"],
+            json!({"q": "a b+c", "flag": "", "empty": "", "na me": "✓", "bad": "%ZZ", "eq": "a=b"})
+        );
+    }
+
+    #[test]
+    fn repeated_headers_last_value_wins_case_insensitively() {
+        let headers = hdrs(&[
+            ("X-Dup", "one"),
+            ("Accept", "a"),
+            ("x-dup", "two"),
+            ("X-DUP", "three"),
+        ]);
+        let vars = no_vars();
+        let e = event(&request(&headers, &vars, &[]));
+        assert_eq!(e["headers"]["X-Dup"], "three");
+        assert_eq!(e["multiValueHeaders"]["X-Dup"], json!(["one", "two", "three"]));
+        assert!(e["headers"].get("x-dup").is_none());
+        assert_eq!(e["headers"]["Accept"], "a");
+    }
+
+    #[test]
+    fn authorization_and_user_agent_are_title_cased_others_keep_client_casing() {
+        let headers = hdrs(&[
+            ("authorization", "Bearer x"),
+            ("USER-AGENT", "agent/1"),
+            ("tEsT-HEADeR", "v"),
+        ]);
+        let vars = no_vars();
+        let e = event(&request(&headers, &vars, &[]));
+        assert_eq!(e["headers"]["Authorization"], "Bearer x");
+        assert_eq!(e["headers"]["User-Agent"], "agent/1");
+        assert_eq!(e["headers"]["tEsT-HEADeR"], "v");
+        assert_eq!(e["multiValueHeaders"]["Authorization"], json!(["Bearer x"]));
+        assert_eq!(e["requestContext"]["identity"]["userAgent"], "agent/1");
+        assert!(e["headers"].get("authorization").is_none());
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_dropped() {
+        let headers = hdrs(&[
+            ("Connection", "keep-alive"),
+            ("content-length", "0"),
+            ("Content-MD5", "x"),
+            ("Expect", "100-continue"),
+            ("Max-Forwards", "3"),
+            ("Proxy-Authenticate", "Basic"),
+            ("Server", "x"),
+            ("te", "trailers"),
+            ("Trailer", "x"),
+            ("Transfer-Encoding", "chunked"),
+            ("Upgrade", "h2c"),
+            ("WWW-Authenticate", "Basic"),
+            ("Keep", "me"),
+        ]);
+        let vars = no_vars();
+        let e = event(&request(&headers, &vars, &[]));
+        let expected = json!({
+            "Keep": "me",
+            "X-Forwarded-For": "203.0.113.7",
+            "X-Forwarded-Proto": "http",
+            "X-Forwarded-Port": "80"
+        });
+        assert_eq!(e["headers"], expected);
+        assert_eq!(e["multiValueHeaders"].as_object().map(|m| m.len()), Some(4));
+    }
+
+    #[test]
+    fn forwarded_headers_use_the_host_port_and_never_override_the_client() {
+        let vars = no_vars();
+        let headers = hdrs(&[("host", "localhost:8080")]);
+        let e = event(&request(&headers, &vars, &[]));
+        assert_eq!(e["headers"]["X-Forwarded-Port"], "8080");
+
+        let headers = hdrs(&[("Host", "[::1]:9000")]);
+        assert_eq!(
+            event(&request(&headers, &vars, &[]))["headers"]["X-Forwarded-Port"],
+            "9000"
+        );
+
+        let headers = hdrs(&[
+            ("x-forwarded-for", "198.51.100.1"),
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-Port", "443"),
+        ]);
+        let e = event(&request(&headers, &vars, &[]));
+        assert_eq!(
+            e["headers"],
+            json!({"x-forwarded-for": "198.51.100.1", "X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"})
+        );
+        assert_eq!(e["requestContext"]["identity"]["sourceIp"], "203.0.113.7");
+    }
+
+    #[test]
+    fn no_headers_at_all_gives_null_maps() {
+        let vars = no_vars();
+        let e = event(&request(&[], &vars, &[]));
+        assert_eq!(e["headers"], Value::Null);
+        assert_eq!(e["multiValueHeaders"], Value::Null);
+        assert_eq!(e["requestContext"]["identity"]["userAgent"], Value::Null);
+    }
+
+    #[test]
+    fn greedy_path_keeps_trailing_and_inner_slashes_and_collapses_the_leading_one() {
+        let vars = no_vars();
+        let params = [("proxy", "proxy-value".to_string())];
+        let req = ProxyRequest {
+            raw_path: "//proxy-value/",
+            resource_path: "/{proxy+}",
+            path_params: &params,
+            ..request(&[], &vars, &[])
+        };
+        let e = event(&req);
+        assert_eq!(e["resource"], "/{proxy+}");
+        assert_eq!(e["path"], "/proxy-value/");
+        assert_eq!(e["requestContext"]["path"], "/prod//proxy-value/");
+        assert_eq!(e["requestContext"]["resourcePath"], "/{proxy+}");
+        assert_eq!(e["pathParameters"], json!({"proxy": "proxy-value"}));
+
+        let params = [("proxy", "a//b".to_string())];
+        let req = ProxyRequest {
+            raw_path: "/a//b/",
+            resource_path: "/{proxy+}",
+            path_params: &params,
+            ..request(&[], &vars, &[])
+        };
+        let e = event(&req);
+        assert_eq!(e["path"], "/a//b/");
+        assert_eq!(e["requestContext"]["path"], "/prod/a//b/");
+        assert_eq!(e["pathParameters"], json!({"proxy": "a//b"}));
+
+        let req = ProxyRequest {
+            raw_path: "//hardcoded",
+            ..request(&[], &vars, &[])
+        };
+        assert_eq!(event(&req)["path"], "/hardcoded");
+        let req = ProxyRequest {
+            raw_path: "",
+            ..request(&[], &vars, &[])
+        };
+        let e = event(&req);
+        assert_eq!(e["path"], "/");
+        assert_eq!(e["requestContext"]["path"], "/prod");
+    }
+
+    #[test]
+    fn encoded_characters_stay_in_path_and_params_but_query_is_decoded() {
+        let vars = no_vars();
+        let params = [("alias", "test%2Balias".to_string())];
+        let req = ProxyRequest {
+            raw_path: "/test%2Balias",
+            raw_query: Some("q=test%2Balias&s=a%20b"),
+            resource_path: "/{alias}",
+            path_params: &params,
+            ..request(&[], &vars, &[])
+        };
+        let e = event(&req);
+        assert_eq!(e["path"], "/test%2Balias");
+        assert_eq!(e["requestContext"]["path"], "/prod/test%2Balias");
+        assert_eq!(e["pathParameters"], json!({"alias": "test%2Balias"}));
+        assert_eq!(e["queryStringParameters"], json!({"q": "test+alias", "s": "a b"}));
+    }
+
+    #[test]
+    fn path_parameters_are_null_when_none() {
+        let vars = no_vars();
+        assert_eq!(event(&request(&[], &vars, &[]))["pathParameters"], Value::Null);
+    }
+
+    #[test]
+    fn binary_body_is_base64_under_binary_media_types() {
+        let vars = no_vars();
+        let body = [0x89u8, b'P', b'N', b'G', 0, 0xff];
+        for (content_type, types) in [
+            ("image/png", vec!["image/png".to_string()]),
+            ("Image/PNG; charset=binary", vec!["image/png".to_string()]),
+            ("image/png", vec!["image/*".to_string()]),
+            ("application/octet-stream", vec!["*/*".to_string()]),
+        ] {
+            let headers = hdrs(&[("Content-Type", content_type)]);
+            let e = event(&ProxyRequest {
+                body: &body,
+                method: "POST",
+                ..request(&headers, &vars, &types)
+            });
+            assert_eq!(e["body"], STANDARD.encode(body), "{content_type} {types:?}");
+            assert_eq!(e["isBase64Encoded"], true, "{content_type} {types:?}");
+        }
+    }
+
+    #[test]
+    fn text_body_is_passed_as_text_when_not_a_binary_media_type() {
+        let vars = no_vars();
+        let types = ["image/png".to_string()];
+        let headers = hdrs(&[("Content-Type", "application/json")]);
+        let body = r#"{"name":"caf\u00e9","q":"\"x\""} é"#.as_bytes();
+        let e = event(&ProxyRequest {
+            body,
+            ..request(&headers, &vars, &types)
+        });
+        assert_eq!(e["body"], String::from_utf8_lossy(body).as_ref());
+        assert_eq!(e["isBase64Encoded"], false);
+
+        // Not valid UTF-8 and not binary: lossy text (documented choice).
+        let e = event(&ProxyRequest {
+            body: b"a\xffb",
+            ..request(&headers, &vars, &types)
+        });
+        assert_eq!(e["body"], "a\u{fffd}b");
+        assert_eq!(e["isBase64Encoded"], false);
+
+        // No binaryMediaTypes at all: everything is text.
+        let headers = hdrs(&[("Content-Type", "image/png")]);
+        let e = event(&ProxyRequest {
+            body: b"png",
+            ..request(&headers, &vars, &[])
+        });
+        assert_eq!(e["body"], "png");
+        assert_eq!(e["isBase64Encoded"], false);
+    }
+
+    #[test]
+    fn missing_content_type_counts_as_application_json() {
+        let vars = no_vars();
+        let all = ["*/*".to_string()];
+        let e = event(&ProxyRequest {
+            body: b"hi",
+            ..request(&[], &vars, &all)
+        });
+        assert_eq!(e["body"], "aGk=");
+        assert_eq!(e["isBase64Encoded"], true);
+        let png = ["image/png".to_string()];
+        let e = event(&ProxyRequest {
+            body: b"hi",
+            ..request(&[], &vars, &png)
+        });
+        assert_eq!(e["body"], "hi");
+        assert_eq!(e["isBase64Encoded"], false);
+    }
+
+    #[test]
+    fn empty_body_is_null_even_for_binary_types() {
+        let vars = no_vars();
+        let types = ["*/*".to_string()];
+        let headers = hdrs(&[("Content-Type", "image/png")]);
+        let e = event(&request(&headers, &vars, &types));
+        assert_eq!(e["body"], Value::Null);
+        assert_eq!(e["isBase64Encoded"], false);
+    }
+
+    #[test]
+    fn stage_variables_are_null_when_empty_and_a_map_otherwise() {
+        let empty = no_vars();
+        assert_eq!(event(&request(&[], &empty, &[]))["stageVariables"], Value::Null);
+        let vars: BTreeMap<String, String> = [
+            ("host".to_string(), "example.com".to_string()),
+            ("alias".to_string(), "live".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            event(&request(&[], &vars, &[]))["stageVariables"],
+            json!({"host": "example.com", "alias": "live"})
+        );
+    }
+
+    #[test]
+    fn request_time_is_common_log_format_utc() {
+        let vars = no_vars();
+        let e = event(&ProxyRequest {
+            request_time_epoch_ms: 1_589_522_469_123,
+            ..request(&[], &vars, &[])
+        });
+        assert_eq!(e["requestContext"]["requestTime"], "15/May/2020:06:01:09 +0000");
+        assert_eq!(e["requestContext"]["requestTimeEpoch"], 1_589_522_469_123_i64);
+        let e = event(&ProxyRequest {
+            request_time_epoch_ms: 1_704_067_200_000,
+            ..request(&[], &vars, &[])
+        });
+        assert_eq!(e["requestContext"]["requestTime"], "01/Jan/2024:00:00:00 +0000");
+    }
+
+    #[test]
+    fn authorizer_is_absent_unless_given() {
+        let vars = no_vars();
+        let e = event(&request(&[], &vars, &[]));
+        assert!(e["requestContext"].get("authorizer").is_none());
+        let ctx = json!({"principalId": "me", "integrationLatency": 0});
+        let e = event(&ProxyRequest {
+            authorizer: Some(&ctx),
+            ..request(&[], &vars, &[])
+        });
+        assert_eq!(e["requestContext"]["authorizer"], ctx);
+    }
+
+    #[test]
+    fn domain_prefix_is_the_first_label_without_port() {
+        let vars = no_vars();
+        let e = event(&ProxyRequest {
+            domain_name: "abc123defg.execute-api.localhost:8080",
+            ..request(&[], &vars, &[])
+        });
+        assert_eq!(e["requestContext"]["domainPrefix"], "abc123defg");
+        assert_eq!(
+            e["requestContext"]["domainName"],
+            "abc123defg.execute-api.localhost:8080"
+        );
+        let e = event(&ProxyRequest {
+            domain_name: "localhost:3000",
+            ..request(&[], &vars, &[])
+        });
+        assert_eq!(e["requestContext"]["domainPrefix"], "localhost");
+    }
+
+    #[test]
+    fn the_real_method_is_passed_and_strings_are_escaped() {
+        let headers = hdrs(&[("X-Weird", "quote\" back\\slash \t tab ✓")]);
+        let vars = no_vars();
+        let e = event(&ProxyRequest {
+            method: "PATCH",
+            ..request(&headers, &vars, &[])
+        });
+        assert_eq!(e["httpMethod"], "PATCH");
+        assert_eq!(e["requestContext"]["httpMethod"], "PATCH");
+        assert_eq!(e["headers"]["X-Weird"], "quote\" back\\slash \t tab ✓");
+    }
+
+    // -------------------------------------------------------------------------------- is_binary
+
+    #[test]
+    fn binary_media_type_matching() {
+        let types = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(is_binary("image/png", &types(&["image/png"])));
+        assert!(is_binary("IMAGE/PNG", &types(&["image/png"])));
+        assert!(is_binary("image/png", &types(&["Image/Png"])));
+        assert!(is_binary("image/png; q=0.9", &types(&["image/png"])));
+        assert!(is_binary("image/jpeg", &types(&["text/plain", "image/*"])));
+        assert!(is_binary("anything/else", &types(&["*/*"])));
+        assert!(!is_binary("image/png", &types(&["image/jpeg"])));
+        assert!(!is_binary("text/png", &types(&["image/*"])));
+        assert!(!is_binary("image/png", &[]));
+        assert!(!is_binary("", &types(&["*/*"])));
+        assert!(!is_binary("garbage", &types(&["*/*"])));
+        // Wildcards only count on the binaryMediaTypes side.
+        assert!(!is_binary("*/*", &types(&["image/png"])));
+        assert!(!is_binary("image/*", &types(&["image/png"])));
+    }
+
+    // -------------------------------------------------------------------------------- response tests
+
+    fn ok(result: &str) -> ProxyResponse {
+        match map_response(result.as_bytes(), None, &[]) {
+            Ok(r) => r,
+            Err(e) => panic!("{result}: {e}"),
+        }
+    }
+
+    fn header<'r>(resp: &'r ProxyResponse, name: &str) -> Vec<&'r str> {
+        resp.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    fn json_ct() -> (String, String) {
+        ("Content-Type".to_string(), "application/json".to_string())
+    }
+
+    #[test]
+    fn a_full_response_maps_to_http() {
+        let resp =
+            ok(r#"{"statusCode":201,"headers":{"Content-Type":"text/plain","X-A":"1"},"body":"created"}"#);
+        assert_eq!(
+            resp,
+            ProxyResponse {
+                status: 201,
+                headers: vec![
+                    ("Content-Type".to_string(), "text/plain".to_string()),
+                    ("X-A".to_string(), "1".to_string())
+                ],
+                body: b"created".to_vec()
+            }
+        );
+    }
+
+    #[test]
+    fn empty_object_is_200_with_empty_json_response() {
+        assert_eq!(
+            ok("{}"),
+            ProxyResponse {
+                status: 200,
+                headers: vec![json_ct()],
+                body: Vec::new()
+            }
+        );
+        assert_eq!(ok(" \n{\"statusCode\": null}").status, 200);
+    }
+
+    #[test]
+    fn non_objects_are_malformed() {
+        for result in [
+            "\"hello\"",
+            "123",
+            "[200]",
+            "[]",
+            "null",
+            "true",
+            "",
+            "not json",
+            "{\"body\":\"x\"",
+            "{} {}",
+        ] {
+            assert!(
+                map_response(result.as_bytes(), None, &[]).is_err(),
+                "{result:?} should be malformed"
+            );
+        }
+        assert!(map_response(b"\xff{}", None, &[]).is_err());
+    }
+
+    #[test]
+    fn unknown_top_level_keys_are_malformed() {
+        for result in [
+            r#"{"statusCode":200,"body":"x","extra":1}"#,
+            r#"{"StatusCode":200}"#,
+            r#"{"errorMessage":"boom","errorType":"Error"}"#,
+        ] {
+            let err = map_response(result.as_bytes(), None, &[]);
+            assert!(err.is_err(), "{result} should be malformed");
+        }
+        let Err(MalformedResponse(why)) = map_response(br#"{"extra":1}"#, None, &[]) else {
+            panic!("accepted an unknown key")
+        };
+        assert!(why.contains("extra"), "{why}");
+    }
+
+    #[test]
+    fn status_code_accepts_integers_and_numeric_strings_only() {
+        assert_eq!(ok(r#"{"statusCode":404}"#).status, 404);
+        assert_eq!(ok(r#"{"statusCode":"201"}"#).status, 201);
+        assert_eq!(ok(r#"{"statusCode":100}"#).status, 100);
+        assert_eq!(ok(r#"{"statusCode":"599"}"#).status, 599);
+        for bad in [
+            "\"abc\"", "\"\"", "\"20 1\"", "\"+201\"", "200.5", "200.0", "true", "{}", "[200]", "99", "600",
+            "-200", "70000", "\"700\"",
+        ] {
+            let result = format!(r#"{{"statusCode":{bad}}}"#);
+            assert!(
+                map_response(result.as_bytes(), None, &[]).is_err(),
+                "statusCode {bad} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn headers_must_be_strings_or_booleans() {
+        let resp = ok(r#"{"headers":null}"#);
+        assert_eq!(resp.headers, vec![json_ct()]);
+        let resp = ok(r#"{"headers":{"X-True":true,"X-False":false}}"#);
+        assert_eq!(header(&resp, "X-True"), ["true"]);
+        assert_eq!(header(&resp, "X-False"), ["false"]);
+        for bad in [
+            r#"{"headers":{"X-N":1}}"#,
+            r#"{"headers":{"X-N":null}}"#,
+            r#"{"headers":{"X-N":["a"]}}"#,
+            r#"{"headers":{"X-N":{"a":"b"}}}"#,
+            r#"{"headers":"X-N: 1"}"#,
+            r#"{"headers":[]}"#,
+        ] {
+            assert!(map_response(bad.as_bytes(), None, &[]).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn multi_value_headers_must_be_lists_of_strings() {
+        let resp = ok(r#"{"multiValueHeaders":null}"#);
+        assert_eq!(resp.headers, vec![json_ct()]);
+        let resp = ok(r#"{"multiValueHeaders":{"X-B":[true,"x"]}}"#);
+        assert_eq!(header(&resp, "X-B"), ["true, x"]);
+        for bad in [
+            r#"{"multiValueHeaders":{"X-M":"a"}}"#,
+            r#"{"multiValueHeaders":{"X-M":null}}"#,
+            r#"{"multiValueHeaders":{"X-M":[1]}}"#,
+            r#"{"multiValueHeaders":{"X-M":[["a"]]}}"#,
+            r#"{"multiValueHeaders":["X-M"]}"#,
+        ] {
+            assert!(map_response(bad.as_bytes(), None, &[]).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn multi_and_single_headers_merge_into_one_header() {
+        let resp = ok(r#"{
+            "headers": {"x-multi": "c", "X-Single": "s", "content-type": "text/html"},
+            "multiValueHeaders": {"X-Multi": ["a", "b"], "X-Only-Multi": ["m"], "X-Empty": []}
+        }"#);
+        assert_eq!(
+            resp.headers,
+            vec![
+                ("X-Multi".to_string(), "a, b, c".to_string()),
+                ("X-Only-Multi".to_string(), "m".to_string()),
+                ("X-Single".to_string(), "s".to_string()),
+                ("content-type".to_string(), "text/html".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn set_cookie_is_never_folded() {
+        let resp = ok(r#"{
+            "headers": {"Set-Cookie": "c=3"},
+            "multiValueHeaders": {"set-cookie": ["a=1; Path=/", "b=2; Expires=Wed, 21 Oct 2015 07:28:00 GMT"]}
+        }"#);
+        assert_eq!(
+            header(&resp, "set-cookie"),
+            ["a=1; Path=/", "b=2; Expires=Wed, 21 Oct 2015 07:28:00 GMT", "c=3"]
+        );
+        assert!(header(&resp, "Set-Cookie").is_empty());
+    }
+
+    #[test]
+    fn content_type_is_added_only_when_missing() {
+        assert_eq!(
+            header(&ok(r#"{"body":"{}"}"#), "Content-Type"),
+            ["application/json"]
+        );
+        let resp = ok(r#"{"headers":{"CONTENT-TYPE":"text/plain"}}"#);
+        assert_eq!(
+            resp.headers,
+            vec![("CONTENT-TYPE".to_string(), "text/plain".to_string())]
+        );
+        let resp = ok(r#"{"multiValueHeaders":{"content-type":["text/csv"]}}"#);
+        assert_eq!(
+            resp.headers,
+            vec![("content-type".to_string(), "text/csv".to_string())]
+        );
+    }
+
+    #[test]
+    fn body_must_be_a_string_or_null() {
+        assert_eq!(ok(r#"{"body":null}"#).body, b"");
+        assert_eq!(ok(r#"{"statusCode":204}"#).body, b"");
+        assert_eq!(ok(r#"{"body":"caf\u00e9 \"q\""}"#).body, "café \"q\"".as_bytes());
+        for bad in [
+            r#"{"body":{"a":1}}"#,
+            r#"{"body":["a"]}"#,
+            r#"{"body":42}"#,
+            r#"{"body":true}"#,
+        ] {
+            assert!(map_response(bad.as_bytes(), None, &[]).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn base64_body_is_decoded_only_for_a_binary_first_accept_type() {
+        let types = ["image/*".to_string()];
+        let result =
+            br#"{"isBase64Encoded":true,"headers":{"Content-Type":"image/png"},"body":"iVBORw0KGgo="}"#;
+        let png = b"\x89PNG\r\n\x1a\n".to_vec();
+
+        let decode = |accept: Option<&str>, types: &[String]| match map_response(result, accept, types) {
+            Ok(r) => r.body,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(decode(Some("image/png"), &types), png);
+        assert_eq!(decode(Some("image/webp;q=0.9, text/html"), &types), png);
+        // Only the first Accept type counts.
+        assert_eq!(decode(Some("text/html, image/png"), &types), b"iVBORw0KGgo=");
+        // No binaryMediaTypes: the base64 text is sent as-is.
+        assert_eq!(decode(Some("image/png"), &[]), b"iVBORw0KGgo=");
+        // A missing Accept counts as application/json (documented choice).
+        assert_eq!(decode(None, &types), b"iVBORw0KGgo=");
+        assert_eq!(decode(None, &["*/*".to_string()]), png);
+    }
+
+    #[test]
+    fn base64_decoding_is_lenient_about_padding_and_whitespace_but_rejects_garbage() {
+        let types = ["*/*".to_string()];
+        let body = |result: &str| map_response(result.as_bytes(), Some("*/*"), &types).map(|r| r.body);
+        assert_eq!(
+            body(r#"{"isBase64Encoded":true,"body":"aGk"}"#),
+            Ok(b"hi".to_vec())
+        );
+        assert_eq!(
+            body(r#"{"isBase64Encoded":true,"body":"aGVs\nbG8="}"#),
+            Ok(b"hello".to_vec())
+        );
+        assert_eq!(
+            body(r#"{"isBase64Encoded":"true","body":"aGk="}"#),
+            Ok(b"hi".to_vec())
+        );
+        assert_eq!(
+            body(r#"{"isBase64Encoded":false,"body":"aGk="}"#),
+            Ok(b"aGk=".to_vec())
+        );
+        assert_eq!(
+            body(r#"{"isBase64Encoded":null,"body":"aGk="}"#),
+            Ok(b"aGk=".to_vec())
+        );
+        assert!(body(r#"{"isBase64Encoded":true,"body":"not base64!"}"#).is_err());
+        assert!(body(r#"{"isBase64Encoded":"yes","body":"aGk="}"#).is_err());
+        assert!(body(r#"{"isBase64Encoded":1,"body":"aGk="}"#).is_err());
+        // Not decoded, so not validated, when the Accept type is text.
+        let images = ["image/*".to_string()];
+        assert_eq!(
+            map_response(
+                br#"{"isBase64Encoded":true,"body":"not base64!"}"#,
+                Some("text/html"),
+                &images
+            )
+            .map(|r| r.body),
+            Ok(b"not base64!".to_vec())
+        );
+    }
+
+    #[test]
+    fn malformed_message_reads_well_in_the_log() {
+        let Err(err) = map_response(b"[]", None, &[]) else {
+            panic!("accepted an array")
+        };
+        assert_eq!(
+            err.to_string(),
+            "Malformed Lambda proxy response: the function result is not a JSON object"
+        );
+    }
+}

@@ -1,0 +1,437 @@
+//! REST APIs end to end: build an API with the management API, deploy it to
+//! a stage, call it through the front door (both invoke URL forms), and
+//! check the Lambda proxy event and response rules.
+
+mod common;
+
+use common::Server;
+use serde_json::{Value, json};
+
+const LAMBDA_URI: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{f}/invocations";
+
+fn uri(f: &str) -> String {
+    LAMBDA_URI.replace("{f}", f)
+}
+
+struct Api<'a> {
+    s: &'a Server,
+    id: String,
+    root: String,
+}
+
+impl<'a> Api<'a> {
+    fn create(s: &'a Server, name: &str) -> Api<'a> {
+        let r = s.admin("POST", "/restapis", Some(json!({ "name": name })));
+        assert_eq!(r.status, 201, "{}", r.text());
+        let v = r.json();
+        assert_eq!(v["id"].as_str().unwrap().len(), 10);
+        Api {
+            s,
+            id: v["id"].as_str().unwrap().to_string(),
+            root: v["rootResourceId"].as_str().unwrap().to_string(),
+        }
+    }
+
+    fn resource(&self, parent: &str, part: &str) -> String {
+        let r = self.s.admin(
+            "POST",
+            &format!("/restapis/{}/resources/{parent}", self.id),
+            Some(json!({ "pathPart": part })),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_string()
+    }
+
+    fn lambda_method(&self, rid: &str, method: &str, function: &str) {
+        let r = self.s.admin(
+            "PUT",
+            &format!("/restapis/{}/resources/{rid}/methods/{method}", self.id),
+            Some(json!({ "authorizationType": "NONE" })),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let r = self.s.admin(
+            "PUT",
+            &format!(
+                "/restapis/{}/resources/{rid}/methods/{method}/integration",
+                self.id
+            ),
+            Some(json!({ "type": "AWS_PROXY", "httpMethod": "POST", "uri": uri(function) })),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+
+    fn deploy(&self, stage: &str) -> String {
+        let r = self.s.admin(
+            "POST",
+            &format!("/restapis/{}/deployments", self.id),
+            Some(json!({ "stageName": stage })),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_string()
+    }
+
+    fn url(&self, stage: &str, path: &str) -> String {
+        format!(
+            "{}/restapis/{}/{stage}/_user_request_{path}",
+            self.s.front, self.id
+        )
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        stage: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> common::Reply {
+        common::request(method, &self.url(stage, path), headers, body)
+    }
+}
+
+fn event_of(r: &common::Reply) -> Value {
+    assert_eq!(r.status, 200, "{}", r.text());
+    // echo's proxy response carries the event as its body, which the front
+    // door sends as the HTTP body.
+    r.json()
+}
+
+#[test]
+fn seed_flow_post_users_with_echo() {
+    let s = Server::start();
+    s.deploy("echo", "echo");
+    let api = Api::create(&s, "users-api");
+    let users = api.resource(&api.root, "users");
+    api.lambda_method(&users, "POST", "echo");
+    let deployment = api.deploy("prod");
+
+    let r = api.call(
+        "POST",
+        "prod",
+        "/users?name=ann",
+        &[("Content-Type", "application/json")],
+        Some(br#"{"name":"ann"}"#),
+    );
+    let rid = r.header("x-amzn-RequestId").unwrap().to_string();
+    assert!(r.header("x-amz-apigw-id").is_some());
+    let ev = event_of(&r);
+    assert_eq!(ev["resource"], "/users");
+    assert_eq!(ev["path"], "/users");
+    assert_eq!(ev["httpMethod"], "POST");
+    assert_eq!(ev["body"], r#"{"name":"ann"}"#);
+    assert_eq!(ev["isBase64Encoded"], false);
+    assert_eq!(ev["queryStringParameters"]["name"], "ann");
+    assert_eq!(ev["pathParameters"], Value::Null);
+    assert_eq!(ev["stageVariables"], Value::Null);
+    let ctx = &ev["requestContext"];
+    assert_eq!(ctx["requestId"], rid.as_str());
+    assert_eq!(ctx["stage"], "prod");
+    assert_eq!(ctx["deploymentId"], deployment.as_str());
+    assert_eq!(ctx["apiId"], api.id.as_str());
+    assert_eq!(ctx["resourceId"], users.as_str());
+    assert_eq!(ctx["resourcePath"], "/users");
+    assert_eq!(ctx["path"], "/prod/users");
+    assert_eq!(ctx["identity"]["sourceIp"], "127.0.0.1");
+    assert_eq!(ctx["protocol"], "HTTP/1.1");
+    assert!(ctx["requestTimeEpoch"].is_i64());
+
+    // Misses are 403 Missing Authentication Token: path, method, stage.
+    for (m, stage, path) in [
+        ("GET", "prod", "/users"),
+        ("POST", "prod", "/nothing"),
+        ("POST", "dev", "/users"),
+    ] {
+        let r = api.call(m, stage, path, &[], None);
+        assert_eq!(r.status, 403, "{m} {stage} {path}");
+        assert_eq!(r.json()["message"], "Missing Authentication Token");
+        assert_eq!(
+            r.header("x-amzn-ErrorType"),
+            Some("MissingAuthenticationTokenException")
+        );
+    }
+}
+
+#[test]
+fn host_based_invoke_url() {
+    let s = Server::start();
+    s.deploy("hello", "hello");
+    let api = Api::create(&s, "hello-api");
+    let hello = api.resource(&api.root, "hello");
+    api.lambda_method(&hello, "GET", "hello");
+    api.deploy("prod");
+    let port = s.front.rsplit(':').next().unwrap();
+    let host = format!("{}.execute-api.localhost:{port}", api.id);
+    let r = common::request(
+        "GET",
+        &format!("{}/prod/hello", s.front),
+        &[("Host", &host)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["message"], "Hello from Portico");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+}
+
+#[test]
+fn routing_precedence_and_greedy_paths() {
+    let s = Server::start();
+    s.deploy("echo", "echo");
+    let api = Api::create(&s, "routes");
+    let users = api.resource(&api.root, "users");
+    let user = api.resource(&users, "{id}");
+    let me = api.resource(&users, "me");
+    let files = api.resource(&api.root, "files");
+    let proxy = api.resource(&files, "{proxy+}");
+    api.lambda_method(&users, "ANY", "echo");
+    api.lambda_method(&users, "GET", "echo");
+    api.lambda_method(&user, "GET", "echo");
+    api.lambda_method(&me, "GET", "echo");
+    api.lambda_method(&proxy, "ANY", "echo");
+    api.deploy("v1");
+
+    let ev = event_of(&api.call("GET", "v1", "/users/me", &[], None));
+    assert_eq!(ev["resource"], "/users/me");
+    let ev = event_of(&api.call("GET", "v1", "/users/42", &[], None));
+    assert_eq!(ev["resource"], "/users/{id}");
+    assert_eq!(ev["pathParameters"]["id"], "42");
+    let ev = event_of(&api.call("DELETE", "v1", "/users", &[], None));
+    assert_eq!(ev["resource"], "/users");
+    assert_eq!(ev["httpMethod"], "DELETE");
+    let ev = event_of(&api.call("GET", "v1", "/users/", &[], None));
+    assert_eq!(ev["path"], "/users/", "trailing slash kept in path");
+    let ev = event_of(&api.call("PUT", "v1", "/files/a/b%2Bc/", &[], None));
+    assert_eq!(ev["resource"], "/files/{proxy+}");
+    assert_eq!(ev["pathParameters"]["proxy"], "a/b%2Bc");
+    assert_eq!(
+        api.call("GET", "v1", "/files", &[], None).status,
+        403,
+        "greedy needs one segment"
+    );
+    assert_eq!(
+        api.call("POST", "v1", "/users/42", &[], None).status,
+        403,
+        "method miss"
+    );
+}
+
+#[test]
+fn query_headers_and_binary_body() {
+    let s = Server::start();
+    s.deploy("echo", "echo");
+    let api = Api::create(&s, "bin");
+    s.admin(
+        "PATCH",
+        &format!("/restapis/{}", api.id),
+        Some(json!({"patchOperations": [{"op": "add", "path": "/binaryMediaTypes/image~1png"}]})),
+    );
+    let r = api.resource(&api.root, "up");
+    api.lambda_method(&r, "POST", "echo");
+    api.deploy("prod");
+    let ev = event_of(&api.call(
+        "POST",
+        "prod",
+        "/up?a=1&a=2&b=x+y",
+        &[
+            ("Content-Type", "image/png"),
+            ("X-Multi", "one"),
+            ("X-Multi", "two"),
+        ],
+        Some(&[0u8, 159, 146, 150]),
+    ));
+    assert_eq!(ev["queryStringParameters"]["a"], "2");
+    assert_eq!(ev["multiValueQueryStringParameters"]["a"], json!(["1", "2"]));
+    assert_eq!(ev["queryStringParameters"]["b"], "x y");
+    assert_eq!(ev["isBase64Encoded"], true);
+    assert_eq!(ev["body"], "AJ+Slg==");
+    let multi = ev["multiValueHeaders"].as_object().unwrap();
+    let key = multi.keys().find(|k| k.eq_ignore_ascii_case("x-multi")).unwrap();
+    assert_eq!(multi[key], json!(["one", "two"]));
+    assert_eq!(ev["headers"][key], "two");
+}
+
+#[test]
+fn function_errors_and_malformed_responses_are_502() {
+    let s = Server::start();
+    s.deploy("faults", "faults");
+    s.deploy("cmd", "command_echo");
+    let api = Api::create(&s, "bad");
+    let f = api.resource(&api.root, "f");
+    api.lambda_method(&f, "POST", "faults");
+    let c = api.resource(&api.root, "c");
+    api.lambda_method(&c, "POST", "cmd");
+    let missing = api.resource(&api.root, "missing");
+    api.lambda_method(&missing, "GET", "no-such-function");
+    api.deploy("prod");
+    for body in [
+        &br#"{"fault":"panic"}"#[..],
+        br#"{"fault":"bad-json"}"#,
+        br#"{"fault":"error"}"#,
+    ] {
+        let r = api.call("POST", "prod", "/f", &[], Some(body));
+        assert_eq!(r.status, 502, "{}", String::from_utf8_lossy(body));
+        assert_eq!(r.json()["message"], "Internal server error");
+    }
+    // {"ok":true} is JSON but has a key a proxy response may not have.
+    let r = api.call("POST", "prod", "/f", &[], Some(b"{}"));
+    assert_eq!(r.status, 502);
+    // command_echo returns {"statusCode":200,"body":...}: a valid response.
+    let r = api.call("POST", "prod", "/c", &[], Some(b"{}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let r = api.call("GET", "prod", "/missing", &[], None);
+    assert_eq!(r.status, 500);
+}
+
+#[test]
+fn stages_switch_deployments_and_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start_in(dir.path(), &[]);
+    s.deploy("hello", "hello");
+    s.deploy("echo", "echo");
+    let api = Api::create(&s, "switch");
+    let r = api.resource(&api.root, "x");
+    api.lambda_method(&r, "GET", "hello");
+    let d1 = api.deploy("prod");
+    assert_eq!(
+        api.call("GET", "prod", "/x", &[], None).json()["message"],
+        "Hello from Portico"
+    );
+    // Point the integration at echo and deploy to a second stage: prod is unchanged.
+    s.admin(
+        "PATCH",
+        &format!("/restapis/{}/resources/{r}/methods/GET/integration", api.id),
+        Some(json!({"patchOperations": [{"op": "replace", "path": "/uri", "value": uri("echo")}]})),
+    );
+    let d2 = api.deploy("beta");
+    assert_eq!(
+        api.call("GET", "prod", "/x", &[], None).json()["message"],
+        "Hello from Portico"
+    );
+    assert_eq!(
+        event_of(&api.call("GET", "beta", "/x", &[], None))["requestContext"]["deploymentId"],
+        d2.as_str()
+    );
+    // Roll prod forward.
+    let up = s.admin(
+        "PATCH",
+        &format!("/restapis/{}/stages/prod", api.id),
+        Some(json!({"patchOperations": [{"op": "replace", "path": "/deploymentId", "value": d2}]})),
+    );
+    assert_eq!(up.status, 200, "{}", up.text());
+    assert_eq!(
+        event_of(&api.call("GET", "prod", "/x", &[], None))["requestContext"]["stage"],
+        "prod"
+    );
+    // A deployment in use cannot be deleted; an unused one can.
+    let r = s.admin("DELETE", &format!("/restapis/{}/deployments/{d2}", api.id), None);
+    r.assert_error(400, "BadRequestException");
+    assert_eq!(
+        s.admin("DELETE", &format!("/restapis/{}/deployments/{d1}", api.id), None)
+            .status,
+        202
+    );
+
+    let (api_id, root) = (api.id.clone(), api.root.clone());
+    drop(api);
+    s.stop();
+    let s2 = Server::start_in(dir.path(), &[]);
+    let api = Api {
+        s: &s2,
+        id: api_id,
+        root,
+    };
+    let api2 = &api;
+    assert_eq!(
+        event_of(&api2.call("GET", "prod", "/x", &[], None))["requestContext"]["deploymentId"],
+        d2.as_str()
+    );
+    let stages = s2
+        .admin("GET", &format!("/restapis/{}/stages", api.id), None)
+        .json();
+    assert_eq!(stages["item"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn management_errors_match_aws() {
+    let s = Server::start();
+    let api = Api::create(&s, "errs");
+    let id = &api.id;
+    s.admin("GET", "/restapis/nope", None)
+        .assert_error(404, "NotFoundException");
+    let users = api.resource(&api.root, "users");
+    s.admin(
+        "POST",
+        &format!("/restapis/{id}/resources/{}", api.root),
+        Some(json!({"pathPart": "users"})),
+    )
+    .assert_error(409, "ConflictException");
+    let greedy = api.resource(&api.root, "{proxy+}");
+    let r = s.admin(
+        "POST",
+        &format!("/restapis/{id}/resources/{greedy}"),
+        Some(json!({"pathPart": "x"})),
+    );
+    r.assert_error(400, "BadRequestException");
+    assert!(r.text().contains("greedy path variable"));
+    s.admin(
+        "PUT",
+        &format!("/restapis/{id}/resources/{users}/methods/FETCH"),
+        Some(json!({"authorizationType": "NONE"})),
+    )
+    .assert_error(400, "BadRequestException");
+    s.admin(
+        "PUT",
+        &format!("/restapis/{id}/resources/{users}/methods/GET/integration"),
+        Some(json!({"type": "MOCK"})),
+    )
+    .assert_error(404, "NotFoundException");
+    let r = s.admin(
+        "POST",
+        &format!("/restapis/{id}/deployments"),
+        Some(json!({"stageName": "prod"})),
+    );
+    r.assert_error(400, "BadRequestException");
+    assert!(r.text().contains("doesn't contain any methods"));
+    s.admin("GET", &format!("/restapis/{id}/stages/nope"), None)
+        .assert_error(404, "NotFoundException");
+    s.admin("GET", &format!("/restapis/{id}/resources/nope"), None)
+        .assert_error(404, "NotFoundException");
+    assert_eq!(s.admin("DELETE", &format!("/restapis/{id}"), None).status, 202);
+    s.admin("GET", &format!("/restapis/{id}"), None)
+        .assert_error(404, "NotFoundException");
+}
+
+#[test]
+fn mock_integration() {
+    let s = Server::start();
+    let api = Api::create(&s, "mock");
+    let id = &api.id;
+    let r = api.resource(&api.root, "ping");
+    s.admin(
+        "PUT",
+        &format!("/restapis/{id}/resources/{r}/methods/GET"),
+        Some(json!({"authorizationType": "NONE"})),
+    );
+    let put = s.admin(
+        "PUT",
+        &format!("/restapis/{id}/resources/{r}/methods/GET/integration"),
+        Some(json!({"type": "MOCK", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}})),
+    );
+    assert_eq!(put.status, 201, "{}", put.text());
+    s.admin(
+        "PUT",
+        &format!("/restapis/{id}/resources/{r}/methods/GET/responses/200"),
+        Some(json!({})),
+    );
+    let ir = s.admin(
+        "PUT",
+        &format!("/restapis/{id}/resources/{r}/methods/GET/integration/responses/200"),
+        Some(json!({"responseTemplates": {"application/json": "{\"pong\": true}"}, "responseParameters": {"method.response.header.X-Mock": "'yes'"}})),
+    );
+    assert_eq!(ir.status, 201, "{}", ir.text());
+    api.deploy("prod");
+    let r = api.call("GET", "prod", "/ping", &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["pong"], true);
+    assert_eq!(r.header("x-mock"), Some("yes"));
+}
