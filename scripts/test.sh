@@ -13,4 +13,4 @@ echo "== cargo test (guest-sdk, host target)"
 (cd guest-sdk && cargo test --quiet)
 echo "== AWS CLI and boto3 against a real server"
 cargo build --quiet --bin portico
-PATH="$PWD/.venv/bin:$PATH" .venv/bin/python tests/aws/lambda_clients.py
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/python tests/aws/aws_clients.py

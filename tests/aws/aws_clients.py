@@ -49,6 +49,7 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix="portico-aws-")
         self.admin = f"127.0.0.1:{free_port()}"
         front = f"127.0.0.1:{free_port()}"
+        self.front = front
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.proc = subprocess.Popen(
             [PORTICO, "serve", "--listen", front, "--admin-listen", self.admin, "--data-dir", os.path.join(self.dir, "data")],
@@ -217,9 +218,87 @@ def main():
             err = json.loads(r["Payload"].read())
             assert err["errorType"] == "Runtime.Panic", err
 
+        import urllib.request
+
+        def http(method, url, body=None, headers=None):
+            req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+            except urllib.error.HTTPError as e:
+                return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+        def cli_rest_api_seed_flow():
+            with open(os.path.join(WASM, "echo.wasm"), "rb") as f:
+                client.create_function(FunctionName="echo", Runtime="provided.al2023", Role=ROLE,
+                                       Handler="echo", Code={"ZipFile": f.read()})
+            api = json.loads(aws(server, "apigateway", "create-rest-api", "--name", "seed").stdout)
+            api_id = api["id"]
+            res = json.loads(aws(server, "apigateway", "get-resources", "--rest-api-id", api_id).stdout)
+            root = [r for r in res["items"] if r["path"] == "/"][0]["id"]
+            users = json.loads(aws(server, "apigateway", "create-resource", "--rest-api-id", api_id,
+                                   "--parent-id", root, "--path-part", "users").stdout)
+            assert users["path"] == "/users", users
+            aws(server, "apigateway", "put-method", "--rest-api-id", api_id, "--resource-id", users["id"],
+                "--http-method", "POST", "--authorization-type", "NONE")
+            uri = ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                   "arn:aws:lambda:us-east-1:000000000000:function:echo/invocations")
+            integ = json.loads(aws(server, "apigateway", "put-integration", "--rest-api-id", api_id,
+                                   "--resource-id", users["id"], "--http-method", "POST", "--type", "AWS_PROXY",
+                                   "--integration-http-method", "POST", "--uri", uri).stdout)
+            assert integ["type"] == "AWS_PROXY" and integ["timeoutInMillis"] == 29000, integ
+            dep = json.loads(aws(server, "apigateway", "create-deployment", "--rest-api-id", api_id,
+                                 "--stage-name", "prod").stdout)
+            status, headers, body = http("POST", f"http://{server.front}/restapis/{api_id}/prod/_user_request_/users",
+                                         b'{"name":"ann"}', {"Content-Type": "application/json"})
+            assert status == 200, (status, body)
+            event = json.loads(body)
+            assert event["resource"] == "/users" and event["httpMethod"] == "POST", event
+            assert event["body"] == '{"name":"ann"}', event
+            assert event["requestContext"]["deploymentId"] == dep["id"], event
+            assert event["requestContext"]["requestId"] == headers.get("x-amzn-requestid"), (event, headers)
+            stages = json.loads(aws(server, "apigateway", "get-stages", "--rest-api-id", api_id).stdout)
+            assert [s["stageName"] for s in stages["item"]] == ["prod"], stages
+            upd = json.loads(aws(server, "apigateway", "update-stage", "--rest-api-id", api_id, "--stage-name", "prod",
+                                 "--patch-operations", "op=replace,path=/variables/color,value=blue").stdout)
+            assert upd["variables"] == {"color": "blue"}, upd
+            r = aws(server, "apigateway", "get-rest-api", "--rest-api-id", "nope", expect_ok=False)
+            assert "NotFoundException" in r.stderr, r.stderr
+            aws(server, "apigateway", "delete-rest-api", "--rest-api-id", api_id)
+
+        def boto_import_rest_api():
+            apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
+                                 aws_access_key_id="test", aws_secret_access_key="test",
+                                 config=Config(retries={"max_attempts": 1}))
+            uri = ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                   "arn:aws:lambda:us-east-1:000000000000:function:echo/invocations")
+            doc = {
+                "openapi": "3.0.1",
+                "info": {"title": "imported", "version": "1"},
+                "paths": {
+                    "/items": {"get": {"x-amazon-apigateway-integration": {
+                        "type": "aws_proxy", "httpMethod": "POST", "uri": uri}}},
+                    "/items/{id}": {"put": {"x-amazon-apigateway-integration": {
+                        "type": "aws_proxy", "httpMethod": "POST", "uri": uri}}},
+                },
+            }
+            api = apigw.import_rest_api(body=json.dumps(doc).encode())
+            api_id = api["id"]
+            paths = sorted(r["path"] for r in apigw.get_resources(restApiId=api_id)["items"])
+            assert paths == ["/", "/items", "/items/{id}"], paths
+            apigw.create_deployment(restApiId=api_id, stageName="v1")
+            status, _, body = http("PUT", f"http://{server.front}/restapis/{api_id}/v1/_user_request_/items/7", b"{}")
+            assert status == 200, (status, body)
+            assert json.loads(body)["pathParameters"] == {"id": "7"}, body
+            pages = list(apigw.get_paginator("get_resources").paginate(restApiId=api_id, limit=1))
+            assert sum(len(p["items"]) for p in pages) == 3, pages
+
         check("boto3 lambda lifecycle", boto_lifecycle)
         check("boto3 lambda errors", boto_errors)
         check("boto3 function error", boto_function_error)
+        check("aws apigateway seed flow (create-rest-api ... create-deployment, then POST /prod/users)",
+              cli_rest_api_seed_flow)
+        check("boto3 apigateway import_rest_api and call", boto_import_rest_api)
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
