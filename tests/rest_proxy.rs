@@ -435,3 +435,144 @@ fn mock_integration() {
     assert_eq!(r.json()["pong"], true);
     assert_eq!(r.header("x-mock"), Some("yes"));
 }
+
+#[test]
+fn stage_switch_under_load_fails_no_request() {
+    let s = Server::start();
+    s.deploy("hello", "hello");
+    s.deploy("echo", "echo");
+    let api = Api::create(&s, "flip");
+    let r = api.resource(&api.root, "x");
+    api.lambda_method(&r, "GET", "hello");
+    let d1 = api.deploy("prod");
+    s.admin(
+        "PATCH",
+        &format!("/restapis/{}/resources/{r}/methods/GET/integration", api.id),
+        Some(json!({"patchOperations": [{"op": "replace", "path": "/uri", "value": uri("echo")}]})),
+    );
+    let d2 = api.deploy("other");
+    let url = api.url("prod", "/x");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, stop) = (url.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let (mut ok, mut failed) = (0u32, 0u32);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if common::request("GET", &url, &[], None).status == 200 {
+                        ok += 1;
+                    } else {
+                        failed += 1;
+                    }
+                }
+                (ok, failed)
+            })
+        })
+        .collect();
+    for i in 0..20 {
+        let d = if i % 2 == 0 { &d2 } else { &d1 };
+        let r = s.admin(
+            "PATCH",
+            &format!("/restapis/{}/stages/prod", api.id),
+            Some(json!({"patchOperations": [{"op": "replace", "path": "/deploymentId", "value": d}]})),
+        );
+        assert_eq!(r.status, 200);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut ok, mut failed) = (0, 0);
+    for w in workers {
+        let (o, f) = w.join().unwrap();
+        ok += o;
+        failed += f;
+    }
+    assert_eq!(failed, 0, "{ok} ok, {failed} failed");
+    assert!(ok > 20, "load actually ran: {ok}");
+}
+
+#[test]
+fn openapi_import_then_calls() {
+    let s = Server::start();
+    s.deploy("hello", "hello");
+    s.deploy("echo", "echo");
+    let yaml = format!(
+        r#"swagger: "2.0"
+info: {{title: petstore, version: "1"}}
+x-amazon-apigateway-request-validators: {{all: {{validateRequestBody: true}}}}
+paths:
+  /hello:
+    get:
+      x-amazon-apigateway-integration: {{type: aws_proxy, httpMethod: POST, uri: "{hello}"}}
+  /pets/{{petId}}:
+    get:
+      parameters: [{{name: petId, in: path, required: true, type: string}}]
+      x-amazon-apigateway-integration: {{type: aws_proxy, httpMethod: POST, uri: "{echo}"}}
+    delete:
+      x-amazon-apigateway-integration: {{type: aws_proxy, httpMethod: POST, uri: "{echo}"}}
+"#,
+        hello = uri("hello"),
+        echo = uri("echo")
+    );
+    let r = common::request(
+        "POST",
+        &format!("{}/restapis?mode=import", s.admin),
+        &[],
+        Some(yaml.as_bytes()),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v = r.json();
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(v["name"], "petstore");
+    assert!(
+        v["warnings"]
+            .to_string()
+            .contains("x-amazon-apigateway-request-validators"),
+        "{v}"
+    );
+    let dep = s.admin(
+        "POST",
+        &format!("/restapis/{id}/deployments"),
+        Some(json!({"stageName": "live"})),
+    );
+    assert_eq!(dep.status, 201, "{}", dep.text());
+    let base = format!("{}/restapis/{id}/live/_user_request_", s.front);
+    let r = common::request("GET", &format!("{base}/hello"), &[], None);
+    assert_eq!(r.json()["message"], "Hello from Portico");
+    let r = common::request("DELETE", &format!("{base}/pets/9"), &[], None);
+    assert_eq!(r.json()["pathParameters"]["petId"], "9");
+    assert_eq!(r.json()["httpMethod"], "DELETE");
+    // Overwrite with a document lacking /hello: the next deployment drops it.
+    let smaller = yaml
+        .split("  /pets/")
+        .next()
+        .unwrap()
+        .replace("  /hello:", "  /bye:");
+    let r = common::request(
+        "PUT",
+        &format!("{}/restapis/{id}?mode=overwrite", s.admin),
+        &[],
+        Some(smaller.as_bytes()),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    s.admin(
+        "POST",
+        &format!("/restapis/{id}/deployments"),
+        Some(json!({"stageName": "live"})),
+    );
+    assert_eq!(
+        common::request("GET", &format!("{base}/hello"), &[], None).status,
+        403
+    );
+    assert_eq!(
+        common::request("GET", &format!("{base}/bye"), &[], None).status,
+        200
+    );
+    // A malformed document is a 400.
+    let r = common::request(
+        "POST",
+        &format!("{}/restapis?mode=import", s.admin),
+        &[],
+        Some(b"openapi: [nope"),
+    );
+    r.assert_error(400, "BadRequestException");
+}
