@@ -24,6 +24,11 @@ enum Command {
     /// Manage and invoke functions on a running gateway.
     #[command(subcommand)]
     Function(cli::FunctionCommand),
+    /// Manage REST APIs, their deployments and stages on a running gateway.
+    #[command(subcommand)]
+    Api(cli::ApiCommand),
+    /// Deploy a directory of functions and an OpenAPI document to a stage (idempotent).
+    Deploy(cli::DeployArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,5 +42,7 @@ fn main() -> std::process::ExitCode {
             }
         },
         Command::Function(cmd) => cli::run_function(cmd),
+        Command::Api(cmd) => cli::run_api(cmd),
+        Command::Deploy(args) => cli::run_deploy(args),
     }
 }

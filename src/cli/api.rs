@@ -204,7 +204,9 @@ fn run(cmd: ApiCommand) -> Result<()> {
             if common.json {
                 out_json(&json!({ "item": apis }));
             } else if apis.is_empty() {
-                out("no REST APIs (create one: portico api create --name NAME, or portico api import --file openapi.json)");
+                out(
+                    "no REST APIs (create one: portico api create --name NAME, or portico api import --file openapi.json)",
+                );
             } else {
                 let rows: Vec<Vec<String>> = apis
                     .iter()
@@ -263,7 +265,11 @@ fn run(cmd: ApiCommand) -> Result<()> {
             if common.json {
                 out_json(&api);
             } else {
-                out(&format!("imported REST API {} ({})", s(&api, "id"), s(&api, "name")));
+                out(&format!(
+                    "imported REST API {} ({})",
+                    s(&api, "id"),
+                    s(&api, "name")
+                ));
                 print_warnings(&api);
             }
         }
@@ -308,7 +314,10 @@ fn run(cmd: ApiCommand) -> Result<()> {
             if common.json {
                 out_json(&d);
             } else {
-                out(&format!("deployed REST API {api} to stage {stage}: deployment {}", s(&d, "id")));
+                out(&format!(
+                    "deployed REST API {api} to stage {stage}: deployment {}",
+                    s(&d, "id")
+                ));
                 for url in invoke_urls(&front.front, &api, &stage)? {
                     out(&format!("  {url}"));
                 }
@@ -423,7 +432,10 @@ pub(crate) fn is_not_found(e: &anyhow::Error) -> bool {
 pub(crate) fn read_document(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        bail!("{} is empty (expected an OpenAPI document, JSON or YAML)", path.display());
+        bail!(
+            "{} is empty (expected an OpenAPI document, JSON or YAML)",
+            path.display()
+        );
     }
     Ok(bytes)
 }
@@ -456,7 +468,13 @@ pub(crate) fn put_rest_api(
     let mut query = vec![("mode", mode.wire())];
     query.extend(warnings_query(fail_on_warnings));
     client
-        .call(Method::PUT, &api_path(api, ""), &query, &[], Payload::Raw(document))?
+        .call(
+            Method::PUT,
+            &api_path(api, ""),
+            &query,
+            &[],
+            Payload::Raw(document),
+        )?
         .json()
 }
 
@@ -487,7 +505,11 @@ fn print_warnings(api: &Value) {
     if list.is_empty() {
         return;
     }
-    out(&format!("{} warning{}:", list.len(), if list.len() == 1 { "" } else { "s" }));
+    out(&format!(
+        "{} warning{}:",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" }
+    ));
     for w in list {
         out(&format!("  {w}"));
     }
@@ -558,7 +580,12 @@ fn resources_table(resources: &[Value]) -> String {
         match methods {
             Some(m) if !m.is_empty() => {
                 for (name, method) in m {
-                    rows.push(vec![path.clone(), id.clone(), name.clone(), integration_summary(method)]);
+                    rows.push(vec![
+                        path.clone(),
+                        id.clone(),
+                        name.clone(),
+                        integration_summary(method),
+                    ]);
                 }
             }
             _ => rows.push(vec![path, id, "-".into(), "-".into()]),
@@ -608,7 +635,10 @@ mod tests {
     fn invoke_urls_of_a_stage() {
         let [host, path] = invoke_urls("http://127.0.0.1:8080/", "abc123defg", "prod").unwrap();
         assert_eq!(host, "http://abc123defg.execute-api.localhost:8080/prod/");
-        assert_eq!(path, "http://127.0.0.1:8080/restapis/abc123defg/prod/_user_request_/");
+        assert_eq!(
+            path,
+            "http://127.0.0.1:8080/restapis/abc123defg/prod/_user_request_/"
+        );
         let [host, _] = invoke_urls("gw.example", "a", "v1").unwrap();
         assert_eq!(host, "http://a.execute-api.localhost/v1/");
         let [host, _] = invoke_urls("http://[::1]:9000", "a", "v1").unwrap();
@@ -667,5 +697,53 @@ mod tests {
         .into();
         assert!(is_not_found(&e));
         assert!(!is_not_found(&anyhow::anyhow!("other")));
+    }
+
+    #[test]
+    fn clap_definitions_are_valid() {
+        use clap::{CommandFactory, Parser};
+        #[derive(Parser)]
+        struct Cli {
+            #[command(subcommand)]
+            api: ApiCommand,
+        }
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "portico",
+            "put",
+            "--api",
+            "abc",
+            "--file",
+            "x.yaml",
+            "--mode",
+            "overwrite",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.api,
+            ApiCommand::Put {
+                mode: PutMode::Overwrite,
+                ..
+            }
+        ));
+        let cli = Cli::try_parse_from(["portico", "put", "--api", "abc", "--file", "x.yaml"]).unwrap();
+        assert!(matches!(
+            cli.api,
+            ApiCommand::Put {
+                mode: PutMode::Merge,
+                ..
+            }
+        ));
+        assert!(Cli::try_parse_from(["portico", "stage-switch", "--api", "a", "--stage", "s"]).is_err());
+
+        #[derive(Parser)]
+        struct DeployCli {
+            #[command(flatten)]
+            args: super::super::deploy::DeployArgs,
+        }
+        DeployCli::command().debug_assert();
+        let d = DeployCli::try_parse_from(["portico", "api.yaml", "--stage", "prod"]).unwrap();
+        assert_eq!(d.args.stage, "prod");
+        assert!(d.args.functions.is_none());
     }
 }
