@@ -25,28 +25,31 @@ for _ in $(seq 1 100); do
 done
 
 WASM=functions/target/wasm32-wasip1/release
-for f in hello echo counter token_authorizer faults inspect command_echo; do
-  if "$PORTICO" function get --name "$f" >/dev/null 2>&1; then
-    "$PORTICO" function update-code --name "$f" --code "$WASM/$f.wasm" >/dev/null
-  else
-    "$PORTICO" function create --name "$f" --code "$WASM/$f.wasm" >/dev/null
-  fi
-done
+# Functions from the folder (created, updated or left alone), then the demo
+# API from its OpenAPI file, deployed to stage "prod" — idempotently.
+"$PORTICO" deploy demo/api.yaml --stage prod --functions "$WASM" --front "http://$LISTEN"
+API=$("$PORTICO" api list --json | python3 -c 'import json,sys; print([a["id"] for a in json.load(sys.stdin)["item"] if a["name"]=="portico-demo"][0])')
+BASE="http://$LISTEN/restapis/$API/prod/_user_request_"
 
 cat <<MSG
 
 Portico is running: front door http://$LISTEN, management API http://$ADMIN
-Deployed functions: hello echo counter token_authorizer faults inspect command_echo
+Demo API $API on stage prod (GET /hello, GET+POST /users, ANY /echo/{proxy+}):
 
-Try:
-  $PORTICO function invoke --name hello --payload '{}'
+  curl -s $BASE/hello
+  curl -s -X POST $BASE/users -H 'Content-Type: application/json' -d '{"name":"ann"}'
+  curl -s "$BASE/echo/any/path?x=1"
+  curl -s -H "Host: $API.execute-api.localhost:${LISTEN##*:}" http://$LISTEN/prod/hello
+
+Functions: $PORTICO function list; invoke one directly:
   $PORTICO function invoke --name counter        # run it again: the warm instance counts up
   $PORTICO function invoke --name faults --payload '{"fault":"panic"}' --log
-  curl -s -X POST http://$ADMIN/2015-03-31/functions/echo/invocations -d '{"hello":"world"}'
-  aws lambda list-functions --endpoint-url http://$ADMIN      # the real AWS CLI works too
+The real AWS CLI works too:
+  aws apigateway get-rest-apis --endpoint-url http://$ADMIN
+  aws lambda list-functions --endpoint-url http://$ADMIN
 
 Ctrl-C stops the gateway; state stays in ./.portico.
 MSG
-echo "demo: sample call:"
-"$PORTICO" function invoke --name hello --payload '{}'
+echo "demo: sample call: curl -s $BASE/hello"
+curl -s "$BASE/hello"; echo
 wait $SERVER
