@@ -64,6 +64,10 @@ pub struct ServeConfig {
     /// Seconds an idle warm instance is kept before it is reclaimed.
     #[arg(long, env = "PORTICO_KEEP_ALIVE_SECS", default_value_t = 300)]
     pub keep_alive_secs: u64,
+    /// Once both listeners are bound, write `{"front": ADDR, "admin": ADDR}`
+    /// here (for scripts and tests that listen on port 0).
+    #[arg(long, env = "PORTICO_READY_FILE")]
+    pub ready_file: Option<PathBuf>,
 }
 
 /// Largest management request (CreateFunction's cap, with base64 overhead).
@@ -207,12 +211,18 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
         let admin = tokio::net::TcpListener::bind(config.admin_listen)
             .await
             .with_context(|| format!("binding the management API to {}", config.admin_listen))?;
+        let (front_addr, admin_addr) = (front.local_addr()?, admin.local_addr()?);
         tracing::info!(
-            front_door = %front.local_addr()?,
-            management = %admin.local_addr()?,
+            front_door = %front_addr,
+            management = %admin_addr,
             data_dir = %config.data_dir.display(),
             "portico listening"
         );
+        if let Some(path) = &config.ready_file {
+            let ready = json!({ "front": front_addr.to_string(), "admin": admin_addr.to_string() });
+            crate::store::blobs::write_atomic(path, ready.to_string().as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
         let reaper_host = gw.host.clone();
         let every = (Duration::from_secs(config.keep_alive_secs) / 2)
             .clamp(Duration::from_millis(100), Duration::from_secs(5));

@@ -10,7 +10,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,12 +23,6 @@ ROLE = "arn:aws:iam::000000000000:role/portico"
 
 passed = 0
 failed = 0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def check(name, fn):
@@ -47,22 +40,23 @@ def check(name, fn):
 class Server:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="portico-aws-")
-        self.admin = f"127.0.0.1:{free_port()}"
-        front = f"127.0.0.1:{free_port()}"
-        self.front = front
+        ready = os.path.join(self.dir, "ready.json")
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.proc = subprocess.Popen(
-            [PORTICO, "serve", "--listen", front, "--admin-listen", self.admin, "--data-dir", os.path.join(self.dir, "data")],
+            [PORTICO, "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+             "--data-dir", os.path.join(self.dir, "data"), "--ready-file", ready],
             stdout=subprocess.DEVNULL,
             stderr=self.log,
         )
-        host, port = self.admin.split(":")
-        for _ in range(300):
-            try:
-                socket.create_connection((host, int(port)), timeout=0.2).close()
+        for _ in range(600):
+            if os.path.exists(ready):
+                with open(ready) as f:
+                    addrs = json.load(f)
+                self.admin, self.front = addrs["admin"], addrs["front"]
                 return
-            except OSError:
-                time.sleep(0.05)
+            if self.proc.poll() is not None:
+                raise RuntimeError("portico exited")
+            time.sleep(0.05)
         raise RuntimeError("portico did not start")
 
     @property

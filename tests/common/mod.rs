@@ -4,7 +4,6 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -38,13 +37,6 @@ pub fn wasm(name: &str) -> Vec<u8> {
 
 pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 /// A running `portico serve`, killed on drop.
@@ -145,36 +137,50 @@ impl Server {
     }
 
     /// Starts a server on an existing data directory (for restart tests).
+    /// It listens on port 0 and reports its addresses through `--ready-file`,
+    /// so parallel tests never race for ports.
     pub fn start_in(data_dir: &Path, args: &[&str]) -> Server {
-        let front = format!("127.0.0.1:{}", free_port());
-        let admin = format!("127.0.0.1:{}", free_port());
-        let log_path = data_dir.with_extension(format!("{}.log", free_port()));
+        let stamp = uuid::Uuid::new_v4();
+        let log_path = std::env::temp_dir().join(format!("portico-test-{stamp}.log"));
+        let ready = std::env::temp_dir().join(format!("portico-test-{stamp}.ready"));
         let log = std::fs::File::create(&log_path).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_portico"))
             .arg("serve")
-            .args(["--listen", &front, "--admin-listen", &admin])
+            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(data_dir)
+            .arg("--ready-file")
+            .arg(&ready)
             .args(args)
             .env("RUST_LOG", "info,portico::function=debug")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("start portico");
-        let server = Server {
+        let mut server = Server {
             child: Some(child),
-            front: format!("http://{front}"),
-            admin: format!("http://{admin}"),
+            front: String::new(),
+            admin: String::new(),
             data_dir: data_dir.to_path_buf(),
             _tmp: None,
             log_path,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if std::net::TcpStream::connect(&admin).is_ok() && std::net::TcpStream::connect(&front).is_ok() {
+            if let Ok(text) = std::fs::read_to_string(&ready)
+                && let Ok(v) = serde_json::from_str::<Value>(&text)
+            {
+                let _ = std::fs::remove_file(&ready);
+                server.front = format!("http://{}", v["front"].as_str().unwrap_or_default());
+                server.admin = format!("http://{}", v["admin"].as_str().unwrap_or_default());
                 return server;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            if let Some(child) = server.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!("portico exited with {status}; log:\n{}", server.log());
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
         panic!("portico did not start; log:\n{}", server.log());
     }
