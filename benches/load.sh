@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Load test: the real server invoking `echo` (warm instances) through the
-# Lambda Invoke API, side by side with bare axum returning the same body, in
-# one run on this machine. Prints requests/s and the ratio to bare axum.
+# Load test, side by side with bare axum returning the same body, in one run
+# on this machine: (1) GET /hello through the front door (REST API stage,
+# Lambda proxy, warm `hello` instances), (2) `echo` through the Lambda Invoke
+# API. Prints requests/s, p50/p99 and the ratio to bare axum.
 # Usage: benches/load.sh [seconds]   (needs wrk; installs it from Debian)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,20 +22,29 @@ trap 'kill $P $B 2>/dev/null; rm -rf "$DATA"' EXIT
 sleep 1
 export PORTICO_ENDPOINT=http://127.0.0.1:18181
 target/release/portico function create --name echo --code functions/target/wasm32-wasip1/release/echo.wasm >/dev/null
+target/release/portico function create --name hello --code functions/target/wasm32-wasip1/release/hello.wasm >/dev/null
+API=$(target/release/portico api import --file demo/api.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+target/release/portico api deploy --api "$API" --stage prod >/dev/null
+HELLO_BODY=$(curl -s "http://127.0.0.1:18180/restapis/$API/prod/_user_request_/hello")
+echo "GET /hello answers: $HELLO_BODY" >&2
 
 LUA="$DATA/post.lua"
 printf 'wrk.method = "POST"\nwrk.body = "{\\"hello\\":\\"world\\"}"\n' > "$LUA"
-run() { wrk -t2 -c64 -d"${DUR}s" --latency -s "$LUA" "$1" | tee /dev/stderr | awk '/Requests\/sec/ {print $2}'; }
+run() { # URL [lua] -> "req/s p50 p99"
+  local out
+  out=$(wrk -t2 -c64 -d"${DUR}s" --latency ${2:+-s "$2"} "$1")
+  echo "$out" >&2
+  echo "$(echo "$out" | awk '/Requests\/sec/ {print $2}') $(echo "$out" | awk '$1=="50%" {print $2}') $(echo "$out" | awk '$1=="99%" {print $2}')"
+}
+ratio() { python3 -c "import sys; b1,p,b2=map(float,sys.argv[1:]); print(f'{p/((b1+b2)/2):.2f}')" "$@"; }
 
-echo "== bare axum" >&2
-BASE=$(run http://127.0.0.1:18190/)
-echo "== portico invoke echo (warm)" >&2
-PORT=$(run http://127.0.0.1:18181/2015-03-31/functions/echo/invocations)
-echo "== bare axum again" >&2
-BASE2=$(run http://127.0.0.1:18190/)
-python3 - "$BASE" "$PORT" "$BASE2" <<'PY'
-import sys
-b1, p, b2 = map(float, sys.argv[1:])
-base = (b1 + b2) / 2
-print(f"bare axum: {b1:.0f} / {b2:.0f} req/s; portico invoke echo: {p:.0f} req/s; ratio {p / base:.2f}")
-PY
+echo "== bare axum (GET)" >&2;                 read -r B1 B1P50 B1P99 <<<"$(run http://127.0.0.1:18190/hello)"
+echo "== portico GET /hello (front door)" >&2; read -r F FP50 FP99 <<<"$(run "http://127.0.0.1:18180/restapis/$API/prod/_user_request_/hello")"
+echo "== bare axum (GET) again" >&2;           read -r B2 B2P50 B2P99 <<<"$(run http://127.0.0.1:18190/hello)"
+echo "== portico Invoke echo (Lambda API)" >&2; read -r L LP50 LP99 <<<"$(run http://127.0.0.1:18181/2015-03-31/functions/echo/invocations "$LUA")"
+echo "== bare axum (POST)" >&2;                read -r B3 B3P50 B3P99 <<<"$(run http://127.0.0.1:18190/echo "$LUA")"
+
+echo
+echo "bare axum:            ${B1} / ${B2} / ${B3} req/s (p50 ${B1P50}, p99 ${B1P99})"
+echo "front door GET /hello: ${F} req/s (p50 ${FP50}, p99 ${FP99}), ratio to bare axum $(ratio "$B1" "$F" "$B2")"
+echo "Lambda Invoke echo:    ${L} req/s (p50 ${LP50}, p99 ${LP99}), ratio to bare axum $(ratio "$B2" "$L" "$B3")"
