@@ -7,14 +7,21 @@ use axum::Router;
 use axum::routing::{get, post};
 
 const HELLO: &str = r#"{"message":"Hello from Portico"}"#;
-const ECHO: &str = r#"{"statusCode":200,"headers":{"Content-Type":"application/json"},"body":"{\"hello\":\"world\"}"}"#;
+const ECHO: &str =
+    r#"{"statusCode":200,"headers":{"Content-Type":"application/json"},"body":"{\"hello\":\"world\"}"}"#;
 
 #[tokio::main]
 async fn main() {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9090".into());
     let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
     let app = Router::new()
-        .route("/hello", get(|| async { ([("content-type", "application/json")], HELLO) }))
-        .route("/echo", post(|| async { ([("content-type", "application/json")], ECHO) }));
+        .route(
+            "/hello",
+            get(|| async { ([("content-type", "application/json")], HELLO) }),
+        )
+        .route(
+            "/echo",
+            post(|| async { ([("content-type", "application/json")], ECHO) }),
+        );
     axum::serve(listener, app).await.expect("serve");
 }

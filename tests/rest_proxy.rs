@@ -576,3 +576,32 @@ paths:
     );
     r.assert_error(400, "BadRequestException");
 }
+
+#[test]
+fn tags_on_apis_and_stages() {
+    let s = Server::start();
+    let api = Api::create(&s, "tagged");
+    let arn = format!("arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2F{}", api.id);
+    let r = s.admin(
+        "PUT",
+        &format!("/tags/{arn}"),
+        Some(json!({"tags": {"team": "web", "env": "dev"}})),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(
+        s.admin("GET", &format!("/tags/{arn}"), None).json()["tags"]["team"],
+        "web"
+    );
+    assert_eq!(
+        s.admin("GET", &format!("/restapis/{}", api.id), None).json()["tags"]["env"],
+        "dev"
+    );
+    let r = s.admin("DELETE", &format!("/tags/{arn}?tagKeys=team"), None);
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        s.admin("GET", &format!("/tags/{arn}"), None).json()["tags"],
+        json!({"env": "dev"})
+    );
+    s.admin("GET", "/tags/arn%3Aaws%3As3%3A%3A%3Abucket", None)
+        .assert_error(400, "BadRequestException");
+}

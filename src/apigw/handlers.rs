@@ -1499,3 +1499,92 @@ pub async fn delete_stage(
     .await?;
     Ok(StatusCode::ACCEPTED)
 }
+
+// ---------------------------------------------------------------- Tags
+
+#[derive(Deserialize, Default)]
+struct TagInput {
+    tags: Option<BTreeMap<String, String>>,
+}
+
+enum Tagged {
+    Api(String),
+    Stage(String, String),
+}
+
+fn tagged(arn: &str) -> ApiGwResult<Tagged> {
+    let bad = || ApiGwError::bad_request(format!("Invalid resource ARN specified: {arn}"));
+    let path = arn
+        .strip_prefix("arn:aws:apigateway:")
+        .and_then(|rest| rest.split_once("::"))
+        .map(|(_, p)| p)
+        .ok_or_else(bad)?;
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["restapis", id] => Ok(Tagged::Api(id.to_string())),
+        ["restapis", id, "stages", stage] => Ok(Tagged::Stage(id.to_string(), stage.to_string())),
+        _ => Err(bad()),
+    }
+}
+
+fn tags_mut<'a>(a: &'a mut RestApi, t: &Tagged) -> ApiGwResult<&'a mut BTreeMap<String, String>> {
+    match t {
+        Tagged::Api(_) => Ok(&mut a.tags),
+        Tagged::Stage(_, s) => a
+            .stages
+            .get_mut(s)
+            .map(|s| &mut s.tags)
+            .ok_or_else(stage_not_found),
+    }
+}
+
+fn api_of(t: &Tagged) -> &str {
+    match t {
+        Tagged::Api(id) | Tagged::Stage(id, _) => id,
+    }
+}
+
+pub async fn get_tags(State(svc): Svc, Path(arn): Path<String>) -> ApiGwResult<Json<Value>> {
+    let t = tagged(&arn)?;
+    let mut a = svc.get(api_of(&t))?;
+    Ok(Json(json!({ "tags": tags_mut(&mut a, &t)? })))
+}
+
+pub async fn tag_resource(State(svc): Svc, Path(arn): Path<String>, body: Bytes) -> ApiGwResult<StatusCode> {
+    let t = tagged(&arn)?;
+    let input: TagInput = parse(&body)?;
+    svc.edit(api_of(&t), |a| {
+        tags_mut(a, &t)?.extend(input.tags.unwrap_or_default());
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn untag_resource(
+    State(svc): Svc,
+    Path(arn): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> ApiGwResult<StatusCode> {
+    let t = tagged(&arn)?;
+    let keys: Vec<String> = query
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| *k == "tagKeys")
+        .map(|(_, v)| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    svc.edit(api_of(&t), |a| {
+        let tags = tags_mut(a, &t)?;
+        for k in &keys {
+            tags.remove(k);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

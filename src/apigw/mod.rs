@@ -81,5 +81,9 @@ pub fn router(svc: Arc<ApiGwService>) -> Router {
             "/restapis/{api}/stages/{name}",
             get(get_stage).patch(update_stage).delete(delete_stage),
         )
+        .route(
+            "/tags/{*arn}",
+            get(get_tags).put(tag_resource).delete(untag_resource),
+        )
         .with_state(svc)
 }
