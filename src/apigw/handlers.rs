@@ -19,7 +19,7 @@ use super::model::{
     Deployment, Integration, IntegrationResponse, IntegrationType, METHODS, Method, MethodResponse, Resource,
     RestApi, Stage, new_id, now_epoch,
 };
-use super::patch::{PatchBody, apply_to_map};
+use super::patch::{PatchBody, apply_to_map, strs};
 use super::service::ApiGwService;
 use super::wire;
 
@@ -224,10 +224,7 @@ pub async fn update_rest_api(
         .edit(&api, |a| {
             for op in &patch.patch_operations {
                 let seg = op.segments();
-                match (
-                    op.op.as_str(),
-                    seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-                ) {
+                match (op.op.as_str(), strs(&seg).as_slice()) {
                     ("replace", ["name"]) => a.name = op.value()?.to_string(),
                     ("replace", ["description"]) => a.description = op.value.clone(),
                     ("replace", ["version"]) => a.version = op.value.clone(),
@@ -626,10 +623,7 @@ pub async fn update_method(
             let method = find_method(a, &rid, &m)?;
             for op in &patch.patch_operations {
                 let seg = op.segments();
-                match (
-                    op.op.as_str(),
-                    seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-                ) {
+                match (op.op.as_str(), strs(&seg).as_slice()) {
                     ("replace", ["authorizationType"]) => {
                         check_authorization(op.value()?, method.authorizer_id.as_deref())?;
                         method.authorization_type = op.value()?.to_string();
@@ -746,7 +740,7 @@ pub async fn update_method_response(
                 .ok_or_else(response_not_found)?;
             for op in &patch.patch_operations {
                 let seg = op.segments();
-                match seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                match strs(&seg).as_slice() {
                     ["responseParameters", p] => {
                         apply_to_map(&mut r.response_parameters, op, p.to_string(), |v| Ok(v == "true"))?
                     }
@@ -967,10 +961,7 @@ pub async fn update_integration(
             let i = find_integration(a, &rid, &m)?;
             for op in &patch.patch_operations {
                 let seg = op.segments();
-                match (
-                    op.op.as_str(),
-                    seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-                ) {
+                match (op.op.as_str(), strs(&seg).as_slice()) {
                     ("replace", ["uri"]) => i.uri = Some(op.value()?.to_string()),
                     ("replace", ["httpMethod"]) => {
                         check_http_method(op.value()?)?;
@@ -1096,10 +1087,7 @@ pub async fn update_integration_response(
                 .ok_or_else(response_not_found)?;
             for op in &patch.patch_operations {
                 let seg = op.segments();
-                match (
-                    op.op.as_str(),
-                    seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-                ) {
+                match (op.op.as_str(), strs(&seg).as_slice()) {
                     ("replace", ["selectionPattern"]) => r.selection_pattern = op.value.clone(),
                     ("replace", ["contentHandling"]) => r.content_handling = op.value.clone(),
                     (_, ["responseTemplates", ct]) => {
@@ -1442,10 +1430,7 @@ pub async fn update_stage(
             let s = a.stages.get_mut(&name).ok_or_else(stage_not_found)?;
             for op in &patch.patch_operations {
                 let seg = op.segments();
-                match (
-                    op.op.as_str(),
-                    seg.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-                ) {
+                match (op.op.as_str(), strs(&seg).as_slice()) {
                     ("replace", ["deploymentId"]) => {
                         let d = op.value()?;
                         if !deployments.iter().any(|x| x == d) {

@@ -78,3 +78,8 @@ pub fn apply_to_map<V>(
         _ => Err(op.unsupported()),
     }
 }
+
+/// Borrows a path's segments for slice-pattern matching.
+pub fn strs(segments: &[String]) -> Vec<&str> {
+    segments.iter().map(String::as_str).collect()
+}
