@@ -148,6 +148,8 @@ pub fn new_rest_api(name: String) -> RestApi {
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
         extensions: Vec::new(),
+        authorizers: BTreeMap::new(),
+        gateway_responses: BTreeMap::new(),
     }
 }
 
@@ -1191,6 +1193,10 @@ pub fn snapshot(a: &RestApi, description: Option<String>) -> ApiGwResult<Deploym
         created_date: now_epoch(),
         resources: a.resources.clone(),
         binary_media_types: a.binary_media_types.clone(),
+        authorizers: a.authorizers.clone(),
+        gateway_responses: a.gateway_responses.clone(),
+        policy: a.policy.clone(),
+        api_key_source: a.api_key_source.clone(),
     })
 }
 

@@ -30,6 +30,64 @@ pub struct RestApi {
     /// `x-amazon-apigateway-*` extensions imported but not yet applied.
     #[serde(default)]
     pub extensions: Vec<(String, String, serde_json::Value)>,
+    /// Lambda authorizers by id.
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, Authorizer>,
+    /// Customised gateway responses by type (`UNAUTHORIZED`, `DEFAULT_4XX`, ...).
+    #[serde(default)]
+    pub gateway_responses: BTreeMap<String, GatewayResponse>,
+}
+
+/// The kinds of authorizer API Gateway knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthorizerType {
+    Token,
+    Request,
+    CognitoUserPools,
+}
+
+impl AuthorizerType {
+    pub fn parse(s: &str) -> Option<AuthorizerType> {
+        Some(match s {
+            "TOKEN" => AuthorizerType::Token,
+            "REQUEST" => AuthorizerType::Request,
+            "COGNITO_USER_POOLS" => AuthorizerType::CognitoUserPools,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthorizerType::Token => "TOKEN",
+            AuthorizerType::Request => "REQUEST",
+            AuthorizerType::CognitoUserPools => "COGNITO_USER_POOLS",
+        }
+    }
+}
+
+/// A Lambda (or Cognito) authorizer as declared on a RestApi.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Authorizer {
+    pub id: String,
+    pub name: String,
+    pub authorizer_type: AuthorizerType,
+    pub provider_arns: Vec<String>,
+    pub auth_type: Option<String>,
+    pub authorizer_uri: Option<String>,
+    pub authorizer_credentials: Option<String>,
+    /// TOKEN: `method.request.header.X`; REQUEST: a comma list of sources.
+    pub identity_source: Option<String>,
+    pub identity_validation_expression: Option<String>,
+    /// None = AWS's default (300 s); 0 turns caching off.
+    pub authorizer_result_ttl_in_seconds: Option<u32>,
+}
+
+/// A customised gateway response (PutGatewayResponse).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GatewayResponse {
+    pub response_type: String,
+    pub status_code: Option<String>,
+    pub response_parameters: BTreeMap<String, String>,
+    pub response_templates: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,6 +188,21 @@ pub struct Deployment {
     pub created_date: i64,
     pub resources: BTreeMap<String, Resource>,
     pub binary_media_types: Vec<String>,
+    /// Access control as deployed: authorizers, gateway responses, the
+    /// resource policy and where API keys come from. (AWS applies changes
+    /// to these only on the next deployment.)
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, Authorizer>,
+    #[serde(default)]
+    pub gateway_responses: BTreeMap<String, GatewayResponse>,
+    #[serde(default)]
+    pub policy: Option<String>,
+    #[serde(default = "default_api_key_source")]
+    pub api_key_source: String,
+}
+
+fn default_api_key_source() -> String {
+    "HEADER".to_string()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
