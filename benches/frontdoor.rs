@@ -101,6 +101,10 @@ fn deployment(resources: usize) -> Deployment {
         created_date: 0,
         resources: map,
         binary_media_types: vec![],
+        authorizers: Default::default(),
+        gateway_responses: Default::default(),
+        policy: None,
+        api_key_source: "HEADER".into(),
     }
 }
 
@@ -118,7 +122,12 @@ fn benches(c: &mut Criterion) {
     g.finish();
     let d = deployment(300);
     c.bench_function("compile_deployment_300_resources", |b| {
-        b.iter(|| compile_deployment(&d).expect("compiles"))
+        let scope = portico::frontdoor::compile::Scope {
+            region: "us-east-1",
+            account: "000000000000",
+            api_id: "benchapi01",
+        };
+        b.iter(|| compile_deployment(&d, &scope).expect("compiles"))
     });
 }
 

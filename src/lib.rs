@@ -8,12 +8,16 @@
 //! - [`function`]: the function model and its validation rules.
 //! - [`store`]: durable state (SQLite metadata, content-addressed code).
 //! - [`cli`]: the `portico` command-line client of the management API.
+//! - [`iam`]: users, access keys, IAM policies and SigV4 (`--admin-auth sigv4`).
+//! - [`usage`]: API keys and usage plans (management API + the per-request check).
 
 pub mod apigw;
 pub mod cli;
 pub mod frontdoor;
 pub mod function;
 pub mod host;
+pub mod iam;
 pub mod lambda;
 pub mod server;
 pub mod store;
+pub mod usage;

@@ -27,6 +27,9 @@ enum Command {
     /// Manage REST APIs, their deployments and stages on a running gateway.
     #[command(subcommand)]
     Api(cli::ApiCommand),
+    /// List and test a REST API's Lambda authorizers on a running gateway.
+    #[command(subcommand)]
+    Authorizer(cli::AuthorizerCommand),
     /// Deploy a directory of functions and an OpenAPI document to a stage (idempotent).
     Deploy(cli::DeployArgs),
 }
@@ -43,6 +46,7 @@ fn main() -> std::process::ExitCode {
         },
         Command::Function(cmd) => cli::run_function(cmd),
         Command::Api(cmd) => cli::run_api(cmd),
+        Command::Authorizer(cmd) => cli::run_authorizer(cmd),
         Command::Deploy(args) => cli::run_deploy(args),
     }
 }

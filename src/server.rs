@@ -68,6 +68,33 @@ pub struct ServeConfig {
     /// here (for scripts and tests that listen on port 0).
     #[arg(long, env = "PORTICO_READY_FILE")]
     pub ready_file: Option<PathBuf>,
+    /// Management API authentication: `none`, or `sigv4` (every call signed
+    /// by an active IAM access key or the bootstrap key).
+    #[arg(long, env = "PORTICO_ADMIN_AUTH", value_enum, default_value = "none")]
+    pub admin_auth: AdminAuth,
+    /// Bootstrap administrator's access key id (an in-memory IAM user
+    /// `admin` allowed everything; never stored).
+    #[arg(
+        long,
+        env = "PORTICO_ADMIN_ACCESS_KEY_ID",
+        requires = "admin_secret_access_key"
+    )]
+    pub admin_access_key_id: Option<String>,
+    /// Bootstrap administrator's secret access key (never stored or logged).
+    #[arg(
+        long,
+        env = "PORTICO_ADMIN_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "admin_access_key_id"
+    )]
+    pub admin_secret_access_key: Option<crate::iam::SecretString>,
+}
+
+/// How the management API authenticates callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdminAuth {
+    None,
+    Sigv4,
 }
 
 /// Largest management request (CreateFunction's cap, with base64 overhead).
@@ -91,6 +118,9 @@ pub struct Gateway {
     pub lambda: Arc<LambdaService>,
     pub apigw: Arc<ApiGwService>,
     pub frontdoor: Arc<FrontDoor>,
+    pub iam: Arc<crate::iam::IamService>,
+    pub usage: Arc<crate::usage::UsageService>,
+    pub admin_auth: AdminAuth,
 }
 
 /// Opens the data directory and loads every stored function.
@@ -125,7 +155,24 @@ pub fn open(config: &ServeConfig) -> anyhow::Result<Gateway> {
         compiled = host.modules.compiles.load(Ordering::Relaxed),
         "functions loaded"
     );
-    let frontdoor = Arc::new(FrontDoor::new(host.clone(), &config.account_id));
+    let bootstrap = config
+        .admin_access_key_id
+        .clone()
+        .zip(config.admin_secret_access_key.clone())
+        .map(|(id, secret)| crate::iam::BootstrapKey {
+            access_key_id: id,
+            secret_access_key: secret.expose().to_string(),
+        });
+    let iam = Arc::new(
+        crate::iam::IamService::load(store.clone(), &config.account_id, bootstrap)
+            .context("loading IAM users")?,
+    );
+    let frontdoor = Arc::new(FrontDoor::new(
+        host.clone(),
+        &config.region,
+        &config.account_id,
+        iam.clone(),
+    ));
     let apigw = Arc::new(
         ApiGwService::load(
             store.clone(),
@@ -135,12 +182,26 @@ pub fn open(config: &ServeConfig) -> anyhow::Result<Gateway> {
         )
         .context("loading REST APIs")?,
     );
+    let usage = Arc::new(
+        crate::usage::UsageService::load(store.clone(), apigw.clone())
+            .context("loading API keys and usage plans")?,
+    );
+    frontdoor.set_usage(usage.clone());
+    if config.admin_auth == AdminAuth::Sigv4 && !iam.has_active_keys() {
+        anyhow::bail!(
+            "--admin-auth sigv4 needs a key to sign with: pass --admin-access-key-id and \
+             --admin-secret-access-key (no active IAM access key is stored yet)"
+        );
+    }
     let lambda = Arc::new(LambdaService::new(store, code, host.clone()));
     Ok(Gateway {
         host,
         lambda,
         apigw,
         frontdoor,
+        iam,
+        usage,
+        admin_auth: config.admin_auth,
     })
 }
 
@@ -155,10 +216,11 @@ async fn request_id(req: Request, next: Next) -> Response {
     resp
 }
 
-async fn stats(State(host): State<Arc<Host>>) -> impl IntoResponse {
+async fn stats(State((host, frontdoor)): State<(Arc<Host>, Arc<FrontDoor>)>) -> impl IntoResponse {
     axum::Json(json!({
         "compiles": host.modules.compiles.load(Ordering::Relaxed),
         "artifactLoads": host.modules.artifact_loads.load(Ordering::Relaxed),
+        "authorizerInvocations": frontdoor.access.authorizer_invocations.load(Ordering::Relaxed),
     }))
 }
 
@@ -168,16 +230,22 @@ async fn unknown_operation() -> LambdaError {
 
 /// The management API router.
 pub fn admin_router(gw: &Gateway) -> Router {
-    crate::lambda::router(gw.lambda.clone())
+    let router = crate::lambda::router(gw.lambda.clone())
         .merge(crate::apigw::router(gw.apigw.clone()))
+        .merge(crate::usage::router(gw.usage.clone()))
         .merge(
             Router::new()
                 .route("/_portico/stats", get(stats))
-                .with_state(gw.host.clone()),
+                .with_state((gw.host.clone(), gw.frontdoor.clone())),
         )
+        .merge(crate::iam::api::router(gw.iam.clone()))
         .fallback(unknown_operation)
-        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
-        .layer(middleware::from_fn(request_id))
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT));
+    let router = match gw.admin_auth {
+        AdminAuth::Sigv4 => crate::iam::admin_auth::require_sigv4(router, gw.iam.clone(), ADMIN_BODY_LIMIT),
+        AdminAuth::None => router,
+    };
+    router.layer(middleware::from_fn(request_id))
 }
 
 async fn shutdown_signal() {
@@ -236,6 +304,9 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
                 }
             }
         });
+        // Usage counts are written behind (see usage::service); a crash loses
+        // at most the last FLUSH_EVERY of counting.
+        gw.usage.spawn_flusher();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
@@ -252,6 +323,9 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
             let _ = stop_tx.send(true);
         });
         let (a, b) = tokio::join!(front_srv.into_future(), admin_srv.into_future());
+        if let Err(e) = gw.usage.flush() {
+            tracing::error!(error = %e, "cannot write usage counts at shutdown");
+        }
         a?;
         b?;
         tracing::info!("stopped");

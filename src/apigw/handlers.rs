@@ -33,12 +33,12 @@ pub fn parse<T: DeserializeOwned + Default>(body: &[u8]) -> ApiGwResult<T> {
         .map_err(|e| ApiGwError::new(ErrorCode::BadRequest, format!("Invalid request body: {e}")))
 }
 
-fn created(v: Value) -> Response {
+pub(super) fn created(v: Value) -> Response {
     (StatusCode::CREATED, Json(v)).into_response()
 }
 
 /// `{item, position}` pagination (limit default 25, max 500).
-fn page(items: Vec<Value>, q: &HashMap<String, String>) -> ApiGwResult<Value> {
+pub(super) fn page(items: Vec<Value>, q: &HashMap<String, String>) -> ApiGwResult<Value> {
     let limit = match q.get("limit") {
         None => 25,
         Some(l) => match l.parse::<usize>() {
@@ -172,6 +172,8 @@ pub async fn create_rest_api(
         api.resources = source.resources.clone();
         api.root_resource_id = source.root_resource_id.clone();
         api.binary_media_types = source.binary_media_types.clone();
+        api.authorizers = source.authorizers.clone();
+        api.gateway_responses = source.gateway_responses.clone();
     }
     api.description = input.description;
     api.version = input.version;
@@ -516,16 +518,26 @@ pub fn check_http_method(m: &str) -> ApiGwResult<()> {
     }
 }
 
-pub fn check_authorization(kind: &str, authorizer_id: Option<&str>) -> ApiGwResult<()> {
+/// CUSTOM needs a TOKEN / REQUEST authorizer of this API, COGNITO_USER_POOLS
+/// a COGNITO_USER_POOLS one.
+pub fn check_authorization(
+    kind: &str,
+    authorizer_id: Option<&str>,
+    authorizers: &BTreeMap<String, super::model::Authorizer>,
+) -> ApiGwResult<()> {
     match kind {
         "NONE" | "AWS_IAM" => Ok(()),
         "CUSTOM" | "COGNITO_USER_POOLS" => {
-            // Authorizers arrive with the access-control feature; until then no
-            // authorizer id can be valid.
-            let _ = authorizer_id;
-            Err(ApiGwError::bad_request(
-                "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
-            ))
+            let fits = authorizer_id
+                .and_then(|id| authorizers.get(id))
+                .is_some_and(|a| super::authorizers::fits(kind, a.authorizer_type));
+            if fits {
+                Ok(())
+            } else {
+                Err(ApiGwError::bad_request(
+                    "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
+                ))
+            }
         }
         other => Err(ApiGwError::enum_value(
             other,
@@ -574,13 +586,13 @@ pub async fn put_method(
         .authorization_type
         .clone()
         .ok_or_else(|| ApiGwError::bad_request("Invalid authorization type specified"))?;
-    check_authorization(&auth, input.authorizer_id.as_deref())?;
     let params = input.request_parameters.unwrap_or_default();
     for p in params.keys() {
         check_request_parameter(p)?;
     }
     let out = svc
         .edit(&api, |a| {
+            check_authorization(&auth, input.authorizer_id.as_deref(), &a.authorizers)?;
             let r = a.resources.get_mut(&rid).ok_or_else(resource_not_found)?;
             if r.methods.contains_key(&m) {
                 return Err(ApiGwError::conflict("Method already exists for this resource"));
@@ -622,12 +634,12 @@ pub async fn update_method(
     let patch: PatchBody = parse(&body)?;
     let out = svc
         .edit(&api, |a| {
+            let authorizers = a.authorizers.clone();
             let method = find_method(a, &rid, &m)?;
             for op in &patch.patch_operations {
                 let seg = op.segments();
                 match (op.op.as_str(), strs(&seg).as_slice()) {
                     ("replace", ["authorizationType"]) => {
-                        check_authorization(op.value()?, method.authorizer_id.as_deref())?;
                         method.authorization_type = op.value()?.to_string();
                     }
                     ("replace", ["authorizerId"]) => method.authorizer_id = op.value.clone(),
@@ -655,6 +667,13 @@ pub async fn update_method(
                     _ => return Err(op.unsupported()),
                 }
             }
+            // Checked once all operations applied: a patch may set the type
+            // and the authorizer id in either order.
+            check_authorization(
+                &method.authorization_type,
+                method.authorizer_id.as_deref(),
+                &authorizers,
+            )?;
             Ok(wire::method(method))
         })
         .await?;
@@ -1180,6 +1199,16 @@ pub fn snapshot(a: &RestApi, description: Option<String>) -> ApiGwResult<Deploym
             };
             crate::frontdoor::compile::check_integration(i)
                 .map_err(|e| ApiGwError::bad_request(format!("{e} ({} {path})", m.http_method)))?;
+            if matches!(m.authorization_type.as_str(), "CUSTOM" | "COGNITO_USER_POOLS") {
+                check_authorization(&m.authorization_type, m.authorizer_id.as_deref(), &a.authorizers)
+                    .map_err(|e| {
+                        ApiGwError::bad_request(format!("{} ({} {path})", e.message, m.http_method))
+                    })?;
+                if let Some(az) = m.authorizer_id.as_ref().and_then(|id| a.authorizers.get(id)) {
+                    super::authorizers::check_deployable(az)
+                        .map_err(|e| ApiGwError::bad_request(format!("{e} ({} {path})", m.http_method)))?;
+                }
+            }
         }
     }
     if !any {
@@ -1453,22 +1482,15 @@ pub async fn update_stage(
                         check_variables(&s.variables)?;
                     }
                     (_, [resource, method, ..]) if resource.starts_with('/') || *resource == "*" => {
-                        // Method settings: stored (throttling and caching arrive with later features).
-                        let key = format!(
-                            "{}/{}",
-                            resource.trim_start_matches('/').replace('/', "~1"),
-                            method
-                        );
-                        let key = if key.starts_with("*") {
+                        let key = if *resource == "*" {
                             "*/*".to_string()
                         } else {
-                            key
+                            // `/~1pets/GET` → `pets/GET` (the wire form escapes `/` as `~1`).
+                            let path = resource.trim_start_matches('/').replace("~1", "/");
+                            format!("{}/{method}", path.trim_start_matches('/'))
                         };
                         let setting = seg[2..].join("/");
-                        let entry = s.method_settings.entry(key).or_insert_with(|| json!({}));
-                        if let Some(obj) = entry.as_object_mut() {
-                            obj.insert(setting, op.value.clone().map_or(Value::Null, Value::from));
-                        }
+                        apply_method_setting(&mut s.method_settings, &key, &setting, op)?;
                     }
                     _ => return Err(op.unsupported()),
                 }
@@ -1478,6 +1500,98 @@ pub async fn update_stage(
         })
         .await?;
     Ok(Json(out))
+}
+
+/// Every field of a method setting with AWS's defaults (what AWS echoes
+/// once any setting of a method is patched).
+fn default_method_setting() -> Value {
+    json!({
+        "metricsEnabled": false,
+        "loggingLevel": "OFF",
+        "dataTraceEnabled": false,
+        "throttlingBurstLimit": 5000,
+        "throttlingRateLimit": 10000.0,
+        "cachingEnabled": false,
+        "cacheTtlInSeconds": 300,
+        "cacheDataEncrypted": false,
+        "requireAuthorizationForCacheControl": true,
+        "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER",
+    })
+}
+
+/// Applies one `/{resourcePath}/{METHOD}/{setting}` patch operation.
+fn apply_method_setting(
+    settings: &mut BTreeMap<String, Value>,
+    key: &str,
+    setting: &str,
+    op: &super::patch::PatchOperation,
+) -> ApiGwResult<()> {
+    if op.op == "remove" && setting.is_empty() {
+        settings.remove(key);
+        return Ok(());
+    }
+    let invalid = || ApiGwError::bad_request(format!("Invalid method setting path: {}", op.path));
+    let raw = op.value.clone().unwrap_or_default();
+    let boolean = || match raw.as_str() {
+        "true" => Ok(Value::Bool(true)),
+        "false" => Ok(Value::Bool(false)),
+        _ => Err(ApiGwError::bad_request(format!("Invalid boolean value: {raw}"))),
+    };
+    let (field, value) = match setting {
+        "metrics/enabled" => ("metricsEnabled", boolean()?),
+        "logging/dataTrace" => ("dataTraceEnabled", boolean()?),
+        "logging/loglevel" => match raw.as_str() {
+            "OFF" | "ERROR" | "INFO" => ("loggingLevel", Value::from(raw.clone())),
+            _ => return Err(ApiGwError::bad_request(format!("Invalid logging level: {raw}"))),
+        },
+        "throttling/burstLimit" => (
+            "throttlingBurstLimit",
+            Value::from(
+                raw.parse::<i64>()
+                    .map_err(|_| ApiGwError::bad_request(format!("Invalid throttling burst limit: {raw}")))?,
+            ),
+        ),
+        "throttling/rateLimit" => (
+            "throttlingRateLimit",
+            Value::from(
+                raw.parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite() && *r >= 0.0)
+                    .ok_or_else(|| {
+                        ApiGwError::bad_request(format!("Invalid throttling rate limit: {raw}"))
+                    })?,
+            ),
+        ),
+        "caching/enabled" => ("cachingEnabled", boolean()?),
+        "caching/dataEncrypted" => ("cacheDataEncrypted", boolean()?),
+        "caching/requireAuthorizationForCacheControl" => ("requireAuthorizationForCacheControl", boolean()?),
+        "caching/ttlInSeconds" => (
+            "cacheTtlInSeconds",
+            Value::from(
+                raw.parse::<i64>()
+                    .ok()
+                    .filter(|t| (0..=3600).contains(t))
+                    .ok_or_else(|| ApiGwError::bad_request(format!("Invalid cache TTL: {raw}")))?,
+            ),
+        ),
+        "caching/unauthorizedCacheControlHeaderStrategy" => match raw.as_str() {
+            "FAIL_WITH_403" | "SUCCEED_WITH_RESPONSE_HEADER" | "SUCCEED_WITHOUT_RESPONSE_HEADER" => {
+                ("unauthorizedCacheControlHeaderStrategy", Value::from(raw.clone()))
+            }
+            _ => return Err(invalid()),
+        },
+        _ => return Err(invalid()),
+    };
+    let entry = settings
+        .entry(key.to_string())
+        .or_insert_with(default_method_setting);
+    if !entry.is_object() {
+        *entry = default_method_setting();
+    }
+    if let Some(obj) = entry.as_object_mut() {
+        obj.insert(field.to_string(), value);
+    }
+    Ok(())
 }
 
 pub async fn delete_stage(

@@ -6,9 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use super::authorizers::{self, AuthorizerInput, MAX_AUTHORIZERS};
 use super::error::{ApiGwError, ApiGwResult};
+use super::gateway_responses;
 use super::handlers::{add_child, build_integration, check_http_method, new_rest_api};
-use super::model::{IntegrationResponse, Method, MethodResponse, Resource, RestApi};
+use super::model::{GatewayResponse, IntegrationResponse, Method, MethodResponse, Resource, RestApi, new_id};
 use super::openapi::{self, ImportedApi};
 use super::service::ApiGwService;
 use super::wire;
@@ -45,10 +47,94 @@ fn ensure_path(resources: &mut BTreeMap<String, Resource>, root: &str, path: &st
     Ok(current)
 }
 
+/// The authorizer a security scheme's `x-amazon-apigateway-authorizer`
+/// declares (`type` is lower case in OpenAPI; a TOKEN or Cognito scheme
+/// `in: header` names the identity header when `identitySource` is absent).
+fn imported_authorizer(
+    scheme: &str,
+    value: &Value,
+    header: Option<&str>,
+    id: String,
+) -> ApiGwResult<super::model::Authorizer> {
+    let bad = |message: &str| {
+        ApiGwError::bad_request(format!(
+            "Invalid authorizer definition for security scheme '{scheme}': {message}"
+        ))
+    };
+    let mut input: AuthorizerInput =
+        serde_json::from_value(value.clone()).map_err(|e| bad(&e.to_string()))?;
+    input.name = Some(scheme.to_string());
+    let kind = input
+        .authorizer_type
+        .as_deref()
+        .unwrap_or("token")
+        .to_ascii_uppercase();
+    if input.identity_source.is_none()
+        && (kind == "TOKEN" || kind == "COGNITO_USER_POOLS")
+        && let Some(h) = header
+    {
+        input.identity_source = Some(format!("method.request.header.{h}"));
+    }
+    input.authorizer_type = Some(kind);
+    authorizers::build(input, id).map_err(|e| bad(&e.message))
+}
+
+/// Creates (or, by name, updates) the document's authorizers; returns
+/// scheme name → authorizer id.
+fn apply_authorizers(api: &mut RestApi, doc: &ImportedApi) -> ApiGwResult<HashMap<String, String>> {
+    let mut ids = HashMap::new();
+    for (scheme, value, header) in &doc.authorizers {
+        let existing = api
+            .authorizers
+            .values()
+            .find(|a| a.name == *scheme)
+            .map(|a| a.id.clone());
+        let id = match existing {
+            Some(id) => id,
+            None if api.authorizers.len() >= MAX_AUTHORIZERS => {
+                return Err(ApiGwError::bad_request(format!(
+                    "Cannot import authorizer '{scheme}': the maximum number of authorizers ({MAX_AUTHORIZERS}) for this REST API has been reached"
+                )));
+            }
+            None => new_id(6),
+        };
+        let a = imported_authorizer(scheme, value, header.as_deref(), id.clone())?;
+        api.authorizers.insert(id.clone(), a);
+        ids.insert(scheme.clone(), id);
+    }
+    Ok(ids)
+}
+
+fn apply_gateway_responses(api: &mut RestApi, doc: &ImportedApi) -> ApiGwResult<()> {
+    for (kind, r) in &doc.gateway_responses {
+        let t = gateway_responses::response_type(kind).map_err(|e| {
+            ApiGwError::bad_request(format!(
+                "Invalid gateway response in x-amazon-apigateway-gateway-responses: {}",
+                e.message
+            ))
+        })?;
+        let response = GatewayResponse {
+            response_type: t.as_str().to_string(),
+            status_code: r.status_code.clone(),
+            response_parameters: r.response_parameters.clone(),
+            response_templates: r.response_templates.clone(),
+        };
+        gateway_responses::check(&response).map_err(|e| {
+            ApiGwError::bad_request(format!("Invalid gateway response {kind}: {}", e.message))
+        })?;
+        api.gateway_responses
+            .insert(response.response_type.clone(), response);
+    }
+    Ok(())
+}
+
 /// Applies a document to an API (merge keeps what the document does not
-/// mention; overwrite replaces the resource tree).
+/// mention; overwrite replaces the resource tree, authorizers and gateway
+/// responses).
 fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<()> {
     if overwrite {
+        api.authorizers.clear();
+        api.gateway_responses.clear();
         let root = api.root_resource_id.clone();
         api.resources.retain(|id, _| *id == root);
         if let Some(r) = api.resources.get_mut(&root) {
@@ -76,17 +162,22 @@ fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<(
     if let Some(p) = &doc.policy {
         api.policy = Some(p.to_string());
     }
+    let authorizer_ids = apply_authorizers(api, doc)?;
+    apply_gateway_responses(api, doc)?;
     let root = api.root_resource_id.clone();
     for res in &doc.resources {
         let rid = ensure_path(&mut api.resources, &root, &res.path)?;
         for m in &res.methods {
             check_http_method(&m.http_method)?;
-            if m.authorization_type != "NONE" && m.authorization_type != "AWS_IAM" {
-                return Err(ApiGwError::bad_request(format!(
-                    "Authorization type {} on {} {} is not supported yet by Portico",
-                    m.authorization_type, m.http_method, res.path
-                )));
-            }
+            let authorizer_id = match &m.authorizer_name {
+                None => None,
+                Some(name) => Some(authorizer_ids.get(name).cloned().ok_or_else(|| {
+                    ApiGwError::bad_request(format!(
+                        "Security scheme '{name}' on {} {} has no x-amazon-apigateway-authorizer",
+                        m.http_method, res.path
+                    ))
+                })?),
+            };
             let integration = match &m.integration {
                 None => None,
                 Some(i) => {
@@ -144,7 +235,7 @@ fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<(
             let method = Method {
                 http_method: m.http_method.clone(),
                 authorization_type: m.authorization_type.clone(),
-                authorizer_id: None,
+                authorizer_id,
                 api_key_required: m.api_key_required,
                 operation_name: m.operation_name.clone(),
                 request_parameters: m.request_parameters.clone(),

@@ -1,15 +1,19 @@
 //! The API Gateway management API (service `apigateway`, 2015-07-09) on the
 //! admin listener: REST APIs, the resource tree, methods, integrations,
-//! deployments and stages, and OpenAPI import. Changes are committed to the
-//! store, then the front door recompiles the API's stages.
+//! deployments and stages, authorizers, gateway responses, and OpenAPI
+//! import. Changes are committed to the store, then the front door
+//! recompiles the API's stages.
 
+pub mod authorizers;
 pub mod error;
+pub mod gateway_responses;
 mod handlers;
 pub mod import;
 pub mod model;
 pub mod openapi;
 mod patch;
 pub mod service;
+mod test_invoke;
 pub mod wire;
 
 use std::sync::Arc;
@@ -75,6 +79,28 @@ pub fn router(svc: Arc<ApiGwService>) -> Router {
             get(get_deployment)
                 .patch(update_deployment)
                 .delete(delete_deployment),
+        )
+        .route(
+            "/restapis/{api}/authorizers",
+            post(authorizers::create_authorizer).get(authorizers::get_authorizers),
+        )
+        .route(
+            "/restapis/{api}/authorizers/{id}",
+            get(authorizers::get_authorizer)
+                .post(test_invoke::test_invoke_authorizer)
+                .patch(authorizers::update_authorizer)
+                .delete(authorizers::delete_authorizer),
+        )
+        .route(
+            "/restapis/{api}/gatewayresponses",
+            get(gateway_responses::get_gateway_responses),
+        )
+        .route(
+            "/restapis/{api}/gatewayresponses/{response_type}",
+            put(gateway_responses::put_gateway_response)
+                .get(gateway_responses::get_gateway_response)
+                .patch(gateway_responses::update_gateway_response)
+                .delete(gateway_responses::delete_gateway_response),
         )
         .route("/restapis/{api}/stages", post(create_stage).get(get_stages))
         .route(

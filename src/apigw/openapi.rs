@@ -27,6 +27,7 @@ const EXT_API_KEY_SOURCE: &str = "x-amazon-apigateway-api-key-source";
 const EXT_POLICY: &str = "x-amazon-apigateway-policy";
 const EXT_AUTHORIZER: &str = "x-amazon-apigateway-authorizer";
 const EXT_AUTHTYPE: &str = "x-amazon-apigateway-authtype";
+const EXT_GATEWAY_RESPONSES: &str = "x-amazon-apigateway-gateway-responses";
 
 /// Operation keys of a path item that API Gateway supports (besides the any-method extension).
 const HTTP_METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "options", "head"];
@@ -54,6 +55,9 @@ pub struct ImportedApi {
     /// Every security scheme carrying `x-amazon-apigateway-authorizer`, in definition order:
     /// (scheme name, the authorizer object verbatim, the scheme's `name` when `in: header`).
     pub authorizers: Vec<(String, serde_json::Value, Option<String>)>,
+    /// `x-amazon-apigateway-gateway-responses`, in document order: response type (as written) →
+    /// customisation.
+    pub gateway_responses: Vec<(String, ImportedGatewayResponse)>,
     /// Human-readable warnings (AWS-style), e.g. unknown or unsupported x-amazon-apigateway-*
     /// extensions kept but not yet enforced.
     pub warnings: Vec<String>,
@@ -128,6 +132,15 @@ pub struct ImportedIntegrationResponse {
     pub response_parameters: BTreeMap<String, String>,
     pub response_templates: BTreeMap<String, String>,
     pub content_handling: Option<String>,
+}
+
+/// One entry of `x-amazon-apigateway-gateway-responses`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImportedGatewayResponse {
+    /// `statusCode` (a number or a string in the document).
+    pub status_code: Option<String>,
+    pub response_parameters: BTreeMap<String, String>,
+    pub response_templates: BTreeMap<String, String>,
 }
 
 /// Why a document cannot be imported; the message is AWS-like and names the location.
@@ -447,7 +460,47 @@ fn read_root_extensions(root: &Mapping, api: &mut ImportedApi) -> Result<(), Imp
     if let Some(v) = get(root, EXT_POLICY).filter(|v| !is_null(v)) {
         api.policy = Some(to_json(v));
     }
+    if let Some(v) = get(root, EXT_GATEWAY_RESPONSES).filter(|v| !is_null(v)) {
+        api.gateway_responses = parse_gateway_responses(v, &mut api.warnings)?;
+    }
     Ok(())
+}
+
+fn parse_gateway_responses(
+    value: &Yaml,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(String, ImportedGatewayResponse)>, ImportError> {
+    let location = format!("/{EXT_GATEWAY_RESPONSES}");
+    let bad = |detail: &str| malformed("gateway responses", &location, detail);
+    let m = as_map(value).ok_or_else(|| bad("Expected an object keyed by response type."))?;
+    let mut out = Vec::new();
+    for (kind, response) in entries(m) {
+        if is_null(response) {
+            continue;
+        }
+        let r = as_map(response)
+            .ok_or_else(|| bad(&format!("The gateway response '{kind}' must be an object.")))?;
+        let mut imported = ImportedGatewayResponse::default();
+        for (key, v) in entries(r) {
+            if is_null(v) {
+                continue;
+            }
+            match key.as_str() {
+                "statusCode" => {
+                    imported.status_code = Some(
+                        scalar(v).ok_or_else(|| bad("The `statusCode` property must be a string."))?,
+                    )
+                }
+                "responseParameters" => imported.response_parameters = string_map(v, &key, &bad)?,
+                "responseTemplates" => imported.response_templates = string_map(v, &key, &bad)?,
+                other => warnings.push(format!(
+                    "Gateway response property '{other}' of '{kind}' at {location} is not supported and was ignored"
+                )),
+            }
+        }
+        out.push((kind, imported));
+    }
+    Ok(out)
 }
 
 /// Collects the security scheme definitions and records the authorizers they carry.
@@ -906,7 +959,9 @@ enum Handling {
 fn classify(tokens: &[String], dialect: Dialect, key: &str) -> Handling {
     let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
     match (t.as_slice(), key) {
-        ([], EXT_BINARY_MEDIA_TYPES | EXT_API_KEY_SOURCE | EXT_POLICY) => Handling::Consumed,
+        ([], EXT_BINARY_MEDIA_TYPES | EXT_API_KEY_SOURCE | EXT_POLICY | EXT_GATEWAY_RESPONSES) => {
+            Handling::Consumed
+        }
         (["paths", _], EXT_ANY_METHOD) => Handling::Container,
         (["paths", _, m], EXT_INTEGRATION) if method_for_key(m).is_some() => Handling::Consumed,
         (["components", "securitySchemes", _], EXT_AUTHORIZER | EXT_AUTHTYPE)
@@ -1472,7 +1527,6 @@ paths:
             [
                 ("/servers/0", "x-amazon-apigateway-endpoint-configuration"),
                 ("", "x-amazon-apigateway-request-validators"),
-                ("", "x-amazon-apigateway-gateway-responses"),
                 ("", "x-amazon-apigateway-minimum-compression-size"),
                 ("/paths/~1users", "x-amazon-apigateway-cors"),
                 ("/paths/~1users/get", "x-amazon-apigateway-request-validator"),
@@ -1482,9 +1536,20 @@ paths:
                 ),
             ]
         );
-        assert_eq!(api.extensions[3].2, json!(1024));
-        assert_eq!(api.extensions[5].2, json!("all"));
-        assert_eq!(api.warnings.len(), 7, "{:?}", api.warnings);
+        assert_eq!(api.extensions[2].2, json!(1024));
+        assert_eq!(api.extensions[4].2, json!("all"));
+        assert_eq!(api.warnings.len(), 6, "{:?}", api.warnings);
+        // Gateway responses are modelled, not stored.
+        assert_eq!(
+            api.gateway_responses,
+            [(
+                "DEFAULT_4XX".to_string(),
+                ImportedGatewayResponse {
+                    status_code: Some("400".into()),
+                    ..Default::default()
+                }
+            )]
+        );
         assert_eq!(
             api.warnings[0],
             "Extension x-amazon-apigateway-endpoint-configuration is stored but not yet applied (at /servers/0)"
@@ -1499,6 +1564,50 @@ paths:
             .map(|m| m.http_method.as_str())
             .collect();
         assert_eq!(methods, ["GET", "ANY"]);
+    }
+
+    #[test]
+    fn gateway_responses_yaml() {
+        let api = ok(r#"
+swagger: "2.0"
+info: {title: G, version: "1"}
+paths: {}
+x-amazon-apigateway-gateway-responses:
+  UNAUTHORIZED:
+    statusCode: "401"
+    responseParameters:
+      gatewayresponse.header.Access-Control-Allow-Origin: "'*'"
+    responseTemplates:
+      application/json: '{"error":$context.error.messageString}'
+    unknownKey: 1
+  ACCESS_DENIED:
+    statusCode: 403
+"#);
+        assert_eq!(api.gateway_responses.len(), 2);
+        let (kind, r) = &api.gateway_responses[0];
+        assert_eq!(kind, "UNAUTHORIZED");
+        assert_eq!(r.status_code.as_deref(), Some("401"));
+        assert_eq!(
+            r.response_parameters
+                .get("gatewayresponse.header.Access-Control-Allow-Origin")
+                .map(String::as_str),
+            Some("'*'")
+        );
+        assert_eq!(
+            r.response_templates.get("application/json").map(String::as_str),
+            Some(r#"{"error":$context.error.messageString}"#)
+        );
+        assert_eq!(api.gateway_responses[1].1.status_code.as_deref(), Some("403"));
+        assert!(api.extensions.is_empty(), "{:?}", api.extensions);
+        assert_eq!(api.warnings.len(), 1, "{:?}", api.warnings);
+        assert!(api.warnings[0].contains("'unknownKey'"));
+        assert!(
+            parse(
+                br#"{"openapi":"3.0.1","info":{"title":"x","version":"1"},"paths":{},
+            "x-amazon-apigateway-gateway-responses":["nope"]}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::model::{
-    Deployment, Integration, IntegrationResponse, Method, MethodResponse, Resource, RestApi, Stage,
+    Authorizer, AuthorizerType, Deployment, GatewayResponse, Integration, IntegrationResponse, Method,
+    MethodResponse, Resource, RestApi, Stage,
 };
 
 fn put_opt(m: &mut Map<String, Value>, key: &str, v: &Option<String>) {
@@ -195,5 +196,48 @@ pub fn stage(s: &Stage) -> Value {
     put_map(&mut m, "tags", &s.tags);
     m.insert("createdDate".into(), s.created_date.into());
     m.insert("lastUpdatedDate".into(), s.last_updated_date.into());
+    Value::Object(m)
+}
+
+pub fn authorizer(a: &Authorizer) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), a.id.clone().into());
+    m.insert("name".into(), a.name.clone().into());
+    m.insert("type".into(), a.authorizer_type.as_str().into());
+    if !a.provider_arns.is_empty() {
+        m.insert("providerARNs".into(), json!(a.provider_arns));
+    }
+    let lambda = a.authorizer_type != AuthorizerType::CognitoUserPools;
+    // AWS echoes "custom" / "cognito_user_pools" when authType is not set.
+    let auth_type = match (&a.auth_type, lambda) {
+        (Some(t), _) => t.as_str(),
+        (None, true) => "custom",
+        (None, false) => "cognito_user_pools",
+    };
+    m.insert("authType".into(), auth_type.into());
+    put_opt(&mut m, "authorizerUri", &a.authorizer_uri);
+    put_opt(&mut m, "authorizerCredentials", &a.authorizer_credentials);
+    put_opt(&mut m, "identitySource", &a.identity_source);
+    put_opt(&mut m, "identityValidationExpression", &a.identity_validation_expression);
+    // Lambda authorizers echo AWS's default TTL (300) when none was set.
+    let ttl = match a.authorizer_result_ttl_in_seconds {
+        Some(t) => Some(t),
+        None if lambda => Some(super::authorizers::DEFAULT_TTL),
+        None => None,
+    };
+    if let Some(t) = ttl {
+        m.insert("authorizerResultTtlInSeconds".into(), t.into());
+    }
+    Value::Object(m)
+}
+
+/// A gateway response; `default` marks one API Gateway generated itself.
+pub fn gateway_response(r: &GatewayResponse, default: bool) -> Value {
+    let mut m = Map::new();
+    m.insert("responseType".into(), r.response_type.clone().into());
+    put_opt(&mut m, "statusCode", &r.status_code);
+    m.insert("responseParameters".into(), json!(r.response_parameters));
+    m.insert("responseTemplates".into(), json!(r.response_templates));
+    m.insert("defaultResponse".into(), default.into());
     Value::Object(m)
 }

@@ -14,16 +14,19 @@
 //! - [`function`]: the `function` subcommands and what they print.
 //! - [`api`]: the `api` subcommands (REST APIs, resources, deployments,
 //!   stages) and what they print.
+//! - [`authorizer`]: list a REST API's authorizers and test one.
 //! - [`deploy`]: the declarative, idempotent `deploy` of functions plus an
 //!   OpenAPI document to a stage.
 //! - [`output`]: small formatting helpers (sizes, tables, JSON).
 
 mod api;
+mod authorizer;
 mod client;
 mod deploy;
 mod function;
 mod output;
 
 pub use api::{ApiCommand, Front, PutMode, run_api};
+pub use authorizer::{AuthorizerCommand, run_authorizer};
 pub use deploy::{DeployArgs, run_deploy};
 pub use function::{AliasCommand, Common, ConcurrencyCommand, FunctionCommand, InvocationType, run_function};

@@ -7,9 +7,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::authorize::lambda::StageAuthorizer;
+use super::authorize::{Authorization, MethodAccess};
+use super::respond::GatewayResponses;
 use super::route::{RouteSpec, RouteTable};
-use crate::apigw::model::{Deployment, Integration, IntegrationResponse, IntegrationType, RestApi, Stage};
+use crate::apigw::model::{
+    Authorizer, Deployment, Integration, IntegrationResponse, IntegrationType, Method, RestApi, Stage,
+};
 use crate::function::name::FunctionRef;
+use crate::iam::policy::PolicyDocument;
 
 /// A deployment's routes and method definitions, shared by every stage
 /// that points at it.
@@ -17,7 +23,23 @@ pub struct CompiledDeployment {
     pub id: String,
     pub routes: RouteTable,
     pub binary_media_types: Vec<String>,
-    methods: HashMap<(String, String), Integration>,
+    /// The resource policy; an unparsable one denies everything.
+    pub policy: Option<PolicyDocument>,
+    /// `apiKeySource` is AUTHORIZER (else HEADER).
+    pub api_key_source_authorizer: bool,
+    /// How refusals and errors are answered.
+    pub responses: GatewayResponses,
+    authorizers: BTreeMap<String, Authorizer>,
+    methods: HashMap<(String, String), MethodDef>,
+}
+
+/// What a stage needs of one method.
+struct MethodDef {
+    path: String,
+    integration: Integration,
+    authorization_type: String,
+    authorizer_id: Option<String>,
+    api_key_required: bool,
 }
 
 /// What a method does when called, with stage variables resolved.
@@ -45,14 +67,79 @@ pub struct CompiledStage {
     pub name: String,
     pub deployment: Arc<CompiledDeployment>,
     pub variables: BTreeMap<String, String>,
-    targets: HashMap<(String, String), Target>,
+    methods: HashMap<(String, String), MethodPlan>,
+}
+
+/// One method as a stage runs it: who may call it, how fast, and what it runs.
+pub struct MethodPlan {
+    pub access: MethodAccess,
+    /// The stage's throttle for this method (`methodSettings`
+    /// `throttlingRateLimit` / `throttlingBurstLimit`, by `path/METHOD` or
+    /// `*/*`); None when the stage sets none.
+    pub throttle: Option<governor::DefaultDirectRateLimiter>,
+    pub target: Target,
+}
+
+/// The stage throttle of one method: its own `path/METHOD` settings, else
+/// the stage's `*/*`.
+fn stage_throttle(stage: &Stage, path: &str, method: &str) -> Option<governor::DefaultDirectRateLimiter> {
+    let key = format!("{}/{method}", path.trim_start_matches('/'));
+    let setting = stage
+        .method_settings
+        .get(&key)
+        .or_else(|| stage.method_settings.get("*/*"))?;
+    let rate = setting.get("throttlingRateLimit")?.as_f64()?;
+    let burst = setting.get("throttlingBurstLimit")?.as_i64()?;
+    let quota = crate::usage::throttle::quota(&crate::usage::model::Throttle {
+        burst_limit: burst,
+        rate_limit: rate,
+    });
+    match quota {
+        Some(q) => Some(governor::RateLimiter::direct(q)),
+        // A zero rate stops every call (AWS answers 429 to all).
+        None => governor::Quota::with_period(std::time::Duration::from_secs(u64::from(u32::MAX))).map(|q| {
+            let limiter = governor::RateLimiter::direct(q.allow_burst(std::num::NonZeroU32::MIN));
+            let _ = limiter.check();
+            limiter
+        }),
+    }
 }
 
 impl CompiledStage {
-    pub fn target(&self, resource_id: &str, method: &str) -> Option<&Target> {
+    pub fn method(&self, resource_id: &str, method: &str) -> Option<&MethodPlan> {
         // The key is owned; a small allocation avoided by a two-level map
         // would matter only at far higher rates than a wasm call allows.
-        self.targets.get(&(resource_id.to_string(), method.to_string()))
+        self.methods.get(&(resource_id.to_string(), method.to_string()))
+    }
+}
+
+/// A resource policy that cannot be parsed denies every request.
+const DENY_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}"#;
+
+/// Where a deployment runs: fills in `execute-api:/...` resource shorthands.
+pub struct Scope<'a> {
+    pub region: &'a str,
+    pub account: &'a str,
+    pub api_id: &'a str,
+}
+
+fn compile_policy(api: &str, text: Option<&str>, scope: &Scope<'_>) -> Option<PolicyDocument> {
+    let text = text.filter(|t| !t.trim().is_empty())?;
+    // AWS expands `execute-api:/stage/METHOD/path` to the API's full ARN.
+    let text = text.replace(
+        "\"execute-api:/",
+        &format!(
+            "\"arn:aws:execute-api:{}:{}:{}/",
+            scope.region, scope.account, scope.api_id
+        ),
+    );
+    match PolicyDocument::parse(&text) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::error!(deployment = api, error = %e, "resource policy cannot be parsed; denying every request");
+            PolicyDocument::parse(DENY_ALL).ok()
+        }
     }
 }
 
@@ -85,7 +172,7 @@ pub fn check_integration(i: &Integration) -> Result<(), String> {
     }
 }
 
-pub fn compile_deployment(d: &Deployment) -> Result<CompiledDeployment, String> {
+pub fn compile_deployment(d: &Deployment, scope: &Scope<'_>) -> Result<CompiledDeployment, String> {
     let mut specs = Vec::new();
     let mut methods = HashMap::new();
     for r in d.resources.values() {
@@ -93,28 +180,42 @@ pub fn compile_deployment(d: &Deployment) -> Result<CompiledDeployment, String> 
             continue;
         }
         let path = RestApi::path_of(&d.resources, &r.id).ok_or("broken resource tree")?;
+        for (m, method) in &r.methods {
+            if let Some(i) = &method.integration {
+                methods.insert((r.id.clone(), m.clone()), method_def(&path, method, i));
+            }
+        }
         specs.push(RouteSpec {
             resource_id: r.id.clone(),
             path,
             methods: r.methods.keys().cloned().collect(),
         });
-        for (m, method) in &r.methods {
-            if let Some(i) = &method.integration {
-                methods.insert((r.id.clone(), m.clone()), i.clone());
-            }
-        }
     }
     let routes = RouteTable::build(specs).map_err(|e| format!("{e:?}"))?;
     Ok(CompiledDeployment {
         id: d.id.clone(),
         routes,
         binary_media_types: d.binary_media_types.clone(),
+        policy: compile_policy(&d.id, d.policy.as_deref(), scope),
+        api_key_source_authorizer: d.api_key_source == "AUTHORIZER",
+        responses: GatewayResponses::compile(&d.gateway_responses),
+        authorizers: d.authorizers.clone(),
         methods,
     })
 }
 
+fn method_def(path: &str, m: &Method, i: &Integration) -> MethodDef {
+    MethodDef {
+        path: path.to_string(),
+        integration: i.clone(),
+        authorization_type: m.authorization_type.clone(),
+        authorizer_id: m.authorizer_id.clone(),
+        api_key_required: m.api_key_required,
+    }
+}
+
 /// Substitutes `${stageVariables.name}`; None if a variable is unset.
-fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
+pub fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(start) = rest.find("${stageVariables.") {
@@ -166,17 +267,53 @@ fn target_of(i: &Integration, vars: &BTreeMap<String, String>) -> Target {
     }
 }
 
+fn access_of(def: &MethodDef, authorizers: &HashMap<&str, Arc<StageAuthorizer>>) -> MethodAccess {
+    let authorization = match def.authorization_type.as_str() {
+        "NONE" => Authorization::None,
+        "AWS_IAM" => Authorization::Iam,
+        "CUSTOM" => match def.authorizer_id.as_deref().and_then(|id| authorizers.get(id)) {
+            Some(a) => Authorization::Custom(a.clone()),
+            None => Authorization::Broken(format!(
+                "authorizer {} is not part of this deployment",
+                def.authorizer_id.as_deref().unwrap_or("(none)")
+            )),
+        },
+        other => Authorization::Broken(format!("authorization type {other} is not supported")),
+    };
+    MethodAccess {
+        authorization,
+        api_key_required: def.api_key_required,
+    }
+}
+
 pub fn compile_stage(stage: &Stage, deployment: Arc<CompiledDeployment>) -> CompiledStage {
-    let targets = deployment
+    let authorizers: HashMap<&str, Arc<StageAuthorizer>> = deployment
+        .authorizers
+        .values()
+        .map(|a| {
+            (
+                a.id.as_str(),
+                Arc::new(StageAuthorizer::compile(a, &stage.variables)),
+            )
+        })
+        .collect();
+    let methods = deployment
         .methods
         .iter()
-        .map(|(k, i)| (k.clone(), target_of(i, &stage.variables)))
+        .map(|(k, def)| {
+            let plan = MethodPlan {
+                access: access_of(def, &authorizers),
+                throttle: stage_throttle(stage, &def.path, &k.1),
+                target: target_of(&def.integration, &stage.variables),
+            };
+            (k.clone(), plan)
+        })
         .collect();
     CompiledStage {
         name: stage.stage_name.clone(),
         deployment,
         variables: stage.variables.clone(),
-        targets,
+        methods,
     }
 }
 

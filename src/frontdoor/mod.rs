@@ -1,17 +1,22 @@
 //! The front door: the listener for API traffic (`--listen`). A request
 //! travels top to bottom: resolve the API and stage from the invoke URL
-//! ([`resolve_target`]), route it in the stage's compiled deployment
-//! ([`route`]), run the integration (Lambda proxy through the function host,
-//! or MOCK) and map the response ([`proxy`]). Every miss is answered as API
-//! Gateway answers one: 403 `{"message":"Missing Authentication Token"}`.
+//! ([`resolve_target`], after removing dot segments), route it in the
+//! stage's compiled deployment ([`route`]), decide who may call it
+//! ([`authorize`]: resource policy, IAM, Lambda authorizers, API keys and
+//! usage plans), run the integration (Lambda proxy through the function
+//! host, or MOCK) and map the response ([`proxy`]). Every refusal is one of
+//! the deployment's gateway responses ([`respond`]); a miss is 403
+//! `{"message":"Missing Authentication Token"}`.
 //!
 //! The hot path reads the compiled stages through one atomic pointer
 //! ([`FrontDoor::apis`]); the management side swaps in a new map after each
 //! change, so a stage moves to another deployment for the next request
 //! without locks and without failing requests in flight.
 
+pub mod authorize;
 pub mod compile;
 pub mod proxy;
+pub mod respond;
 pub mod route;
 
 use std::collections::HashMap;
@@ -28,7 +33,11 @@ use base64::Engine as _;
 
 use crate::apigw::model::RestApi;
 use crate::host::{Host, InvokeError, InvokeRequest};
+use crate::iam::IamService;
+use crate::usage::UsageService;
+use authorize::AccessControl;
 use compile::{CompiledDeployment, CompiledStage, Target};
+use respond::{GatewayResponseType, GatewayResponses, ResponseContext};
 
 /// Largest request body API Gateway accepts.
 const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -42,15 +51,23 @@ pub struct ApiRuntime {
 pub struct FrontDoor {
     apis: ArcSwap<HashMap<String, Arc<ApiRuntime>>>,
     host: Arc<Host>,
-    account: String,
+    pub access: AccessControl,
 }
 
 impl FrontDoor {
-    pub fn new(host: Arc<Host>, account: &str) -> FrontDoor {
+    pub fn new(host: Arc<Host>, region: &str, account: &str, iam: Arc<IamService>) -> FrontDoor {
         FrontDoor {
             apis: ArcSwap::from_pointee(HashMap::new()),
+            access: AccessControl {
+                host: host.clone(),
+                iam,
+                usage: Default::default(),
+                cache: Default::default(),
+                region: region.to_string(),
+                account: account.to_string(),
+                authorizer_invocations: Default::default(),
+            },
             host,
-            account: account.to_string(),
         }
     }
 
@@ -58,6 +75,11 @@ impl FrontDoor {
     /// compiled for this API are reused.
     pub fn install(&self, api: &RestApi) {
         let mut compiled: HashMap<&str, Arc<CompiledDeployment>> = HashMap::new();
+        let scope = compile::Scope {
+            region: &self.access.region,
+            account: &self.access.account,
+            api_id: &api.id,
+        };
         let mut stages = HashMap::new();
         for stage in api.stages.values() {
             let Some(d) = api.deployments.get(&stage.deployment_id) else {
@@ -65,7 +87,7 @@ impl FrontDoor {
             };
             let dep = match compiled.get(d.id.as_str()) {
                 Some(c) => c.clone(),
-                None => match compile::compile_deployment(d) {
+                None => match compile::compile_deployment(d, &scope) {
                     Ok(c) => {
                         let c = Arc::new(c);
                         compiled.insert(d.id.as_str(), c.clone());
@@ -96,6 +118,12 @@ impl FrontDoor {
             next.remove(api_id);
             next
         });
+    }
+
+    /// Connects the usage plans (built after the front door, since they
+    /// validate API stages through the management side).
+    pub fn set_usage(&self, usage: Arc<UsageService>) {
+        let _ = self.access.usage.set(usage);
     }
 
     fn stage(&self, api_id: &str, stage: &str) -> Option<Arc<CompiledStage>> {
@@ -140,37 +168,13 @@ pub fn resolve_target<'a>(host: Option<&'a str>, raw_path: &'a str) -> Option<In
     Some(InvokeTarget { api_id, stage, path })
 }
 
-/// An API Gateway error response (`{"message": ...}` + `x-amzn-ErrorType`).
-fn gateway_error(status: StatusCode, error_type: &'static str, message: &str) -> Response {
-    let body = serde_json::json!({ "message": message }).to_string();
-    let mut resp = (status, [("content-type", "application/json")], body).into_response();
-    resp.headers_mut()
-        .insert("x-amzn-ErrorType", HeaderValue::from_static(error_type));
-    resp
-}
-
-/// API Gateway's answer to a request that matches no route.
+/// API Gateway's answer to a request that matches no API, stage or route
+/// (before any deployment's gateway responses apply).
 pub fn missing_authentication_token() -> Response {
-    gateway_error(
-        StatusCode::FORBIDDEN,
-        "MissingAuthenticationTokenException",
-        "Missing Authentication Token",
-    )
-}
-
-fn internal_error() -> Response {
-    gateway_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "InternalServerErrorException",
-        "Internal server error",
-    )
-}
-
-fn bad_gateway() -> Response {
-    gateway_error(
-        StatusCode::BAD_GATEWAY,
-        "InternalServerErrorException",
-        "Internal server error",
+    GatewayResponses::default().render(
+        GatewayResponseType::MissingAuthenticationToken,
+        None,
+        &ResponseContext::default(),
     )
 }
 
@@ -180,6 +184,41 @@ fn extended_request_id() -> String {
     id.truncate(15);
     id.push('=');
     id
+}
+
+/// Removes `.` and `..` segments (RFC 3986 §5.2.4), also when written
+/// `%2e`, so that routing and authorization see the path a browser or a
+/// CDN would: `/prod/public/../admin` is `/prod/admin`. `..` never climbs
+/// above the root.
+pub fn remove_dot_segments(path: &str) -> std::borrow::Cow<'_, str> {
+    fn is_dot(seg: &str) -> bool {
+        seg == "." || seg.eq_ignore_ascii_case("%2e")
+    }
+    fn is_dot_dot(seg: &str) -> bool {
+        let s = seg.to_ascii_lowercase();
+        matches!(s.as_str(), ".." | ".%2e" | "%2e." | "%2e%2e")
+    }
+    if !path.split('/').any(|s| is_dot(s) || is_dot_dot(s)) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let last = segments.len().saturating_sub(1);
+    for (i, seg) in segments.iter().enumerate() {
+        if is_dot(seg) {
+            if i == last {
+                out.push("");
+            }
+        } else if is_dot_dot(seg) {
+            out.pop();
+            if i == last {
+                out.push("");
+            }
+        } else {
+            out.push(seg);
+        }
+    }
+    std::borrow::Cow::Owned(format!("/{}", out.join("/")))
 }
 
 /// The front door's request handler.
@@ -211,30 +250,126 @@ async fn serve(
     let (parts, body) = req.into_parts();
     let host_header = parts.headers.get("host").and_then(|h| h.to_str().ok());
     let raw_path = parts.uri.path();
-    let Some(target) = resolve_target(host_header, raw_path) else {
+    let path = remove_dot_segments(raw_path);
+    let Some(target) = resolve_target(host_header, &path) else {
         return missing_authentication_token();
     };
     let Some(stage) = fd.stage(target.api_id, target.stage) else {
         return missing_authentication_token();
     };
     let method = parts.method.as_str();
-    let Some(matched) = stage.deployment.routes.lookup(method, target.path) else {
-        return missing_authentication_token();
+    let source_ip = peer.ip().to_string();
+    let domain = host_header.unwrap_or_default();
+    let matched = stage.deployment.routes.lookup(method, target.path);
+    let path_params = matched
+        .as_ref()
+        .map(|m| m.path_params.as_slice())
+        .unwrap_or_default();
+    let mut ctx = ResponseContext {
+        headers: &parts.headers,
+        raw_query: parts.uri.query(),
+        path_params,
+        stage_variables: &stage.variables,
+        request_id,
+        extended_request_id: extended_id,
+        api_id: target.api_id,
+        stage: target.stage,
+        resource_path: matched.as_ref().map_or("", |m| m.resource_path),
+        resource_id: matched.as_ref().map_or("", |m| m.resource_id),
+        path: target.path,
+        http_method: method,
+        source_ip: &source_ip,
+        account_id: &fd.access.account,
+        domain_name: domain,
+        authorizer: None,
     };
-    let Some(route_target) = stage.target(matched.resource_id, matched.method) else {
-        return internal_error();
+    let responses = &stage.deployment.responses;
+    let Some(matched) = matched.as_ref() else {
+        return responses.render(GatewayResponseType::MissingAuthenticationToken, None, &ctx);
+    };
+    let Some(plan) = stage.method(matched.resource_id, matched.method) else {
+        return responses.render(GatewayResponseType::ApiConfigurationError, None, &ctx);
     };
     let body = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return gateway_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestTooLargeException",
-                "HTTP content length exceeded 10485760 bytes.",
+            return responses.render(
+                GatewayResponseType::RequestTooLarge,
+                Some("HTTP content length exceeded 10485760 bytes."),
+                &ctx,
             );
         }
     };
-    match route_target {
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let request_time_epoch_ms = chrono::Utc::now().timestamp_millis();
+    let event_for = |authorizer: Option<&serde_json::Value>, identity: proxy::CallerIdentity<'_>| {
+        proxy::build_event(&proxy::ProxyRequest {
+            method,
+            raw_path: target.path,
+            raw_query: parts.uri.query(),
+            headers: &headers,
+            body: &body,
+            source_ip: &source_ip,
+            resource_id: matched.resource_id,
+            resource_path: matched.resource_path,
+            path_params: &matched.path_params,
+            stage: target.stage,
+            stage_variables: &stage.variables,
+            deployment_id: &stage.deployment.id,
+            api_id: target.api_id,
+            account_id: &fd.access.account,
+            request_id,
+            extended_request_id: extended_id,
+            domain_name: domain,
+            request_time_epoch_ms,
+            binary_media_types: &stage.deployment.binary_media_types,
+            authorizer,
+            identity,
+        })
+    };
+    let facts = authorize::RequestFacts {
+        api_id: target.api_id,
+        stage: target.stage,
+        method,
+        path: target.path,
+        resource_path: matched.resource_path,
+        route_method: matched.method,
+        raw_path,
+        raw_query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &body,
+        source_ip: peer.ip(),
+        stage_variables: &stage.variables,
+        request_id,
+        api_key_source_authorizer: stage.deployment.api_key_source_authorizer,
+        resource_policy: stage.deployment.policy.as_ref(),
+    };
+    let granted = match fd
+        .access
+        .check(&plan.access, &facts, || {
+            event_for(None, proxy::CallerIdentity::default())
+        })
+        .await
+    {
+        Ok(g) => g,
+        Err(denied) => return deny(responses, &denied, &ctx),
+    };
+    ctx.authorizer = granted.authorizer_context.as_ref();
+    if let Some(limiter) = &plan.throttle
+        && limiter.check().is_err()
+    {
+        return responses.render(GatewayResponseType::Throttled, None, &ctx);
+    }
+    match &plan.target {
         Target::Misconfigured(why) => {
             tracing::warn!(api = target.api_id, stage = target.stage, error = %why, "integration misconfigured");
             internal_error()
@@ -253,40 +388,16 @@ async fn serve(
                 );
                 return internal_error();
             }
-            let headers: Vec<(String, String)> = parts
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let source_ip = peer.ip().to_string();
-            let domain = host_header.unwrap_or_default();
-            let event = proxy::build_event(&proxy::ProxyRequest {
-                method,
-                raw_path: target.path,
-                raw_query: parts.uri.query(),
-                headers: &headers,
-                body: &body,
-                source_ip: &source_ip,
-                resource_id: matched.resource_id,
-                resource_path: matched.resource_path,
-                path_params: &matched.path_params,
-                stage: target.stage,
-                stage_variables: &stage.variables,
-                deployment_id: &stage.deployment.id,
-                api_id: target.api_id,
-                account_id: &fd.account,
-                request_id,
-                extended_request_id: extended_id,
-                domain_name: domain,
-                request_time_epoch_ms: chrono::Utc::now().timestamp_millis(),
-                binary_media_types: &stage.deployment.binary_media_types,
-                authorizer: None,
-            });
+            let identity = proxy::CallerIdentity {
+                account_id: granted.caller.as_ref().map(|_| fd.access.account.as_str()),
+                caller: granted.caller.as_ref().map(|c| c.user.as_str()),
+                access_key: granted.caller.as_ref().map(|c| c.access_key.as_str()),
+                user_arn: granted.caller.as_ref().map(|c| c.user_arn.as_str()),
+                user: granted.caller.as_ref().map(|c| c.user.as_str()),
+                api_key: granted.api_key.as_ref().map(|k| k.value.as_str()),
+                api_key_id: granted.api_key.as_ref().map(|k| k.id.as_str()),
+            };
+            let event = event_for(granted.authorizer.as_ref(), identity);
             let invocation = fd.host.invoke(InvokeRequest {
                 function,
                 qualifier: qualifier.as_deref(),
@@ -297,11 +408,7 @@ async fn serve(
             });
             let outcome = match tokio::time::timeout(*timeout, invocation).await {
                 Err(_) => {
-                    return gateway_error(
-                        StatusCode::GATEWAY_TIMEOUT,
-                        "InternalServerErrorException",
-                        "Endpoint request timed out",
-                    );
+                    return responses.render(GatewayResponseType::IntegrationTimeout, None, &ctx);
                 }
                 Ok(o) => o,
             };
@@ -312,11 +419,7 @@ async fn serve(
                     return internal_error();
                 }
                 Err(InvokeError::Throttled { .. }) => {
-                    return gateway_error(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "TooManyRequestsException",
-                        "Too Many Requests",
-                    );
+                    return responses.render(GatewayResponseType::Throttled, None, &ctx);
                 }
             };
             let result = match inv.result {
@@ -336,6 +439,58 @@ async fn serve(
             }
         }
     }
+}
+
+/// Renders an access-control refusal.
+fn deny(responses: &GatewayResponses, denied: &authorize::Denied, ctx: &ResponseContext<'_>) -> Response {
+    if denied.capitalised && !responses.is_customised(denied.kind) {
+        // IAM and resource-policy denials: `{"Message": ...}`.
+        let body =
+            serde_json::json!({ "Message": denied.message.as_deref().unwrap_or_default() }).to_string();
+        let mut resp = (
+            StatusCode::FORBIDDEN,
+            [("content-type", "application/json")],
+            body,
+        )
+            .into_response();
+        resp.headers_mut().insert(
+            "x-amzn-ErrorType",
+            HeaderValue::from_static("AccessDeniedException"),
+        );
+        return resp;
+    }
+    let mut resp = responses.render(denied.kind, denied.message.as_deref(), ctx);
+    if let Some(t) = denied.error_type {
+        resp.headers_mut()
+            .insert("x-amzn-ErrorType", HeaderValue::from_static(t));
+    }
+    resp
+}
+
+/// An API Gateway error outside the gateway-response types (integration
+/// faults answered as Lambda proxy answers them).
+fn gateway_error(status: StatusCode, error_type: &'static str, message: &str) -> Response {
+    let body = serde_json::json!({ "message": message }).to_string();
+    let mut resp = (status, [("content-type", "application/json")], body).into_response();
+    resp.headers_mut()
+        .insert("x-amzn-ErrorType", HeaderValue::from_static(error_type));
+    resp
+}
+
+fn internal_error() -> Response {
+    gateway_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalServerErrorException",
+        "Internal server error",
+    )
+}
+
+fn bad_gateway() -> Response {
+    gateway_error(
+        StatusCode::BAD_GATEWAY,
+        "InternalServerErrorException",
+        "Internal server error",
+    )
 }
 
 fn into_response(r: proxy::ProxyResponse) -> Response {

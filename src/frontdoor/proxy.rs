@@ -64,6 +64,21 @@ pub struct ProxyRequest<'a> {
     pub binary_media_types: &'a [String],
     /// `requestContext.authorizer`, emitted only when `Some` (the key is absent without an authorizer).
     pub authorizer: Option<&'a serde_json::Value>,
+    /// Who called, as access control established it.
+    pub identity: CallerIdentity<'a>,
+}
+
+/// The caller as access control established it: IAM fields after a SigV4
+/// check, the API key after a usage-plan check; all None for anonymous calls.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallerIdentity<'a> {
+    pub account_id: Option<&'a str>,
+    pub caller: Option<&'a str>,
+    pub access_key: Option<&'a str>,
+    pub user_arn: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub api_key: Option<&'a str>,
+    pub api_key_id: Option<&'a str>,
 }
 
 /// An HTTP response to send to the client.
@@ -211,17 +226,19 @@ pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
             request_id: req.request_id,
             identity: Identity {
                 cognito_identity_pool_id: None,
-                account_id: None,
+                account_id: req.identity.account_id,
                 cognito_identity_id: None,
-                caller: None,
+                caller: req.identity.caller,
+                api_key: req.identity.api_key,
+                api_key_id: req.identity.api_key_id,
                 source_ip: Some(req.source_ip),
                 principal_org_id: None,
-                access_key: None,
+                access_key: req.identity.access_key,
                 cognito_authentication_type: None,
                 cognito_authentication_provider: None,
-                user_arn: None,
+                user_arn: req.identity.user_arn,
                 user_agent,
-                user: None,
+                user: req.identity.user,
             },
             domain_name: req.domain_name,
             deployment_id: req.deployment_id,
@@ -289,6 +306,10 @@ struct Identity<'r> {
     account_id: Option<&'r str>,
     cognito_identity_id: Option<&'r str>,
     caller: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key_id: Option<&'r str>,
     source_ip: Option<&'r str>,
     principal_org_id: Option<&'r str>,
     access_key: Option<&'r str>,
@@ -839,6 +860,7 @@ mod tests {
             request_time_epoch_ms: 1_589_522_469_000,
             binary_media_types,
             authorizer: None,
+            identity: CallerIdentity::default(),
         }
     }
 

@@ -54,6 +54,8 @@ impl Store {
                 record TEXT NOT NULL
             );",
         )?;
+        conn.execute_batch(USAGE_TABLES)?;
+        conn.execute_batch(IAM_TABLES)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -173,4 +175,249 @@ fn read(conn: &Connection, name: &str) -> Result<Option<FunctionRecord>, StoreEr
 fn encode(record: &FunctionRecord) -> String {
     // Serialising plain data structs with string keys cannot fail.
     serde_json::to_string(record).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- API keys and usage plans
+
+/// API keys and usage plans (JSON documents like the other tables), request
+/// counts per (plan, key, UTC day) written behind by `usage::UsageService`,
+/// and UpdateUsage's per-period adjustments.
+const USAGE_TABLES: &str = "CREATE TABLE IF NOT EXISTS api_keys (
+        id TEXT PRIMARY KEY NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS usage_plans (
+        id TEXT PRIMARY KEY NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS usage_days (
+        plan_id TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        used INTEGER NOT NULL,
+        PRIMARY KEY (plan_id, key_id, day)
+    );
+    CREATE TABLE IF NOT EXISTS usage_adjustments (
+        plan_id TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        period_start INTEGER NOT NULL,
+        adjustment INTEGER NOT NULL,
+        PRIMARY KEY (plan_id, key_id, period_start)
+    );";
+
+/// One change to API keys and usage plans, written in one transaction.
+#[derive(Default)]
+pub struct UsageChange<'a> {
+    pub put_keys: Vec<&'a crate::usage::model::ApiKey>,
+    pub delete_keys: Vec<&'a str>,
+    pub put_plans: Vec<&'a crate::usage::model::UsagePlan>,
+    pub delete_plans: Vec<&'a str>,
+    /// (plan, key) pairs whose counts and adjustments go.
+    pub drop_usage: Vec<(&'a str, &'a str)>,
+}
+
+/// Requests of one key in one plan on one UTC day (days since 1970-01-01).
+pub struct UsageDay<'a> {
+    pub plan_id: &'a str,
+    pub key_id: &'a str,
+    pub day: i64,
+    pub used: u64,
+}
+
+impl Store {
+    /// Every API key and usage plan.
+    pub fn usage_catalog(
+        &self,
+    ) -> Result<
+        (
+            Vec<crate::usage::model::ApiKey>,
+            Vec<crate::usage::model::UsagePlan>,
+        ),
+        StoreError,
+    > {
+        let conn = self.lock();
+        Ok((
+            read_documents(&conn, "SELECT id, record FROM api_keys ORDER BY id")?,
+            read_documents(&conn, "SELECT id, record FROM usage_plans ORDER BY id")?,
+        ))
+    }
+
+    pub fn commit_usage(&self, change: &UsageChange<'_>) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for k in &change.put_keys {
+            tx.execute(
+                "INSERT INTO api_keys (id, record) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET record = excluded.record",
+                params![k.id, serde_json::to_string(k).unwrap_or_default()],
+            )?;
+        }
+        for id in &change.delete_keys {
+            tx.execute("DELETE FROM api_keys WHERE id = ?1", params![id])?;
+        }
+        for p in &change.put_plans {
+            tx.execute(
+                "INSERT INTO usage_plans (id, record) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET record = excluded.record",
+                params![p.id, serde_json::to_string(p).unwrap_or_default()],
+            )?;
+        }
+        for id in &change.delete_plans {
+            tx.execute("DELETE FROM usage_plans WHERE id = ?1", params![id])?;
+        }
+        for (plan, key) in &change.drop_usage {
+            tx.execute(
+                "DELETE FROM usage_days WHERE plan_id = ?1 AND key_id = ?2",
+                params![plan, key],
+            )?;
+            tx.execute(
+                "DELETE FROM usage_adjustments WHERE plan_id = ?1 AND key_id = ?2",
+                params![plan, key],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Writes day counts (absolute values) in one transaction.
+    pub fn put_usage_days(&self, rows: &[UsageDay<'_>]) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO usage_days (plan_id, key_id, day, used) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(plan_id, key_id, day) DO UPDATE SET used = excluded.used",
+            )?;
+            for r in rows {
+                stmt.execute(params![r.plan_id, r.key_id, r.day, r.used as i64])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `(key, day, used)` for a plan (or one of its keys), days `from..=to`.
+    pub fn usage_days(
+        &self,
+        plan_id: &str,
+        key_id: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(String, i64, u64)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT key_id, day, used FROM usage_days
+             WHERE plan_id = ?1 AND (?2 IS NULL OR key_id = ?2) AND day BETWEEN ?3 AND ?4
+             ORDER BY key_id, day",
+        )?;
+        let rows = stmt.query_map(params![plan_id, key_id, from, to], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?.max(0) as u64,
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// UpdateUsage's adjustment of a key's limit in the period starting on
+    /// `period_start` (0 if none).
+    pub fn usage_adjustment(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+        period_start: i64,
+    ) -> Result<i64, StoreError> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(
+                "SELECT adjustment FROM usage_adjustments
+                 WHERE plan_id = ?1 AND key_id = ?2 AND period_start = ?3",
+                params![plan_id, key_id, period_start],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// Every `(period_start, adjustment)` of a key in a plan.
+    pub fn usage_adjustments(&self, plan_id: &str, key_id: &str) -> Result<Vec<(i64, i64)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT period_start, adjustment FROM usage_adjustments WHERE plan_id = ?1 AND key_id = ?2",
+        )?;
+        let rows = stmt.query_map(params![plan_id, key_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn put_usage_adjustment(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+        period_start: i64,
+        adjustment: i64,
+    ) -> Result<(), StoreError> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO usage_adjustments (plan_id, key_id, period_start, adjustment) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(plan_id, key_id, period_start) DO UPDATE SET adjustment = excluded.adjustment",
+            params![plan_id, key_id, period_start, adjustment],
+        )?;
+        Ok(())
+    }
+}
+
+/// Decodes `(id, JSON record)` rows.
+fn read_documents<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, json) = row?;
+        out.push(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(id, e))?);
+    }
+    Ok(out)
+}
+
+/// IAM users, one JSON record each (identity, inline policies, access keys),
+/// keyed by the lower-cased user name.
+const IAM_TABLES: &str = "CREATE TABLE IF NOT EXISTS iam_users (
+        name TEXT PRIMARY KEY NOT NULL,
+        record TEXT NOT NULL
+    );";
+
+impl Store {
+    pub fn all_iam_users(&self) -> Result<Vec<crate::iam::UserRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT name, record FROM iam_users ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, json) = row?;
+            out.push(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(name, e))?);
+        }
+        Ok(out)
+    }
+
+    /// Writes a user (insert or replace) in one statement.
+    pub fn put_iam_user(&self, user: &crate::iam::UserRecord) -> Result<(), StoreError> {
+        // Serialising a plain struct with string keys cannot fail.
+        let json = serde_json::to_string(user).unwrap_or_default();
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO iam_users (name, record) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET record = excluded.record",
+            params![user.key(), json],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a user by its key; returns whether it existed.
+    pub fn delete_iam_user(&self, key: &str) -> Result<bool, StoreError> {
+        let conn = self.lock();
+        Ok(conn.execute("DELETE FROM iam_users WHERE name = ?1", params![key])? > 0)
+    }
 }

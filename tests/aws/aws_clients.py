@@ -38,15 +38,16 @@ def check(name, fn):
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, extra_args=(), env=None):
         self.dir = tempfile.mkdtemp(prefix="portico-aws-")
         ready = os.path.join(self.dir, "ready.json")
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.proc = subprocess.Popen(
             [PORTICO, "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-             "--data-dir", os.path.join(self.dir, "data"), "--ready-file", ready],
+             "--data-dir", os.path.join(self.dir, "data"), "--ready-file", ready, *extra_args],
             stdout=subprocess.DEVNULL,
             stderr=self.log,
+            env=dict(os.environ, **(env or {})),
         )
         for _ in range(600):
             if os.path.exists(ready):
@@ -79,9 +80,9 @@ ENV = dict(
 )
 
 
-def aws(server, *args, expect_ok=True):
+def aws(server, *args, expect_ok=True, env=None):
     cmd = ["aws", "--endpoint-url", server.endpoint, "--output", "json", *args]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=120)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env or ENV, timeout=120)
     if expect_ok and r.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({r.returncode}): {r.stderr}")
     return r
@@ -287,17 +288,292 @@ def main():
             pages = list(apigw.get_paginator("get_resources").paginate(restApiId=api_id, limit=1))
             assert sum(len(p["items"]) for p in pages) == 3, pages
 
+        def boto_authorizers():
+            apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
+                                 aws_access_key_id="test", aws_secret_access_key="test",
+                                 config=Config(retries={"max_attempts": 1}))
+            api_id = apigw.create_rest_api(name="authz")["id"]
+            auth_uri = ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                        "arn:aws:lambda:us-east-1:000000000000:function:echo/invocations")
+            a = apigw.create_authorizer(restApiId=api_id, name="tok", type="TOKEN", authorizerUri=auth_uri,
+                                        identitySource="method.request.header.Authorization")
+            assert a["authorizerResultTtlInSeconds"] == 300 and a["authType"] == "custom", a
+            apigw.create_authorizer(restApiId=api_id, name="req", type="REQUEST", authorizerUri=auth_uri,
+                                    identitySource="method.request.querystring.key",
+                                    authorizerResultTtlInSeconds=60)
+            items = apigw.get_authorizers(restApiId=api_id)["items"]
+            assert sorted(i["name"] for i in items) == ["req", "tok"], items
+            pages = list(apigw.get_paginator("get_authorizers").paginate(restApiId=api_id,
+                                                                         PaginationConfig={"PageSize": 1}))
+            assert sum(len(p["items"]) for p in pages) == 2, pages
+            u = apigw.update_authorizer(restApiId=api_id, authorizerId=a["id"], patchOperations=[
+                {"op": "replace", "path": "/name", "value": "token"},
+                {"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "0"}])
+            assert u["name"] == "token" and u["authorizerResultTtlInSeconds"] == 0, u
+            try:
+                apigw.create_authorizer(restApiId=api_id, name="bad", type="TOKEN", authorizerUri=auth_uri,
+                                        identitySource="method.request.querystring.key")
+                raise AssertionError("expected an error")
+            except apigw.exceptions.BadRequestException as e:
+                assert "Invalid token source expression" in str(e), e
+            try:
+                apigw.get_authorizer(restApiId=api_id, authorizerId="nope00")
+                raise AssertionError("expected an error")
+            except apigw.exceptions.NotFoundException:
+                pass
+            root = [r for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/"][0]["id"]
+            m = apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="CUSTOM",
+                                 authorizerId=a["id"])
+            assert m["authorizerId"] == a["id"], m
+            try:
+                apigw.delete_authorizer(restApiId=api_id, authorizerId=a["id"])
+                raise AssertionError("expected an error")
+            except apigw.exceptions.ConflictException:
+                pass
+
+        def boto_gateway_responses():
+            apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
+                                 aws_access_key_id="test", aws_secret_access_key="test",
+                                 config=Config(retries={"max_attempts": 1}))
+            api_id = apigw.create_rest_api(name="responses")["id"]
+            all_ = apigw.get_gateway_responses(restApiId=api_id)["items"]
+            assert len(all_) == 21 and all(i["defaultResponse"] for i in all_), all_
+            r = apigw.put_gateway_response(
+                restApiId=api_id, responseType="UNAUTHORIZED", statusCode="401",
+                responseParameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
+                responseTemplates={"application/json": '{"error":$context.error.messageString}'})
+            assert r["defaultResponse"] is False and r["statusCode"] == "401", r
+            got = apigw.get_gateway_response(restApiId=api_id, responseType="UNAUTHORIZED")
+            assert got["responseParameters"] == {"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}, got
+            u = apigw.update_gateway_response(restApiId=api_id, responseType="UNAUTHORIZED", patchOperations=[
+                {"op": "replace", "path": "/statusCode", "value": "403"}])
+            assert u["statusCode"] == "403", u
+            all_ = apigw.get_gateway_responses(restApiId=api_id)["items"]
+            assert [i["responseType"] for i in all_ if not i["defaultResponse"]] == ["UNAUTHORIZED"], all_
+            apigw.delete_gateway_response(restApiId=api_id, responseType="UNAUTHORIZED")
+            assert apigw.get_gateway_response(restApiId=api_id, responseType="UNAUTHORIZED")["defaultResponse"]
+            out = json.loads(aws(server, "apigateway", "get-gateway-responses", "--rest-api-id", api_id).stdout)
+            assert len(out["items"]) == 21, out
+            r = aws(server, "apigateway", "put-gateway-response", "--rest-api-id", api_id,
+                    "--response-type", "NOPE", expect_ok=False)
+            assert r.returncode != 0 and "ValidationException" in r.stderr, r.stderr
+
+        def boto_usage_plans():
+            import datetime
+            apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
+                                 aws_access_key_id="test", aws_secret_access_key="test",
+                                 config=Config(retries={"max_attempts": 1}))
+            api_id = apigw.create_rest_api(name="metered")["id"]
+            root = [r for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/"][0]["id"]
+            apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE",
+                             apiKeyRequired=True)
+            apigw.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK",
+                                  requestTemplates={"application/json": '{"statusCode": 200}'})
+            apigw.put_method_response(restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200")
+            apigw.put_integration_response(restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200",
+                                           responseTemplates={"application/json": '{"ok": true}'})
+            apigw.create_deployment(restApiId=api_id, stageName="prod")
+
+            key = apigw.create_api_key(name="boto-key", enabled=True, value="boto3-api-key-value-0001",
+                                       customerId="c-1")
+            assert key["value"] == "boto3-api-key-value-0001" and key["enabled"] is True, key
+            generated = apigw.create_api_key(name="other-key")
+            assert len(generated["value"]) == 40 and generated["enabled"] is False, generated
+            try:
+                apigw.create_api_key(name="short", value="short")
+                raise AssertionError("expected an error")
+            except apigw.exceptions.BadRequestException as e:
+                assert "at least 20 characters" in str(e), e
+            try:
+                apigw.create_api_key(name="dup", value="boto3-api-key-value-0001")
+                raise AssertionError("expected an error")
+            except apigw.exceptions.ConflictException:
+                pass
+            listed = apigw.get_api_keys(nameQuery="boto", includeValues=True)["items"]
+            assert [k["id"] for k in listed] == [key["id"]] and listed[0]["value"] == key["value"], listed
+            assert "value" not in apigw.get_api_key(apiKey=key["id"])
+            assert apigw.get_api_key(apiKey=key["id"], includeValue=True)["value"] == key["value"]
+            pages = list(apigw.get_paginator("get_api_keys").paginate(PaginationConfig={"PageSize": 1}))
+            assert sum(len(p["items"]) for p in pages) == 2, pages
+
+            plan = apigw.create_usage_plan(
+                name="gold", description="metered",
+                apiStages=[{"apiId": api_id, "stage": "prod",
+                            "throttle": {"//GET": {"burstLimit": 50, "rateLimit": 100.0}}}],
+                throttle={"burstLimit": 10, "rateLimit": 5.0},
+                quota={"limit": 100, "offset": 0, "period": "DAY"})
+            assert plan["quota"] == {"limit": 100, "offset": 0, "period": "DAY"}, plan
+            assert plan["apiStages"][0]["throttle"]["//GET"] == {"burstLimit": 50, "rateLimit": 100.0}, plan
+            try:
+                apigw.create_usage_plan(name="bad", apiStages=[{"apiId": api_id, "stage": "nope"}])
+                raise AssertionError("expected an error")
+            except apigw.exceptions.BadRequestException as e:
+                assert "API Stage not found" in str(e), e
+            pk = apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+            assert pk["id"] == key["id"] and pk["type"] == "API_KEY" and pk["value"] == key["value"], pk
+            assert [k["id"] for k in apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]] == [key["id"]]
+            assert [p["id"] for p in apigw.get_usage_plans(keyId=key["id"])["items"]] == [plan["id"]]
+
+            url = f"http://{server.front}/restapis/{api_id}/prod/_user_request_/"
+            status, _, _ = http("GET", url)
+            assert status == 403, status
+            for _ in range(2):
+                status, _, body = http("GET", url, headers={"x-api-key": key["value"]})
+                assert status == 200, (status, body)
+
+            today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+            usage = apigw.get_usage(usagePlanId=plan["id"], keyId=key["id"], startDate=today, endDate=today)
+            assert usage["items"] == {key["id"]: [[2, 98]]}, usage
+            upd = apigw.update_usage(usagePlanId=plan["id"], keyId=key["id"],
+                                     patchOperations=[{"op": "replace", "path": "/remaining", "value": "1"}])
+            assert upd["items"][key["id"]][-1] == [2, 1], upd
+            status, _, _ = http("GET", url, headers={"x-api-key": key["value"]})
+            assert status == 200, status
+            status, _, body = http("GET", url, headers={"x-api-key": key["value"]})
+            assert status == 429 and json.loads(body)["message"] == "Limit Exceeded", (status, body)
+
+            p2 = apigw.update_usage_plan(usagePlanId=plan["id"], patchOperations=[
+                {"op": "replace", "path": "/throttle/rateLimit", "value": "20"},
+                {"op": "replace", "path": "/quota/limit", "value": "1000"}])
+            assert p2["throttle"]["rateLimit"] == 20.0 and p2["quota"]["limit"] == 1000, p2
+            out = json.loads(aws(server, "apigateway", "get-usage", "--usage-plan-id", plan["id"],
+                                 "--start-date", today, "--end-date", today).stdout)
+            assert out["items"][key["id"]][0][0] == 3, out
+            cli_plan = json.loads(aws(server, "apigateway", "create-usage-plan", "--name", "cli",
+                                      "--throttle", "burstLimit=10,rateLimit=5",
+                                      "--quota", "limit=500,offset=0,period=MONTH").stdout)
+            assert cli_plan["quota"]["period"] == "MONTH" and cli_plan["apiStages"] == [], cli_plan
+
+            apigw.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
+            assert apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"] == []
+            apigw.delete_usage_plan(usagePlanId=plan["id"])
+            try:
+                apigw.get_usage_plan(usagePlanId=plan["id"])
+                raise AssertionError("expected an error")
+            except apigw.exceptions.NotFoundException:
+                pass
+            apigw.delete_api_key(apiKey=key["id"])
+            try:
+                apigw.get_api_key(apiKey=key["id"])
+                raise AssertionError("expected an error")
+            except apigw.exceptions.NotFoundException:
+                pass
+
         check("boto3 lambda lifecycle", boto_lifecycle)
         check("boto3 lambda errors", boto_errors)
         check("boto3 function error", boto_function_error)
         check("aws apigateway seed flow (create-rest-api ... create-deployment, then POST /prod/users)",
               cli_rest_api_seed_flow)
         check("boto3 apigateway import_rest_api and call", boto_import_rest_api)
+        check("boto3 apigateway authorizers (create/get/update/delete-while-used)", boto_authorizers)
+        check("boto3 + aws apigateway gateway responses", boto_gateway_responses)
+        check("boto3 + aws apigateway api keys, usage plans, usage (and the front door check)",
+              boto_usage_plans)
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    iam_checks()
     print(f"aws-clients: {passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+ADMIN_KEY_ID = "AKIAPORTICOAWSCLIENTS"
+ADMIN_SECRET = "aws/clients+bootstrap/secret"
+
+
+def iam_checks():
+    """A second server with --admin-auth sigv4: the bootstrap key (given to
+    the server through its environment) signs the AWS CLI's calls."""
+    server = Server(["--admin-auth", "sigv4"], env={
+        "PORTICO_ADMIN_ACCESS_KEY_ID": ADMIN_KEY_ID,
+        "PORTICO_ADMIN_SECRET_ACCESS_KEY": ADMIN_SECRET,
+    })
+    admin_env = dict(ENV, AWS_ACCESS_KEY_ID=ADMIN_KEY_ID, AWS_SECRET_ACCESS_KEY=ADMIN_SECRET)
+    new_key = {}
+    try:
+        def cli_iam_users_and_keys():
+            out = json.loads(aws(server, "iam", "create-user", "--user-name", "deployer", env=admin_env).stdout)
+            assert out["User"]["Arn"] == "arn:aws:iam::000000000000:user/deployer", out
+            assert out["User"]["UserId"].startswith("AIDA"), out
+            out = json.loads(aws(server, "iam", "create-access-key", "--user-name", "deployer", env=admin_env).stdout)
+            key = out["AccessKey"]
+            assert key["Status"] == "Active" and key["AccessKeyId"].startswith("AKIA"), out
+            assert len(key["SecretAccessKey"]) == 40, out
+            new_key.update(id=key["AccessKeyId"], secret=key["SecretAccessKey"])
+            policy = {"Version": "2012-10-17",
+                      "Statement": [{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}]}
+            aws(server, "iam", "put-user-policy", "--user-name", "deployer", "--policy-name", "lambda",
+                "--policy-document", json.dumps(policy), env=admin_env)
+            out = json.loads(aws(server, "iam", "get-user-policy", "--user-name", "deployer",
+                                 "--policy-name", "lambda", env=admin_env).stdout)
+            assert out["PolicyDocument"] == policy, out
+            out = json.loads(aws(server, "iam", "list-users", env=admin_env).stdout)
+            assert [u["UserName"] for u in out["Users"]] == ["deployer"], out
+            out = json.loads(aws(server, "iam", "list-access-keys", "--user-name", "deployer", env=admin_env).stdout)
+            assert [k["AccessKeyId"] for k in out["AccessKeyMetadata"]] == [new_key["id"]], out
+            r = aws(server, "iam", "get-user", "--user-name", "nobody", expect_ok=False, env=admin_env)
+            assert "NoSuchEntity" in r.stderr, r.stderr
+            r = aws(server, "iam", "delete-user", "--user-name", "deployer", expect_ok=False, env=admin_env)
+            assert "DeleteConflict" in r.stderr, r.stderr
+            r = aws(server, "iam", "put-user-policy", "--user-name", "deployer", "--policy-name", "bad",
+                    "--policy-document", '{"Statement":{"Effect":"Allow"}}', expect_ok=False, env=admin_env)
+            assert "MalformedPolicyDocument" in r.stderr, r.stderr
+
+        def cli_lambda_with_new_key():
+            env = dict(ENV, AWS_ACCESS_KEY_ID=new_key["id"], AWS_SECRET_ACCESS_KEY=new_key["secret"])
+            out = json.loads(aws(server, "lambda", "list-functions", env=env).stdout)
+            assert out["Functions"] == [], out
+            out = json.loads(aws(server, "iam", "get-user", env=env).stdout)
+            assert out["User"]["UserName"] == "deployer", out
+            bogus = dict(ENV, AWS_ACCESS_KEY_ID="AKIABOGUSBOGUSBOGUS0", AWS_SECRET_ACCESS_KEY="nope")
+            r = aws(server, "lambda", "list-functions", expect_ok=False, env=bogus)
+            assert r.returncode != 0 and "UnrecognizedClientException" in r.stderr, r.stderr
+            wrong = dict(env, AWS_SECRET_ACCESS_KEY="wrong")
+            r = aws(server, "lambda", "list-functions", expect_ok=False, env=wrong)
+            assert "InvalidSignatureException" in r.stderr, r.stderr
+            r = aws(server, "lambda", "list-functions", "--no-sign-request", expect_ok=False, env=env)
+            assert "MissingAuthenticationTokenException" in r.stderr, r.stderr
+            r = aws(server, "iam", "list-users", expect_ok=False, env=bogus)
+            assert "InvalidClientTokenId" in r.stderr, r.stderr
+
+        def boto_iam():
+            import boto3
+            from botocore.config import Config
+            iam = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
+                               aws_access_key_id=ADMIN_KEY_ID, aws_secret_access_key=ADMIN_SECRET,
+                               config=Config(retries={"max_attempts": 1}))
+            for name in ["b-user", "a-user", "c-user"]:
+                iam.create_user(UserName=name, Path="/team/")
+            pages = list(iam.get_paginator("list_users").paginate(
+                PathPrefix="/team/", PaginationConfig={"PageSize": 2}))
+            names = [u["UserName"] for p in pages for u in p["Users"]]
+            assert names == ["a-user", "b-user", "c-user"], names
+            assert len(pages) == 2, pages
+            try:
+                iam.get_user(UserName="missing")
+                raise AssertionError("expected an error")
+            except iam.exceptions.NoSuchEntityException as e:
+                assert "cannot be found" in str(e), e
+            key = iam.create_access_key(UserName="a-user")["AccessKey"]
+            iam.update_access_key(UserName="a-user", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+            lam = boto3.client("lambda", endpoint_url=server.endpoint, region_name="us-east-1",
+                               aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                               config=Config(retries={"max_attempts": 1}))
+            try:
+                lam.list_functions()
+                raise AssertionError("an inactive key must be refused")
+            except lam.exceptions.ClientError as e:
+                assert e.response["Error"]["Code"] == "UnrecognizedClientException", e.response
+            iam.delete_access_key(UserName="a-user", AccessKeyId=key["AccessKeyId"])
+            iam.delete_user(UserName="a-user")
+            assert iam.list_user_policies(UserName="b-user")["PolicyNames"] == []
+
+        check("aws iam create-user, create-access-key, put-user-policy, list-users (--admin-auth sigv4)",
+              cli_iam_users_and_keys)
+        check("aws lambda list-functions signed with a new IAM key; bogus keys refused", cli_lambda_with_new_key)
+        check("boto3 iam: paginated list_users, errors, inactive keys", boto_iam)
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,240 @@
+//! Gateway response management: PutGatewayResponse, GetGatewayResponse(s),
+//! UpdateGatewayResponse, DeleteGatewayResponse. A type never customised
+//! reads as API Gateway's built-in default (`defaultResponse: true`);
+//! deleting a customisation restores it. The front door renders them through
+//! [`crate::frontdoor::respond`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::error::{ApiGwError, ApiGwResult};
+use super::handlers::{created, page, parse};
+use super::model::GatewayResponse;
+use super::patch::{PatchBody, apply_to_map, strs};
+use super::service::ApiGwService;
+use super::wire;
+use crate::frontdoor::respond::{DEFAULT_TEMPLATE, GatewayResponseType, check_parameter};
+
+type Svc = State<Arc<ApiGwService>>;
+
+/// The type named in a path, or AWS's enum error.
+pub fn response_type(s: &str) -> ApiGwResult<GatewayResponseType> {
+    GatewayResponseType::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = GatewayResponseType::ALL.iter().map(|t| t.as_str()).collect();
+        ApiGwError::enum_value(s, "responseType", &all)
+    })
+}
+
+/// API Gateway's built-in definition of a type.
+pub fn default_response(t: GatewayResponseType) -> GatewayResponse {
+    GatewayResponse {
+        response_type: t.as_str().to_string(),
+        status_code: t.default_status().map(|s| s.to_string()),
+        response_parameters: BTreeMap::new(),
+        response_templates: [("application/json".to_string(), DEFAULT_TEMPLATE.to_string())].into(),
+    }
+}
+
+fn check_status(code: &str) -> ApiGwResult<()> {
+    let b = code.as_bytes();
+    if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit) {
+        Ok(())
+    } else {
+        Err(ApiGwError::bad_request(format!(
+            "Invalid status code specified: {code}. It must match [1-5]\\d\\d"
+        )))
+    }
+}
+
+fn check_parameters(params: &BTreeMap<String, String>) -> ApiGwResult<()> {
+    for (name, source) in params {
+        check_parameter(name, source).map_err(|bad| {
+            ApiGwError::bad_request(format!(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {bad}]"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Checks a customisation as a whole (PutGatewayResponse, updates, import).
+pub fn check(r: &GatewayResponse) -> ApiGwResult<()> {
+    response_type(&r.response_type)?;
+    if let Some(code) = &r.status_code {
+        check_status(code)?;
+    }
+    check_parameters(&r.response_parameters)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PutGatewayResponseInput {
+    status_code: Option<String>,
+    response_parameters: Option<BTreeMap<String, String>>,
+    response_templates: Option<BTreeMap<String, String>>,
+}
+
+pub async fn put_gateway_response(
+    State(svc): Svc,
+    Path((api, kind)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Response> {
+    let t = response_type(&kind)?;
+    let input: PutGatewayResponseInput = parse(&body)?;
+    let r = GatewayResponse {
+        response_type: t.as_str().to_string(),
+        status_code: input.status_code.filter(|s| !s.is_empty()),
+        response_parameters: input.response_parameters.unwrap_or_default(),
+        response_templates: input.response_templates.unwrap_or_default(),
+    };
+    check(&r)?;
+    let out = svc
+        .edit(&api, |a| {
+            let v = wire::gateway_response(&r, false);
+            a.gateway_responses.insert(r.response_type.clone(), r);
+            Ok(v)
+        })
+        .await?;
+    Ok(created(out))
+}
+
+fn render(responses: &BTreeMap<String, GatewayResponse>, t: GatewayResponseType) -> Value {
+    match responses.get(t.as_str()) {
+        Some(r) => wire::gateway_response(r, false),
+        None => wire::gateway_response(&default_response(t), true),
+    }
+}
+
+pub async fn get_gateway_response(
+    State(svc): Svc,
+    Path((api, kind)): Path<(String, String)>,
+) -> ApiGwResult<Json<Value>> {
+    let t = response_type(&kind)?;
+    let a = svc.get(&api)?;
+    Ok(Json(render(&a.gateway_responses, t)))
+}
+
+pub async fn get_gateway_responses(
+    State(svc): Svc,
+    Path(api): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiGwResult<Json<Value>> {
+    let a = svc.get(&api)?;
+    let items = GatewayResponseType::ALL
+        .iter()
+        .map(|t| render(&a.gateway_responses, *t))
+        .collect();
+    Ok(Json(page(items, &q)?))
+}
+
+pub async fn update_gateway_response(
+    State(svc): Svc,
+    Path((api, kind)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Json<Value>> {
+    let t = response_type(&kind)?;
+    let patch: PatchBody = parse(&body)?;
+    let out = svc
+        .edit(&api, |a| {
+            // Updating a default response customises it, starting from the
+            // built-in definition.
+            let mut r = a
+                .gateway_responses
+                .get(t.as_str())
+                .cloned()
+                .unwrap_or_else(|| default_response(t));
+            for op in &patch.patch_operations {
+                let seg = op.segments();
+                match (op.op.as_str(), strs(&seg).as_slice()) {
+                    ("replace", ["statusCode"]) => r.status_code = op.value.clone().filter(|s| !s.is_empty()),
+                    (_, ["responseParameters", p]) => {
+                        apply_to_map(&mut r.response_parameters, op, p.to_string(), |v| {
+                            Ok(v.to_string())
+                        })?
+                    }
+                    (_, ["responseTemplates", ct]) => {
+                        apply_to_map(&mut r.response_templates, op, ct.to_string(), |v| {
+                            Ok(v.to_string())
+                        })?
+                    }
+                    _ => return Err(op.unsupported()),
+                }
+            }
+            check(&r)?;
+            let v = wire::gateway_response(&r, false);
+            a.gateway_responses.insert(t.as_str().to_string(), r);
+            Ok(v)
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub async fn delete_gateway_response(
+    State(svc): Svc,
+    Path((api, kind)): Path<(String, String)>,
+) -> ApiGwResult<StatusCode> {
+    let t = response_type(&kind)?;
+    svc.edit(&api, |a| {
+        a.gateway_responses.remove(t.as_str());
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_type_is_a_validation_error() {
+        let e = response_type("NOPE").err().map(|e| (e.code, e.message));
+        let (code, message) = e.unwrap_or_else(|| panic!("accepted"));
+        assert_eq!(code, super::super::error::ErrorCode::Validation);
+        assert!(message.contains("Value 'NOPE' at 'responseType'"), "{message}");
+        assert!(
+            message.contains("DEFAULT_4XX, DEFAULT_5XX, RESOURCE_NOT_FOUND"),
+            "{message}"
+        );
+        assert!(response_type("UNAUTHORIZED").is_ok());
+    }
+
+    #[test]
+    fn defaults_render_as_aws_does() {
+        let v = render(&BTreeMap::new(), GatewayResponseType::Unauthorized);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "responseType": "UNAUTHORIZED", "statusCode": "401", "responseParameters": {},
+                "responseTemplates": {"application/json": "{\"message\":$context.error.messageString}"},
+                "defaultResponse": true
+            })
+        );
+        let v = render(&BTreeMap::new(), GatewayResponseType::Default4xx);
+        assert!(v.get("statusCode").is_none());
+    }
+
+    #[test]
+    fn checks() {
+        let mut r = default_response(GatewayResponseType::Throttled);
+        assert!(check(&r).is_ok());
+        r.status_code = Some("600".into());
+        assert!(check(&r).is_err());
+        r.status_code = Some("503".into());
+        r.response_parameters
+            .insert("gatewayresponse.header.x".into(), "nonsense".into());
+        let e = check(&r).err().map(|e| e.message).unwrap_or_default();
+        assert!(
+            e.contains("Invalid mapping expression specified: nonsense"),
+            "{e}"
+        );
+    }
+}
