@@ -459,6 +459,82 @@ def main():
             except apigw.exceptions.NotFoundException:
                 pass
 
+        def cli_token_authorizer_flow():
+            # echo exists from the seed flow; the authorizer is deployed here.
+            with open(os.path.join(WASM, "token_authorizer.wasm"), "rb") as f:
+                client.create_function(FunctionName="tokauth", Runtime="provided.al2023", Role=ROLE,
+                                       Handler="tokauth", Code={"ZipFile": f.read()})
+            lam = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" \
+                  "arn:aws:lambda:us-east-1:000000000000:function:{}/invocations"
+            api_id = json.loads(aws(server, "apigateway", "create-rest-api", "--name", "guarded").stdout)["id"]
+            res = json.loads(aws(server, "apigateway", "get-resources", "--rest-api-id", api_id).stdout)
+            root = [r for r in res["items"] if r["path"] == "/"][0]["id"]
+            auth = json.loads(aws(server, "apigateway", "create-authorizer", "--rest-api-id", api_id,
+                                  "--name", "tok", "--type", "TOKEN", "--authorizer-uri", lam.format("tokauth"),
+                                  "--identity-source", "method.request.header.Authorization",
+                                  "--authorizer-result-ttl-in-seconds", "300").stdout)
+            pets = json.loads(aws(server, "apigateway", "create-resource", "--rest-api-id", api_id,
+                                  "--parent-id", root, "--path-part", "pets").stdout)
+            aws(server, "apigateway", "put-method", "--rest-api-id", api_id, "--resource-id", pets["id"],
+                "--http-method", "GET", "--authorization-type", "CUSTOM", "--authorizer-id", auth["id"])
+            aws(server, "apigateway", "put-integration", "--rest-api-id", api_id, "--resource-id", pets["id"],
+                "--http-method", "GET", "--type", "AWS_PROXY", "--integration-http-method", "POST",
+                "--uri", lam.format("echo"))
+            aws(server, "apigateway", "create-deployment", "--rest-api-id", api_id, "--stage-name", "prod")
+            url = f"http://{server.front}/restapis/{api_id}/prod/_user_request_/pets"
+            status, headers, body = http("GET", url)
+            assert status == 401 and json.loads(body) == {"message": "Unauthorized"}, (status, body)
+            assert headers.get("x-amzn-errortype") == "UnauthorizedException", headers
+            status, _, body = http("GET", url, headers={"Authorization": "deny"})
+            assert status == 403, (status, body)
+            assert json.loads(body)["message"] == \
+                "User is not authorized to access this resource with an explicit deny", body
+            status, _, body = http("GET", url, headers={"Authorization": "allow"})
+            assert status == 200, (status, body)
+            event = json.loads(body)
+            assert event["requestContext"]["authorizer"]["principalId"] == "user|a1b2c3d4", event
+            status, headers, body = http("GET", url, headers={"Authorization": "bad"})
+            assert status == 500 and json.loads(body) == {"message": None}, (status, body)
+            assert headers.get("x-amzn-errortype") == "AuthorizerConfigurationException", headers
+            out = json.loads(aws(server, "apigateway", "test-invoke-authorizer", "--rest-api-id", api_id,
+                                 "--authorizer-id", auth["id"], "--headers", "Authorization=allow").stdout)
+            assert out["clientStatus"] == 0 and out["principalId"] == "user|a1b2c3d4", out
+            assert json.loads(out["policy"])["Statement"][0]["Effect"] == "Allow", out
+
+        def botocore_signed_execute_api():
+            from botocore.auth import SigV4Auth
+            from botocore.awsrequest import AWSRequest
+            from botocore.credentials import Credentials
+            api_id = json.loads(aws(server, "apigateway", "create-rest-api", "--name", "iam").stdout)["id"]
+            res = json.loads(aws(server, "apigateway", "get-resources", "--rest-api-id", api_id).stdout)
+            root = [r for r in res["items"] if r["path"] == "/"][0]["id"]
+            aws(server, "apigateway", "put-method", "--rest-api-id", api_id, "--resource-id", root,
+                "--http-method", "GET", "--authorization-type", "AWS_IAM")
+            aws(server, "apigateway", "put-integration", "--rest-api-id", api_id, "--resource-id", root,
+                "--http-method", "GET", "--type", "AWS_PROXY", "--integration-http-method", "POST",
+                "--uri", "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                         "arn:aws:lambda:us-east-1:000000000000:function:echo/invocations")
+            aws(server, "apigateway", "create-deployment", "--rest-api-id", api_id, "--stage-name", "prod")
+            r = aws(server, "iam", "create-user", "--user-name", "caller")
+            key = json.loads(aws(server, "iam", "create-access-key", "--user-name", "caller").stdout)["AccessKey"]
+            policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                                 "Action": "execute-api:Invoke", "Resource": f"arn:aws:execute-api:*:*:{api_id}/*"}]})
+            aws(server, "iam", "put-user-policy", "--user-name", "caller", "--policy-name", "invoke",
+                "--policy-document", policy)
+            url = f"http://{server.front}/restapis/{api_id}/prod/_user_request_/?q=1"
+            status, _, body = http("GET", url)
+            assert status == 403 and json.loads(body)["message"] == "Missing Authentication Token", (status, body)
+            for secret, want in ((key["SecretAccessKey"], 200), ("wrong-secret", 403)):
+                req = AWSRequest(method="GET", url=url)
+                SigV4Auth(Credentials(key["AccessKeyId"], secret), "execute-api", "us-east-1").add_auth(req)
+                status, headers, body = http("GET", url, headers=dict(req.headers.items()))
+                assert status == want, (status, body)
+                if want == 200:
+                    ident = json.loads(body)["requestContext"]["identity"]
+                    assert ident["userArn"] == "arn:aws:iam::000000000000:user/caller", ident
+                else:
+                    assert headers.get("x-amzn-errortype") == "InvalidSignatureException", headers
+
         check("boto3 lambda lifecycle", boto_lifecycle)
         check("boto3 lambda errors", boto_errors)
         check("boto3 function error", boto_function_error)
@@ -467,6 +543,10 @@ def main():
         check("boto3 apigateway import_rest_api and call", boto_import_rest_api)
         check("boto3 apigateway authorizers (create/get/update/delete-while-used)", boto_authorizers)
         check("boto3 + aws apigateway gateway responses", boto_gateway_responses)
+        check("aws apigateway TOKEN authorizer end to end (401/403/200/500, test-invoke-authorizer)",
+              cli_token_authorizer_flow)
+        check("botocore SigV4 (execute-api) on an AWS_IAM method with a key from aws iam",
+              botocore_signed_execute_api)
         check("boto3 + aws apigateway api keys, usage plans, usage (and the front door check)",
               boto_usage_plans)
     finally:
