@@ -506,6 +506,20 @@ fn keys_plans_and_usage_survive_restart() {
     assert_eq!(usage["values"][&key_id], json!([[2, 5]]));
     let statuses: Vec<u16> = (0..6).map(|_| call(&s)).collect();
     assert_eq!(statuses, [200, 200, 200, 200, 200, 429]);
+    // A crash (SIGKILL) loses at most the last second: counts older than a
+    // flush interval are on disk.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    drop(s);
+    let s = Server::start_in(tmp.path(), &[]);
+    let usage = s
+        .admin(
+            "GET",
+            &format!("/usageplans/{plan_id}/usage?startDate={day}&endDate={day}"),
+            None,
+        )
+        .json();
+    assert_eq!(usage["values"][&key_id], json!([[7, 0]]));
+    assert_eq!(call(&s), 429);
 }
 
 #[test]
