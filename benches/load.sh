@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Load test, side by side with bare axum returning the same body, in one run
 # on this machine: (1) GET /hello through the front door (REST API stage,
-# Lambda proxy, warm `hello` instances), (2) `echo` through the Lambda Invoke
-# API. Prints requests/s, p50/p99 and the ratio to bare axum.
+# Lambda proxy, warm `hello` instances), (2) the same behind a cached TOKEN
+# authorizer + API key + usage plan (limits high, nothing throttles;
+# benches/guarded.yaml), (3) `echo` through the Lambda Invoke API. Prints
+# requests/s, p50/p99 and the ratio to bare axum.
 # Usage: benches/load.sh [seconds]   (needs wrk; installs it from Debian)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,9 +25,21 @@ sleep 1
 export PORTICO_ENDPOINT=http://127.0.0.1:18181
 target/release/portico function create --name echo --code functions/target/wasm32-wasip1/release/echo.wasm >/dev/null
 target/release/portico function create --name hello --code functions/target/wasm32-wasip1/release/hello.wasm >/dev/null
+target/release/portico function create --name token_authorizer --code functions/target/wasm32-wasip1/release/token_authorizer.wasm >/dev/null
 API=$(target/release/portico api import --file demo/api.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 target/release/portico api deploy --api "$API" --stage prod >/dev/null
 HELLO_BODY=$(curl -s "http://127.0.0.1:18180/restapis/$API/prod/_user_request_/hello")
+GUARDED=$(target/release/portico api import --file benches/guarded.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+target/release/portico api deploy --api "$GUARDED" --stage prod >/dev/null
+APIKEY=bench-api-key-0123456789
+KEY_ID=$(curl -sf -XPOST http://127.0.0.1:18181/apikeys -d "{\"name\":\"bench\",\"enabled\":true,\"value\":\"$APIKEY\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+PLAN_ID=$(curl -sf -XPOST http://127.0.0.1:18181/usageplans -d "{\"name\":\"bench\",\"apiStages\":[{\"apiId\":\"$GUARDED\",\"stage\":\"prod\"}],\"throttle\":{\"rateLimit\":10000000,\"burstLimit\":10000000},\"quota\":{\"limit\":1000000000,\"period\":\"DAY\"}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+curl -sf -XPOST "http://127.0.0.1:18181/usageplans/$PLAN_ID/keys" -d "{\"keyId\":\"$KEY_ID\",\"keyType\":\"API_KEY\"}" >/dev/null
+GUARDED_URL="http://127.0.0.1:18180/restapis/$GUARDED/prod/_user_request_/hello"
+GUARDED_BODY=$(curl -s -H 'Authorization: allow-stage' -H "x-api-key: $APIKEY" "$GUARDED_URL")
+echo "guarded GET /hello answers: $GUARDED_BODY" >&2
+GUARDED_LUA="$DATA/guarded.lua"
+printf 'wrk.headers["Authorization"] = "allow-stage"\nwrk.headers["x-api-key"] = "%s"\n' "$APIKEY" > "$GUARDED_LUA"
 echo "GET /hello answers: $HELLO_BODY" >&2
 
 LUA="$DATA/post.lua"
@@ -41,10 +55,13 @@ ratio() { python3 -c "import sys; b1,p,b2=map(float,sys.argv[1:]); print(f'{p/((
 echo "== bare axum (GET)" >&2;                 read -r B1 B1P50 B1P99 <<<"$(run http://127.0.0.1:18190/hello)"
 echo "== portico GET /hello (front door)" >&2; read -r F FP50 FP99 <<<"$(run "http://127.0.0.1:18180/restapis/$API/prod/_user_request_/hello")"
 echo "== bare axum (GET) again" >&2;           read -r B2 B2P50 B2P99 <<<"$(run http://127.0.0.1:18190/hello)"
+echo "== portico GET /hello, authorizer + API key" >&2; read -r G GP50 GP99 <<<"$(run "$GUARDED_URL" "$GUARDED_LUA")"
+echo "== bare axum (GET) third" >&2;           read -r B4 B4P50 B4P99 <<<"$(run http://127.0.0.1:18190/hello)"
 echo "== portico Invoke echo (Lambda API)" >&2; read -r L LP50 LP99 <<<"$(run http://127.0.0.1:18181/2015-03-31/functions/echo/invocations "$LUA")"
 echo "== bare axum (POST)" >&2;                read -r B3 B3P50 B3P99 <<<"$(run http://127.0.0.1:18190/echo "$LUA")"
 
 echo
 echo "bare axum:            ${B1} / ${B2} / ${B3} req/s (p50 ${B1P50}, p99 ${B1P99})"
 echo "front door GET /hello: ${F} req/s (p50 ${FP50}, p99 ${FP99}), ratio to bare axum $(ratio "$B1" "$F" "$B2")"
+echo "GET /hello + authorizer + API key: ${G} req/s (p50 ${GP50}, p99 ${GP99}), ratio to bare axum $(ratio "$B2" "$G" "$B4")"
 echo "Lambda Invoke echo:    ${L} req/s (p50 ${LP50}, p99 ${LP99}), ratio to bare axum $(ratio "$B2" "$L" "$B3")"
