@@ -363,7 +363,7 @@ async fn serve(
         Ok(g) => g,
         Err(denied) => return deny(responses, &denied, &ctx),
     };
-    ctx.authorizer = granted.authorizer_context.as_ref();
+    ctx.authorizer = granted.authorizer_context();
     if let Some(limiter) = &plan.throttle
         && limiter.check().is_err()
     {
@@ -397,7 +397,8 @@ async fn serve(
                 api_key: granted.api_key.as_ref().map(|k| k.value.as_str()),
                 api_key_id: granted.api_key.as_ref().map(|k| k.id.as_str()),
             };
-            let event = event_for(granted.authorizer.as_ref(), identity);
+            let authorizer = granted.authorizer_event();
+            let event = event_for(authorizer.as_deref(), identity);
             let invocation = fd.host.invoke(InvokeRequest {
                 function,
                 qualifier: qualifier.as_deref(),

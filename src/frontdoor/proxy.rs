@@ -325,9 +325,51 @@ struct ClfTime(i64);
 
 impl Serialize for ClfTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let time = chrono::DateTime::from_timestamp_millis(self.0).unwrap_or_default();
-        s.collect_str(&time.format("%d/%b/%Y:%H:%M:%S +0000"))
+        match clf_time(self.0) {
+            Some(buf) => s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default()),
+            // Years outside 0..=9999 (never a real request time) go the slow way.
+            None => {
+                let time = chrono::DateTime::from_timestamp_millis(self.0).unwrap_or_default();
+                s.collect_str(&time.format("%d/%b/%Y:%H:%M:%S +0000"))
+            }
+        }
     }
+}
+
+/// `dd/Mon/yyyy:HH:MM:SS +0000` for a time in years 0..=9999, formatted by hand: this runs for
+/// every request, and chrono's `format` parses its pattern each time.
+fn clf_time(epoch_ms: i64) -> Option<[u8; 26]> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+    ];
+    let secs = epoch_ms.div_euclid(1000);
+    let (days, secs_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let mut out = *b"00/Jan/0000:00:00:00 +0000";
+    let mut two = |at: usize, v: i64| {
+        out[at] = b'0' + (v / 10) as u8;
+        out[at + 1] = b'0' + (v % 10) as u8;
+    };
+    two(0, day);
+    two(7, year / 100);
+    two(9, year % 100);
+    two(12, secs_of_day / 3600);
+    two(15, secs_of_day / 60 % 60);
+    two(18, secs_of_day % 60);
+    out[3..6].copy_from_slice(MONTHS[(month - 1) as usize]);
+    Some(out)
 }
 
 /// `requestContext.path`: `/{stage}` plus the raw path, not collapsed.
@@ -1754,6 +1796,27 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "Malformed Lambda proxy response: the function result is not a JSON object"
+        );
+    }
+
+    #[test]
+    fn request_time_matches_chrono() {
+        let mut t: i64 = -62_167_219_200_000; // 0000-01-01
+        while t < 253_402_300_800_000 {
+            // 9999-12-31 and beyond
+            let chrono = chrono::DateTime::from_timestamp_millis(t)
+                .unwrap()
+                .format("%d/%b/%Y:%H:%M:%S +0000")
+                .to_string();
+            let fast = clf_time(t).map(|b| String::from_utf8(b.to_vec()).unwrap());
+            assert_eq!(fast.as_deref(), Some(chrono.as_str()), "at {t}");
+            t += 86_399_999 * 29 + 12_345; // walks through every day of the month, hour and month
+        }
+        assert_eq!(clf_time(-62_167_219_200_001), None);
+        assert_eq!(clf_time(253_402_300_800_000), None);
+        assert_eq!(
+            clf_time(1_589_522_469_000).unwrap(),
+            *b"15/May/2020:06:01:09 +0000"
         );
     }
 }

@@ -234,6 +234,11 @@ pub struct AuthorizerResult {
     /// Context values, stringified as API Gateway delivers them.
     pub context: BTreeMap<String, String>,
     pub usage_identifier_key: Option<String>,
+    /// `requestContext.authorizer` as a cache hit delivers it
+    /// (`integrationLatency` 0), built once per result.
+    pub cached_event: Value,
+    /// `$context.authorizer.*`: the context plus `principalId`.
+    pub template_context: BTreeMap<String, String>,
 }
 
 /// A function result that is not a valid authorizer response (500).
@@ -281,13 +286,19 @@ pub fn parse_result(bytes: &[u8]) -> Result<AuthorizerResult, MalformedResult> {
         Some(Value::String(s)) => Some(s.clone()),
         _ => None,
     };
-    Ok(AuthorizerResult {
+    let mut template_context = context.clone();
+    template_context.insert("principalId".into(), principal_id.clone());
+    let mut result = AuthorizerResult {
         principal_id,
         policy_text: policy_value.to_string(),
         policy,
         context,
         usage_identifier_key,
-    })
+        cached_event: Value::Null,
+        template_context,
+    };
+    result.cached_event = result.event_value(0);
+    Ok(result)
 }
 
 impl AuthorizerResult {

@@ -97,10 +97,9 @@ pub struct IamCaller {
 /// Access granted: what the integration learns about the caller.
 #[derive(Default)]
 pub struct Granted {
-    /// `requestContext.authorizer` for the proxy event.
-    pub authorizer: Option<Value>,
-    /// principalId and context values, for `$context.authorizer.*`.
-    pub authorizer_context: Option<BTreeMap<String, String>>,
+    /// The Lambda authorizer's result and how long the call took (0 when
+    /// it came from the cache).
+    pub authorizer: Option<(Arc<AuthorizerResult>, u64)>,
     pub caller: Option<IamCaller>,
     pub api_key: Option<ApiKeyIdentity>,
 }
@@ -115,6 +114,23 @@ pub struct Denied {
     pub capitalised: bool,
     /// Replaces the type's `x-amzn-ErrorType` (SigV4 failures name their own).
     pub error_type: Option<&'static str>,
+}
+
+impl Granted {
+    /// `requestContext.authorizer` for the proxy event (borrowed from the
+    /// cached result when nothing was invoked).
+    pub fn authorizer_event(&self) -> Option<std::borrow::Cow<'_, Value>> {
+        let (result, latency) = self.authorizer.as_ref()?;
+        Some(match latency {
+            0 => std::borrow::Cow::Borrowed(&result.cached_event),
+            n => std::borrow::Cow::Owned(result.event_value(*n)),
+        })
+    }
+
+    /// `$context.authorizer.*` for gateway responses and templates.
+    pub fn authorizer_context(&self) -> Option<&BTreeMap<String, String>> {
+        self.authorizer.as_ref().map(|(r, _)| &r.template_context)
+    }
 }
 
 impl Denied {
@@ -209,6 +225,13 @@ impl AccessControl {
         facts: &RequestFacts<'_>,
         request_event: impl FnOnce() -> Vec<u8>,
     ) -> Result<Granted, Denied> {
+        if matches!(access.authorization, Authorization::None)
+            && facts.resource_policy.is_none()
+            && !access.api_key_required
+        {
+            // An open method: nothing to decide.
+            return Ok(Granted::default());
+        }
         let arn = method_arn(
             &self.region,
             &self.account,
@@ -284,13 +307,10 @@ impl AccessControl {
                         return Err(Denied::with(GatewayResponseType::AccessDenied, IMPLICIT_DENY));
                     }
                 }
-                granted.authorizer = Some(result.event_value(latency_ms));
-                let mut ctx = result.context.clone();
-                ctx.insert("principalId".into(), result.principal_id.clone());
-                granted.authorizer_context = Some(ctx);
                 if access.api_key_required && facts.api_key_source_authorizer {
                     granted.api_key = Some(self.admit(result.usage_identifier_key.as_deref(), facts)?);
                 }
+                granted.authorizer = Some((result, latency_ms));
             }
         }
         if access.api_key_required && granted.api_key.is_none() {
