@@ -39,23 +39,7 @@ pub(super) fn created(v: Value) -> Response {
 
 /// `{item, position}` pagination (limit default 25, max 500).
 pub(super) fn page(items: Vec<Value>, q: &HashMap<String, String>) -> ApiGwResult<Value> {
-    let limit = match q.get("limit") {
-        None => 25,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=500).contains(&n) => n,
-            _ => {
-                return Err(ApiGwError::bad_request(
-                    "Invalid limit: must be between 1 and 500",
-                ));
-            }
-        },
-    };
-    let start = match q.get("position") {
-        None => 0,
-        Some(p) => p
-            .parse::<usize>()
-            .map_err(|_| ApiGwError::bad_request("Invalid position specified"))?,
-    };
+    let (start, limit) = super::paging(q)?;
     let total = items.len();
     let slice: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
     let mut out = json!({ "item": slice });

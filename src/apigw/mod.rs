@@ -23,6 +23,29 @@ use axum::routing::{get, post, put};
 
 use service::ApiGwService;
 
+/// `position` / `limit` of a list call (limit default 25, at most 500):
+/// the first index and the page size.
+pub fn paging(q: &std::collections::HashMap<String, String>) -> error::ApiGwResult<(usize, usize)> {
+    let limit = match q.get("limit") {
+        None => 25,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=500).contains(&n) => n,
+            _ => {
+                return Err(error::ApiGwError::bad_request(
+                    "Invalid limit: must be between 1 and 500",
+                ));
+            }
+        },
+    };
+    let position = match q.get("position") {
+        None => 0,
+        Some(p) => p
+            .parse::<usize>()
+            .map_err(|_| error::ApiGwError::bad_request("Invalid position specified"))?,
+    };
+    Ok((position, limit))
+}
+
 pub fn router(svc: Arc<ApiGwService>) -> Router {
     use handlers::*;
     Router::new()

@@ -218,7 +218,11 @@ pub fn authorizer(a: &Authorizer) -> Value {
     put_opt(&mut m, "authorizerUri", &a.authorizer_uri);
     put_opt(&mut m, "authorizerCredentials", &a.authorizer_credentials);
     put_opt(&mut m, "identitySource", &a.identity_source);
-    put_opt(&mut m, "identityValidationExpression", &a.identity_validation_expression);
+    put_opt(
+        &mut m,
+        "identityValidationExpression",
+        &a.identity_validation_expression,
+    );
     // Lambda authorizers echo AWS's default TTL (300) when none was set.
     let ttl = match a.authorizer_result_ttl_in_seconds {
         Some(t) => Some(t),

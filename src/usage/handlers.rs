@@ -3,6 +3,7 @@
 //! [`UsageService::edit`], so it is committed before anyone sees it and the
 //! data-plane index follows at once.
 
+use crate::apigw::paging;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -37,28 +38,6 @@ fn parse<T: DeserializeOwned + Default>(body: &[u8]) -> ApiGwResult<T> {
 
 fn created(v: Value) -> Response {
     (StatusCode::CREATED, Json(v)).into_response()
-}
-
-/// `position` / `limit` (default 25, at most 500).
-fn paging(q: &HashMap<String, String>) -> ApiGwResult<(usize, usize)> {
-    let limit = match q.get("limit") {
-        None => 25,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=500).contains(&n) => n,
-            _ => {
-                return Err(ApiGwError::bad_request(
-                    "Invalid limit: must be between 1 and 500",
-                ));
-            }
-        },
-    };
-    let position = match q.get("position") {
-        None => 0,
-        Some(p) => p
-            .parse::<usize>()
-            .map_err(|_| ApiGwError::bad_request("Invalid position specified"))?,
-    };
-    Ok((position, limit))
 }
 
 /// `{item, position}`.
