@@ -2,7 +2,9 @@
 //! through the host API on a warm instance and on a fresh one, the command
 //! shape, and the cold path (compile vs deserialize, cached artifact to
 //! first result). `native_baseline` does the same JSON work without wasm, so
-//! figures can be read as ratios measured in the same run.
+//! figures can be read as ratios measured in the same run. `proxy_hello` is
+//! the front door's work for `GET /hello` (`benches/load.sh`) without HTTP:
+//! build the proxy event, invoke the warm `hello`, map its response.
 //!
 //! Run: `scripts/build-functions.sh && cargo bench --bench invoke`
 
@@ -109,6 +111,7 @@ fn fixture() -> Fixture {
     let host = host_in(dir.path());
     deploy(&host, dir.path(), "echo", "echo");
     deploy(&host, dir.path(), "cmd", "command_echo");
+    deploy(&host, dir.path(), "hello", "hello");
     Fixture {
         host: Arc::new(host),
         _dir: dir,
@@ -232,5 +235,63 @@ fn cold_path_benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, invoke_benches, cold_path_benches);
+/// What the front door does for `GET /hello` from wrk, minus HTTP.
+async fn proxy_hello(host: &Host, time_ms: i64) -> usize {
+    use portico::frontdoor::proxy::{CallerIdentity, ProxyRequest, build_event, map_response};
+    let headers = [("host".to_string(), "127.0.0.1:18180".to_string())];
+    let (vars, binary) = (BTreeMap::new(), Vec::new());
+    let event = build_event(&ProxyRequest {
+        method: "GET",
+        raw_path: "/hello",
+        raw_query: None,
+        headers: &headers,
+        body: b"",
+        source_ip: "127.0.0.1",
+        resource_id: "r3s0urc3",
+        resource_path: "/hello",
+        path_params: &[],
+        stage: "prod",
+        stage_variables: &vars,
+        deployment_id: "d3pl0y",
+        api_id: "abc123defg",
+        account_id: "000000000000",
+        request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        extended_request_id: "LV7fzho-PHcEJPw=",
+        domain_name: "127.0.0.1:18180",
+        request_time_epoch_ms: time_ms,
+        binary_media_types: &binary,
+        authorizer: None,
+        identity: CallerIdentity::default(),
+    });
+    let inv = host
+        .invoke(InvokeRequest {
+            function: "hello",
+            qualifier: None,
+            payload: &event,
+            client_context: None,
+            request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef".into(),
+            want_log: false,
+        })
+        .await
+        .unwrap();
+    let result = inv.result.unwrap();
+    map_response(&result, None, &binary).unwrap().body.len()
+}
+
+fn proxy_benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let f = fixture();
+    let mut time_ms = 1_700_000_000_000;
+    c.bench_function("proxy_hello", |b| {
+        b.to_async(&rt).iter(|| {
+            time_ms += 1;
+            proxy_hello(&f.host, time_ms)
+        })
+    });
+}
+
+criterion_group!(benches, invoke_benches, proxy_benches, cold_path_benches);
 criterion_main!(benches);

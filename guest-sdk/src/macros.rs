@@ -1,11 +1,13 @@
 /// Registers a typed handler `fn(E, Context) -> Result<O, Error>` (any
 /// expression of a function or closure type with that signature) where
-/// `E: DeserializeOwned` and `O: Serialize`, and generates the Portico SDK
-/// ABI exports (`portico_abi_v1`, `portico_alloc`, `portico_invoke`,
-/// `portico_panic_message`).
+/// `E: DeserializeOwned + 'static` and `O: Serialize`, and generates the Portico SDK
+/// ABI exports (version 2: `portico_abi_v2`, `portico_input`,
+/// `portico_invoke`, `portico_panic_message`).
 ///
 /// The event is decoded with `serde_json`; if that fails the invocation
-/// fails with errorType `Runtime.UnmarshalError`. Use once per module.
+/// fails with errorType `Runtime.UnmarshalError`. A handler that takes
+/// `serde::de::IgnoredAny` accepts any event without reading it. Use once
+/// per module.
 ///
 /// ```no_run
 /// use portico_guest::{handler, Context, Error};
@@ -52,17 +54,20 @@ macro_rules! raw_handler {
 macro_rules! __portico_exports {
     ($dispatch:expr) => {
         const _: () = {
-            /// Marks the module as a Portico SDK (reactor) module. Never called.
+            /// Marks the module as a Portico SDK (reactor) module of ABI
+            /// version 2. Never called.
             #[unsafe(no_mangle)]
-            pub extern "C" fn portico_abi_v1() {}
+            pub extern "C" fn portico_abi_v2() {}
 
-            /// Returns `len` writable bytes of guest memory (0 on failure).
+            /// The buffer the host writes each invocation's event and context
+            /// into: at least `len` bytes, kept until the next call (0 on failure).
             #[unsafe(no_mangle)]
-            pub extern "C" fn portico_alloc(len: i32) -> i32 {
-                $crate::__private::alloc(len)
+            pub extern "C" fn portico_input(len: i32) -> i32 {
+                $crate::__private::input(len)
             }
 
-            /// Runs the handler; returns `(ptr << 32) | len` of the status-prefixed result.
+            /// Runs the handler on the event and context lent in the input
+            /// buffer; returns `(ptr << 32) | len` of the status-prefixed result.
             #[unsafe(no_mangle)]
             pub extern "C" fn portico_invoke(
                 event_ptr: i32,

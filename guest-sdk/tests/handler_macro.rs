@@ -9,16 +9,16 @@ fn hello(event: Value, ctx: Context) -> Result<Value, Error> {
 handler!(hello);
 
 unsafe extern "C" {
-    fn portico_abi_v1();
-    fn portico_alloc(len: i32) -> i32;
+    fn portico_abi_v2();
+    fn portico_input(len: i32) -> i32;
     fn portico_panic_message() -> i64;
 }
 
 #[test]
 fn exports_link() {
     unsafe {
-        portico_abi_v1();
-        assert_eq!(portico_alloc(-1), 0);
+        portico_abi_v2();
+        assert_eq!(portico_input(-1), 0);
         assert_eq!(portico_panic_message(), 0);
     }
 }

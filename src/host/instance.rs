@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use wasmtime::{Instance, Memory, ResourceLimiter, Store, Trap, TypedFunc};
+use wasmtime::{Instance, Memory, ModuleExport, ResourceLimiter, Store, Trap, TypedFunc};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
@@ -171,12 +171,31 @@ fn classify(
 /// The result of running one invocation inside an environment.
 pub type RunResult = Result<Vec<u8>, GuestFailure>;
 
+/// How an SDK instance receives each invocation's event and context
+/// (`guest-sdk/ABI.md`).
+enum Input {
+    /// ABI version 2: one guest-owned buffer (from `portico_input`), reused
+    /// while it is large enough, so an invocation is a single guest call.
+    Lent {
+        input: TypedFunc<i32, i32>,
+        /// Start and size of the buffer the guest handed out, if any yet.
+        buffer: Option<(usize, usize)>,
+    },
+    /// ABI version 1: a `portico_alloc` call per buffer; the guest takes
+    /// ownership of both.
+    Owned { alloc: TypedFunc<i32, i32> },
+}
+
+/// The smallest input buffer asked of an ABI version 2 guest: room for a
+/// typical API Gateway event, so it is requested once per instance.
+const MIN_INPUT_BUFFER: usize = 16 * 1024;
+
 /// A warm SDK instance: initialised once, then invoked many times, one
 /// invocation at a time.
 pub struct SdkInstance {
     store: Store<InstanceState>,
     memory: Memory,
-    alloc: TypedFunc<i32, i32>,
+    input: Input,
     invoke: TypedFunc<(i32, i32, i32, i32), i64>,
     panic_message: Option<TypedFunc<(), i64>>,
     logs: Capture,
@@ -212,23 +231,35 @@ impl SdkInstance {
                 format!("SDK module is missing {what}"),
             )
         };
-        let memory = instance
-            .get_memory(&mut store, "memory")
-            .ok_or_else(|| bad("memory"))?;
-        let alloc = instance
-            .get_typed_func::<i32, i32>(&mut store, "portico_alloc")
-            .map_err(|_| bad("portico_alloc"))?;
-        let invoke = instance
-            .get_typed_func::<(i32, i32, i32, i32), i64>(&mut store, "portico_invoke")
-            .map_err(|_| bad("portico_invoke"))?;
-        // Optional exports are looked up with `get_func` first: a failed
-        // typed lookup builds an error (and maybe a backtrace) on every
-        // cold start.
-        let panic_message = match instance.get_func(&mut store, "portico_panic_message") {
-            Some(f) => f.typed::<(), i64>(&store).ok(),
-            None => None,
+        // Exports are looked up by the indices `module` resolved once per
+        // module, not by name; a failed typed lookup would build an error
+        // (and maybe a backtrace) on every cold start.
+        let exports = &prepared.exports;
+        let func = |store: &mut Store<InstanceState>, export: Option<&ModuleExport>| {
+            export.and_then(|e| instance.get_module_export(&mut *store, e)?.into_func())
         };
-        if let Some(init) = instance.get_func(&mut store, "_initialize") {
+        let memory = exports
+            .memory
+            .as_ref()
+            .and_then(|e| instance.get_module_export(&mut store, e)?.into_memory())
+            .ok_or_else(|| bad("memory"))?;
+        let input = match func(&mut store, exports.input.as_ref()) {
+            Some(f) => Input::Lent {
+                input: f.typed(&store).map_err(|_| bad("portico_input"))?,
+                buffer: None,
+            },
+            None => Input::Owned {
+                alloc: func(&mut store, exports.alloc.as_ref())
+                    .and_then(|f| f.typed(&store).ok())
+                    .ok_or_else(|| bad("portico_alloc"))?,
+            },
+        };
+        let invoke = func(&mut store, exports.invoke.as_ref())
+            .and_then(|f| f.typed(&store).ok())
+            .ok_or_else(|| bad("portico_invoke"))?;
+        let panic_message =
+            func(&mut store, exports.panic_message.as_ref()).and_then(|f| f.typed::<(), i64>(&store).ok());
+        if let Some(init) = func(&mut store, exports.initialize.as_ref()) {
             let init = init
                 .typed::<(), ()>(&store)
                 .map_err(|_| bad("_initialize of type () -> ()"))?;
@@ -239,7 +270,7 @@ impl SdkInstance {
         Ok(SdkInstance {
             store,
             memory,
-            alloc,
+            input,
             invoke,
             panic_message,
             logs,
@@ -255,9 +286,14 @@ impl SdkInstance {
         self.store.data().limits.peak
     }
 
-    async fn write_in(&mut self, bytes: &[u8]) -> Result<(i32, i32), wasmtime::Error> {
+    /// ABI version 1: copies `bytes` into a fresh `portico_alloc` buffer.
+    async fn write_owned(
+        &mut self,
+        alloc: &TypedFunc<i32, i32>,
+        bytes: &[u8],
+    ) -> wasmtime::Result<(i32, i32)> {
         let len = i32::try_from(bytes.len()).map_err(|_| wasmtime::Error::msg("payload too large"))?;
-        let ptr = self.alloc.call_async(&mut self.store, len).await?;
+        let ptr = alloc.call_async(&mut self.store, len).await?;
         if ptr == 0 && len > 0 {
             return Err(wasmtime::Error::msg("portico_alloc returned null"));
         }
@@ -267,6 +303,51 @@ impl SdkInstance {
         Ok((ptr, len))
     }
 
+    /// Copies the event and the context into guest memory and runs
+    /// `portico_invoke`: one guest call for a warm ABI version 2 instance.
+    async fn enter(&mut self, event: &[u8], context: &[u8]) -> wasmtime::Result<i64> {
+        let too_large = || wasmtime::Error::msg("payload too large");
+        let (event_len, ctx_len) = (
+            i32::try_from(event.len()).map_err(|_| too_large())?,
+            i32::try_from(context.len()).map_err(|_| too_large())?,
+        );
+        let args = match &mut self.input {
+            Input::Lent { input, buffer } => {
+                let need = event.len() + context.len();
+                let start = match *buffer {
+                    Some((start, size)) if size >= need => start,
+                    _ => {
+                        let size = need.max(MIN_INPUT_BUFFER);
+                        let len = i32::try_from(size).map_err(|_| too_large())?;
+                        let ptr = input.call_async(&mut self.store, len).await?;
+                        if ptr == 0 {
+                            return Err(wasmtime::Error::msg("portico_input returned null"));
+                        }
+                        *buffer = Some((ptr as u32 as usize, size));
+                        ptr as u32 as usize
+                    }
+                };
+                let region = start
+                    .checked_add(need)
+                    .and_then(|end| self.memory.data_mut(&mut self.store).get_mut(start..end))
+                    .ok_or_else(|| wasmtime::Error::msg("portico_input returned an out-of-bounds buffer"))?;
+                let (event_dst, ctx_dst) = region.split_at_mut(event.len());
+                event_dst.copy_from_slice(event);
+                ctx_dst.copy_from_slice(context);
+                // In bounds of a 32-bit memory, so the offsets fit.
+                let ctx_start = start + event.len();
+                (start as u32 as i32, event_len, ctx_start as u32 as i32, ctx_len)
+            }
+            Input::Owned { alloc } => {
+                let alloc = alloc.clone();
+                let (ep, el) = self.write_owned(&alloc, event).await?;
+                let (cp, cl) = self.write_owned(&alloc, context).await?;
+                (ep, el, cp, cl)
+            }
+        };
+        self.invoke.call_async(&mut self.store, args).await
+    }
+
     /// Runs one invocation. After an `Err` the instance must be discarded.
     pub async fn call(
         &mut self,
@@ -274,13 +355,10 @@ impl SdkInstance {
         context: &[u8],
         request_id: &str,
     ) -> Result<RunResult, GuestFailure> {
-        let outcome = async {
-            let (ep, el) = self.write_in(event).await?;
-            let (cp, cl) = self.write_in(context).await?;
-            self.invoke.call_async(&mut self.store, (ep, el, cp, cl)).await
-        }
-        .await;
-        let packed = match outcome {
+        // An idle instance's epoch deadline passed long ago; without a fresh
+        // one the guest would yield to the runtime on entry, every time.
+        self.store.set_epoch_deadline(1);
+        let packed = match self.enter(event, context).await {
             Ok(p) => p as u64,
             Err(e) => {
                 let panic = self.panic_text().await;
@@ -311,10 +389,10 @@ impl SdkInstance {
         let Some(buf) = ptr.checked_add(len).and_then(|end| data.get(ptr..end)) else {
             return Err(invalid("portico_invoke returned an out-of-bounds result"));
         };
-        let (status, body) = (buf[0], buf[1..].to_vec());
+        let (status, body) = (buf[0], &buf[1..]);
         match status {
             0 => check_json(body, request_id).map(Ok),
-            1 => Ok(Err(error_from_json(&body).unwrap_or_else(|| {
+            1 => Ok(Err(error_from_json(body).unwrap_or_else(|| {
                 GuestFailure::new(
                     "Runtime.InvalidResponse",
                     "the function reported an error that is not {errorMessage, errorType} JSON",
@@ -337,13 +415,16 @@ impl SdkInstance {
     }
 }
 
-/// A successful result must be JSON (an empty one reads as `null`).
-fn check_json(body: Vec<u8>, request_id: &str) -> RunResult {
-    if body.iter().all(u8::is_ascii_whitespace) {
+/// A successful result must be JSON (an empty one reads as `null`). The
+/// check is syntactic only (nothing is built), and the result is copied out
+/// once it passed.
+fn check_json<B: AsRef<[u8]> + Into<Vec<u8>>>(body: B, request_id: &str) -> RunResult {
+    let bytes = body.as_ref();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(b"null".to_vec());
     }
-    match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
-        Ok(_) => Ok(body),
+    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Ok(_) => Ok(body.into()),
         Err(e) => Err(GuestFailure::new(
             "Runtime.InvalidResponse",
             format!("RequestId: {request_id} Error: the function returned a result that is not JSON: {e}"),

@@ -120,14 +120,12 @@ impl Host {
     }
 
     pub fn function_arn(&self, name: &str, qualifier: Option<&str>) -> String {
-        let base = format!(
-            "arn:aws:lambda:{}:{}:function:{name}",
-            self.settings.region, self.settings.account
-        );
-        match qualifier {
-            Some(q) => format!("{base}:{q}"),
-            None => base,
+        FunctionArn {
+            settings: &self.settings,
+            name,
+            qualifier,
         }
+        .to_string()
     }
 
     /// Mirrors a committed record. Pools whose configuration did not change
@@ -147,7 +145,13 @@ impl Host {
                 Some(p) => p,
                 None => {
                     let prepared = self.modules.load(&config.code.wasm_sha256)?;
-                    Arc::new(VersionPool::new(config.clone(), prepared, &self.settings.region))
+                    let head = context_head(&self.settings, config);
+                    Arc::new(VersionPool::new(
+                        config.clone(),
+                        prepared,
+                        &self.settings.region,
+                        head,
+                    ))
                 }
             };
             versions.insert(config.version, pool);
@@ -223,18 +227,11 @@ impl Host {
             }
         };
         let config = &pool.config;
-        let invoked_arn = self.function_arn(req.function, req.qualifier);
-        let deadline_ms = chrono::Utc::now().timestamp_millis() + i64::from(config.timeout_s) * 1000;
-        let context = serde_json::json!({
-            "requestId": req.request_id,
-            "functionName": config.name,
-            "functionVersion": config.version.to_string(),
-            "invokedFunctionArn": invoked_arn,
-            "memoryLimitInMB": config.memory_mb,
-            "deadlineMs": deadline_ms,
-            "clientContext": req.client_context,
-        });
-        let context = serde_json::to_vec(&context).unwrap_or_default();
+        let deadline_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+            + u64::from(config.timeout_s) * 1000;
+        let context = context_json(&pool.context_head, &req, config.memory_mb, deadline_ms);
         let run = pool
             .run(req.payload, &context, &req.request_id, || self.evict_all_idle())
             .await;
@@ -279,6 +276,80 @@ impl Host {
     }
 }
 
+/// A function's ARN (qualified when invoked with a version or alias).
+struct FunctionArn<'a> {
+    settings: &'a HostSettings,
+    name: &'a str,
+    qualifier: Option<&'a str>,
+}
+
+impl std::fmt::Display for FunctionArn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let HostSettings { region, account, .. } = self.settings;
+        write!(f, "arn:aws:lambda:{region}:{account}:function:{}", self.name)?;
+        match self.qualifier {
+            Some(q) => write!(f, ":{q}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The context JSON of an SDK invocation (`guest-sdk/ABI.md`):
+/// `{"requestId", "functionName", "functionVersion", "invokedFunctionArn",
+/// "memoryLimitInMB", "deadlineMs", "clientContext"}`, written straight
+/// into a buffer around the version's pre-rendered middle
+/// ([`context_head`]), which ends inside the unqualified ARN.
+fn context_json(head: &str, req: &InvokeRequest<'_>, memory_mb: u32, deadline_ms: u64) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(head.len() + 160);
+    out.extend_from_slice(b"{\"requestId\":\"");
+    push_json_str_contents(&mut out, &req.request_id);
+    out.extend_from_slice(head.as_bytes());
+    if let Some(q) = req.qualifier {
+        out.push(b':');
+        push_json_str_contents(&mut out, q);
+    }
+    // Writing to a Vec cannot fail.
+    let _ = write!(
+        out,
+        "\",\"memoryLimitInMB\":{memory_mb},\"deadlineMs\":{deadline_ms},\"clientContext\":"
+    );
+    let _ = serde_json::to_writer(&mut out, &req.client_context);
+    out.push(b'}');
+    out
+}
+
+/// `","functionName":"…","functionVersion":"…","invokedFunctionArn":"arn:…:function:…`
+/// for one version: the part of its context JSON that never changes.
+fn context_head(settings: &HostSettings, config: &crate::function::FunctionConfig) -> String {
+    let arn = FunctionArn {
+        settings,
+        name: &config.name,
+        qualifier: None,
+    };
+    let mut out = Vec::new();
+    out.extend_from_slice(b"\",\"functionName\":\"");
+    push_json_str_contents(&mut out, &config.name);
+    out.extend_from_slice(b"\",\"functionVersion\":\"");
+    push_json_str_contents(&mut out, &config.version.to_string());
+    out.extend_from_slice(b"\",\"invokedFunctionArn\":\"");
+    push_json_str_contents(&mut out, &arn.to_string());
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `s` escaped as the inside of a JSON string.
+fn push_json_str_contents(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
+    let start = out.len();
+    // Writing a string to a Vec cannot fail; it adds the quotes around it.
+    let _ = serde_json::to_writer(&mut *out, s);
+    out.pop();
+    out.remove(start);
+}
+
 fn pick_weighted(alias: &Alias) -> Version {
     if alias.additional_weights.is_empty() {
         return alias.version;
@@ -298,6 +369,11 @@ fn pick_weighted(alias: &Alias) -> Version {
 
 /// Sends the function's own output and any failure to the host log.
 fn emit_output(request_id: &str, config: &crate::function::FunctionConfig, run: &Run) {
+    // Decoding and splitting the output costs time; skip it when nobody
+    // listens (the events below are all at INFO).
+    if !tracing::enabled!(target: "portico::function", tracing::Level::INFO) {
+        return;
+    }
     if !run.logs.data.is_empty() {
         for line in String::from_utf8_lossy(&run.logs.data).lines() {
             tracing::info!(target: "portico::function", function = %config.name, request_id, "{line}");
@@ -340,4 +416,198 @@ fn render_log(request_id: &str, config: &crate::function::FunctionConfig, run: &
     }
     log.push('\n');
     log
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::function::{CodeRef, FunctionConfig};
+    use crate::store::blobs::CodeStore;
+
+    /// An SDK module in WAT that answers `[event, context]`, built after the
+    /// two buffers. `version` picks the ABI; the other version's buffer
+    /// export traps, so a test fails if the host uses the wrong protocol.
+    /// Its `portico_input` refuses more than 100,000 bytes.
+    fn sdk_module(version: u8) -> String {
+        let (marker, input, alloc) = match version {
+            2 => (r#"(func (export "portico_abi_v2"))"#, "", "unreachable"),
+            _ => ("", "unreachable", ""),
+        };
+        format!(
+            r#"(module
+              (memory (export "memory") 4)
+              (global $next (mut i32) (i32.const 1024))
+              {marker}
+              (func (export "portico_input") (param $len i32) (result i32)
+                {input}
+                (select (i32.const 0) (i32.const 1024) (i32.gt_u (local.get $len) (i32.const 100000))))
+              (func (export "portico_alloc") (param $len i32) (result i32)
+                (local $p i32)
+                {alloc}
+                (local.set $p (global.get $next))
+                (global.set $next (i32.add (global.get $next) (local.get $len)))
+                (local.get $p))
+              (func (export "portico_invoke") (param $ep i32) (param $el i32) (param $cp i32) (param $cl i32) (result i64)
+                (local $r i32) (local $o i32)
+                (local.set $r (i32.add (local.get $cp) (local.get $cl)))
+                (i32.store8 (local.get $r) (i32.const 0))
+                (i32.store8 offset=1 (local.get $r) (i32.const 91))
+                (memory.copy (i32.add (local.get $r) (i32.const 2)) (local.get $ep) (local.get $el))
+                (local.set $o (i32.add (i32.add (local.get $r) (i32.const 2)) (local.get $el)))
+                (i32.store8 (local.get $o) (i32.const 44))
+                (memory.copy (i32.add (local.get $o) (i32.const 1)) (local.get $cp) (local.get $cl))
+                (local.set $o (i32.add (i32.add (local.get $o) (i32.const 1)) (local.get $cl)))
+                (i32.store8 (local.get $o) (i32.const 93))
+                (i64.or
+                  (i64.shl (i64.extend_i32_u (local.get $r)) (i64.const 32))
+                  (i64.extend_i32_u (i32.sub (i32.add (local.get $o) (i32.const 1)) (local.get $r))))))"#
+        )
+    }
+
+    fn host_with(dir: &std::path::Path, name: &str, wasm: &[u8]) -> Host {
+        let engine = engine::build_engine(engine::EngineSettings { max_instances: 8 }).unwrap();
+        let modules = Modules::new(engine, CodeStore::new(dir), dir).unwrap();
+        let host = Host::new(
+            modules,
+            HostSettings {
+                region: "eu-west-1".into(),
+                account: "123456789012".into(),
+                account_concurrency: 10,
+                keep_alive: Duration::from_secs(60),
+            },
+        );
+        let (sha, prepared) = host.modules.compile(wasm).unwrap();
+        let config = FunctionConfig {
+            name: name.into(),
+            version: Version::Latest,
+            description: String::new(),
+            role: "arn:aws:iam::123456789012:role/test".into(),
+            runtime: None,
+            handler: None,
+            memory_mb: 128,
+            timeout_s: 3,
+            environment: BTreeMap::new(),
+            architectures: vec!["x86_64".into()],
+            ephemeral_storage_mb: 512,
+            code: CodeRef {
+                wasm_sha256: sha,
+                package_sha256: String::new(),
+                package_size: wasm.len() as u64,
+                shape: prepared.shape,
+            },
+            last_modified: String::new(),
+            revision_id: String::new(),
+        };
+        let record = FunctionRecord {
+            latest: config,
+            versions: BTreeMap::new(),
+            aliases: BTreeMap::new(),
+            next_version: 1,
+            reserved_concurrency: None,
+        };
+        host.sync(&record).unwrap();
+        host
+    }
+
+    async fn invoke(
+        host: &Host,
+        payload: &[u8],
+        client_context: Option<Value>,
+    ) -> Result<Vec<u8>, GuestFailure> {
+        host.invoke(InvokeRequest {
+            function: "abi",
+            qualifier: None,
+            payload,
+            client_context,
+            request_id: "req-1".into(),
+            want_log: false,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .result
+    }
+
+    #[tokio::test]
+    async fn both_abi_versions_receive_event_and_context() {
+        for version in [1, 2] {
+            let dir = tempfile::tempdir().unwrap();
+            let host = host_with(dir.path(), "abi", sdk_module(version).as_bytes());
+            let small = json!({"n": 1}).to_string();
+            // Larger than the first input buffer: ABI 2 asks for a bigger one.
+            let large = json!({"pad": "x".repeat(40_000)}).to_string();
+            for (event, cc) in [
+                (&small, None),
+                (&large, Some(json!({"custom": {"k": "v"}}))),
+                (&small, None),
+            ] {
+                let before = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis() as u64;
+                let out = invoke(&host, event.as_bytes(), cc.clone()).await;
+                let out: Value = serde_json::from_slice(&out.unwrap()).unwrap();
+                assert_eq!(out[0].to_string(), *event, "ABI {version}");
+                let ctx = &out[1];
+                assert_eq!(ctx["requestId"], "req-1");
+                assert_eq!(ctx["functionName"], "abi");
+                assert_eq!(ctx["functionVersion"], "$LATEST");
+                assert_eq!(
+                    ctx["invokedFunctionArn"],
+                    "arn:aws:lambda:eu-west-1:123456789012:function:abi"
+                );
+                assert_eq!(ctx["memoryLimitInMB"], 128);
+                assert_eq!(ctx["clientContext"], cc.unwrap_or(Value::Null));
+                let deadline = ctx["deadlineMs"].as_u64().unwrap();
+                assert!(
+                    (before + 3000..before + 4000).contains(&deadline),
+                    "{deadline} vs {before}"
+                );
+            }
+            assert_eq!(host.idle_instances("abi", Version::Latest), 1, "ABI {version}");
+        }
+    }
+
+    #[tokio::test]
+    async fn refused_input_buffer_fails_the_invocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = host_with(dir.path(), "abi", sdk_module(2).as_bytes());
+        let huge = json!({"pad": "x".repeat(120_000)}).to_string();
+        let failure = invoke(&host, huge.as_bytes(), None).await.unwrap_err();
+        assert_eq!(failure.error_type, "Runtime.Unknown");
+        assert!(
+            failure.message.contains("portico_input returned null"),
+            "{}",
+            failure.message
+        );
+        assert_eq!(host.idle_instances("abi", Version::Latest), 0);
+        // A fresh instance serves the next invocation.
+        assert!(invoke(&host, b"{}", None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn qualified_arn_in_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = host_with(dir.path(), "abi", sdk_module(2).as_bytes());
+        let inv = host
+            .invoke(InvokeRequest {
+                function: "abi",
+                qualifier: Some("$LATEST"),
+                payload: b"null",
+                client_context: None,
+                request_id: "req-\"2\"".into(),
+                want_log: false,
+            })
+            .await
+            .unwrap();
+        let out: Value = serde_json::from_slice(&inv.result.unwrap()).unwrap();
+        assert_eq!(
+            out[1]["invokedFunctionArn"],
+            "arn:aws:lambda:eu-west-1:123456789012:function:abi:$LATEST"
+        );
+        assert_eq!(out[1]["requestId"], "req-\"2\"");
+    }
 }

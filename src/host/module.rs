@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashmap::DashMap;
-use wasmtime::{Engine, ExternType, InstancePre, Linker, Module, ValType};
+use wasmtime::{Engine, ExternType, InstancePre, Linker, Module, ModuleExport, ValType};
 
 use super::instance::InstanceState;
 use crate::function::GuestShape;
@@ -30,6 +30,36 @@ pub enum ModuleError {
 pub struct Prepared {
     pub pre: InstancePre<InstanceState>,
     pub shape: GuestShape,
+    pub exports: SdkExports,
+}
+
+/// Where the SDK ABI's exports are in the module, resolved once so a cold
+/// start finds them without name lookups. `None` for what the module lacks.
+#[derive(Clone, Copy, Default)]
+pub struct SdkExports {
+    pub memory: Option<ModuleExport>,
+    /// `portico_input` of an ABI version 2 module (`portico_abi_v2`); for
+    /// version 1, `None` and `alloc` is set.
+    pub input: Option<ModuleExport>,
+    pub alloc: Option<ModuleExport>,
+    pub invoke: Option<ModuleExport>,
+    pub panic_message: Option<ModuleExport>,
+    pub initialize: Option<ModuleExport>,
+}
+
+impl SdkExports {
+    fn of(module: &Module) -> SdkExports {
+        let at = |name: &str| module.get_export_index(name);
+        let v2 = module.get_export("portico_abi_v2").is_some();
+        SdkExports {
+            memory: at("memory"),
+            input: if v2 { at("portico_input") } else { None },
+            alloc: if v2 { None } else { at("portico_alloc") },
+            invoke: at("portico_invoke"),
+            panic_message: at("portico_panic_message"),
+            initialize: at("_initialize"),
+        }
+    }
 }
 
 /// Compiled modules, in memory and on disk.
@@ -138,7 +168,11 @@ impl Modules {
                 "Unsupported import: {e:#} (only WASI preview1 is provided)"
             ))
         })?;
-        Ok(Prepared { pre, shape })
+        let exports = match shape {
+            GuestShape::Sdk => SdkExports::of(module),
+            GuestShape::Command => SdkExports::default(),
+        };
+        Ok(Prepared { pre, shape, exports })
     }
 }
 
@@ -168,10 +202,17 @@ fn shape_of(module: &Module) -> Result<GuestShape, ModuleError> {
                 "Export portico_invoke must have type (i32, i32, i32, i32) -> i64".into(),
             ));
         }
-        if !is_sig(&func_sig(module, "portico_alloc"), &[I32], &[I32]) {
-            return Err(ModuleError::Invalid(
-                "SDK modules must export portico_alloc: (i32) -> i32".into(),
-            ));
+        // ABI version 2 takes its input in one reused buffer; version 1
+        // allocates one per invocation.
+        let (buffer, version) = if module.get_export("portico_abi_v2").is_some() {
+            ("portico_input", 2)
+        } else {
+            ("portico_alloc", 1)
+        };
+        if !is_sig(&func_sig(module, buffer), &[I32], &[I32]) {
+            return Err(ModuleError::Invalid(format!(
+                "SDK modules of ABI version {version} must export {buffer}: (i32) -> i32"
+            )));
         }
         if !matches!(module.get_export("memory"), Some(ExternType::Memory(_))) {
             return Err(ModuleError::Invalid(

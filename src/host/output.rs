@@ -105,6 +105,13 @@ impl OutputStream for Capture {
     fn check_write(&mut self) -> Result<usize, StreamError> {
         Ok(64 * 1024)
     }
+    /// What every WASI p1 `fd_write` to stdout/stderr calls. The default
+    /// polls readiness twice (two boxed futures each) around the write; a
+    /// capture is always ready, so this just appends.
+    async fn blocking_write_and_flush(&mut self, bytes: Bytes) -> Result<(), StreamError> {
+        self.append(&bytes);
+        Ok(())
+    }
 }
 
 impl AsyncWrite for Capture {

@@ -3,7 +3,10 @@
 //! and the per-invocation lifecycle — take or create an instance, bound it by
 //! the timeout, return it if it succeeded, discard it if it failed in any way.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use super::instance::{Environment, GuestFailure, POOL_EXHAUSTED, RunResult, SdkInstance, run_command};
@@ -17,6 +20,9 @@ pub struct VersionPool {
     pub prepared: Prepared,
     env: Environment,
     idle: Mutex<Vec<SdkInstance>>,
+    /// The invariant middle of this version's context JSON (see
+    /// `Host::invoke`), rendered once.
+    pub(super) context_head: String,
 }
 
 /// What one run produced, for the report and the log.
@@ -30,7 +36,12 @@ pub struct Run {
 }
 
 impl VersionPool {
-    pub fn new(config: FunctionConfig, prepared: Prepared, region: &str) -> VersionPool {
+    pub fn new(
+        config: FunctionConfig,
+        prepared: Prepared,
+        region: &str,
+        context_head: String,
+    ) -> VersionPool {
         let mut vars: Vec<(String, String)> = config
             .environment
             .iter()
@@ -65,6 +76,7 @@ impl VersionPool {
             prepared,
             env,
             idle: Mutex::new(Vec::new()),
+            context_head,
         }
     }
 
@@ -92,21 +104,29 @@ impl VersionPool {
         // Where the running instance's log capture is published, so a
         // timed-out invocation still reports what the guest printed.
         let logs = Mutex::new(None);
-        let mut run = tokio::time::timeout(timeout, self.run_inner(event, context, request_id, false, &logs))
-            .await
-            .unwrap_or_else(|_| timed_out(request_id, timeout, &logs));
+        let deadline = started + timeout;
+        let mut run = within(
+            deadline,
+            self.run_inner(event, context, request_id, false, &logs, started),
+        )
+        .await
+        .unwrap_or_else(|| timed_out(request_id, timeout, &logs, started));
         if run.result.as_ref().is_err_and(|f| f.error_type == POOL_EXHAUSTED) {
             // Every instance slot is held; idle ones elsewhere can go.
             evict();
-            let left = timeout.saturating_sub(started.elapsed());
-            run = tokio::time::timeout(left, self.run_inner(event, context, request_id, true, &logs))
-                .await
-                .unwrap_or_else(|_| timed_out(request_id, timeout, &logs));
+            run = within(
+                deadline,
+                self.run_inner(event, context, request_id, true, &logs, started),
+            )
+            .await
+            .unwrap_or_else(|| timed_out(request_id, timeout, &logs, started));
         }
-        run.duration = started.elapsed();
         run
     }
 
+    /// One attempt; `started` is when the invocation began (its duration
+    /// counts from there). The clock is read as few times as possible: on a
+    /// warm start, once at the end.
     async fn run_inner(
         &self,
         event: &[u8],
@@ -114,8 +134,8 @@ impl VersionPool {
         request_id: &str,
         retry: bool,
         logs_slot: &Mutex<Option<Capture>>,
+        started: Instant,
     ) -> Run {
-        let started = Instant::now();
         if self.prepared.shape == GuestShape::Command {
             let (result, logs, peak) = run_command(&self.prepared, &self.env, event, request_id).await;
             return Run {
@@ -129,29 +149,33 @@ impl VersionPool {
         let warm = if retry { None } else { self.idle().pop() };
         let (mut instance, init) = match warm {
             Some(i) => (i, None),
-            None => match SdkInstance::start(&self.prepared, &self.env, request_id).await {
-                Ok(i) => (i, Some(started.elapsed())),
-                Err(failure) => {
-                    return Run {
-                        result: Err(failure),
-                        logs: Captured {
-                            data: Vec::new(),
-                            dropped: 0,
-                        },
-                        duration: started.elapsed(),
-                        init: Some(started.elapsed()),
-                        peak_memory: 0,
-                    };
+            None => {
+                let init_started = Instant::now();
+                match SdkInstance::start(&self.prepared, &self.env, request_id).await {
+                    Ok(i) => (i, Some(init_started.elapsed())),
+                    Err(failure) => {
+                        return Run {
+                            result: Err(failure),
+                            logs: Captured {
+                                data: Vec::new(),
+                                dropped: 0,
+                            },
+                            duration: started.elapsed(),
+                            init: Some(init_started.elapsed()),
+                            peak_memory: 0,
+                        };
+                    }
                 }
-            },
+            }
         };
         *logs_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(instance.logs().clone());
         let outcome = instance.call(event, context, request_id).await;
+        let ended = Instant::now();
         let logs = instance.logs().take();
         let peak_memory = instance.peak_memory();
         let result = match outcome {
             Ok(result) => {
-                instance.last_used = Instant::now();
+                instance.last_used = ended;
                 // A function error is the guest's answer, not a broken
                 // environment; but Lambda discards the environment after any
                 // failure, and so do we.
@@ -165,14 +189,32 @@ impl VersionPool {
         Run {
             result,
             logs,
-            duration: started.elapsed(),
+            duration: ended.saturating_duration_since(started),
             init,
             peak_memory,
         }
     }
 }
 
-fn timed_out(request_id: &str, timeout: Duration, logs: &Mutex<Option<Capture>>) -> Run {
+/// Runs `fut` until `deadline` (`None` once it passed). Unlike
+/// `tokio::time::timeout`, the timer is created only if the future does not
+/// finish on its first poll: a warm invocation usually does, and then costs
+/// no timer (tokio takes the timer driver's global lock to drop one, even
+/// one never registered).
+async fn within<F: Future>(deadline: Instant, fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}
+
+fn timed_out(request_id: &str, timeout: Duration, logs: &Mutex<Option<Capture>>, started: Instant) -> Run {
     let logs = logs
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -191,7 +233,7 @@ fn timed_out(request_id: &str, timeout: Duration, logs: &Mutex<Option<Capture>>)
             ),
         )),
         logs,
-        duration: timeout,
+        duration: started.elapsed(),
         init: None,
         peak_memory: 0,
     }
