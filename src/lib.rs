@@ -21,3 +21,4 @@ pub mod lambda;
 pub mod server;
 pub mod store;
 pub mod usage;
+pub mod vtl;

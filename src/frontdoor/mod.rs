@@ -15,6 +15,7 @@
 
 pub mod authorize;
 pub mod compile;
+pub mod integrate;
 pub mod proxy;
 pub mod respond;
 pub mod route;
@@ -25,14 +26,14 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::to_bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
 use crate::apigw::model::RestApi;
-use crate::host::{Host, InvokeError, InvokeRequest};
+use crate::host::Host;
 use crate::iam::IamService;
 use crate::usage::UsageService;
 use authorize::AccessControl;
@@ -369,12 +370,21 @@ async fn serve(
     {
         return responses.render(GatewayResponseType::Throttled, None, &ctx);
     }
+    let identity = proxy::CallerIdentity {
+        account_id: granted.caller.as_ref().map(|_| fd.access.account.as_str()),
+        caller: granted.caller.as_ref().map(|c| c.user.as_str()),
+        access_key: granted.caller.as_ref().map(|c| c.access_key.as_str()),
+        user_arn: granted.caller.as_ref().map(|c| c.user_arn.as_str()),
+        user: granted.caller.as_ref().map(|c| c.user.as_str()),
+        api_key: granted.api_key.as_ref().map(|k| k.value.as_str()),
+        api_key_id: granted.api_key.as_ref().map(|k| k.id.as_str()),
+    };
     match &plan.target {
         Target::Misconfigured(why) => {
             tracing::warn!(api = target.api_id, stage = target.stage, error = %why, "integration misconfigured");
             internal_error()
         }
-        Target::Mock { status, responses } => mock_response(*status, responses),
+        Target::Mock { status, responses } => integrate::mock::respond(*status, responses),
         Target::LambdaProxy {
             function,
             qualifier,
@@ -388,56 +398,20 @@ async fn serve(
                 );
                 return internal_error();
             }
-            let identity = proxy::CallerIdentity {
-                account_id: granted.caller.as_ref().map(|_| fd.access.account.as_str()),
-                caller: granted.caller.as_ref().map(|c| c.user.as_str()),
-                access_key: granted.caller.as_ref().map(|c| c.access_key.as_str()),
-                user_arn: granted.caller.as_ref().map(|c| c.user_arn.as_str()),
-                user: granted.caller.as_ref().map(|c| c.user.as_str()),
-                api_key: granted.api_key.as_ref().map(|k| k.value.as_str()),
-                api_key_id: granted.api_key.as_ref().map(|k| k.id.as_str()),
-            };
             let authorizer = granted.authorizer_event();
             let event = event_for(authorizer.as_deref(), identity);
-            let invocation = fd.host.invoke(InvokeRequest {
-                function,
-                qualifier: qualifier.as_deref(),
-                payload: &event,
-                client_context: None,
-                request_id: request_id.to_string(),
-                want_log: false,
-            });
-            let outcome = match tokio::time::timeout(*timeout, invocation).await {
-                Err(_) => {
-                    return responses.render(GatewayResponseType::IntegrationTimeout, None, &ctx);
-                }
-                Ok(o) => o,
+            let call = integrate::lambda::ProxyCall {
+                call: integrate::lambda::LambdaCall {
+                    function,
+                    qualifier: qualifier.as_deref(),
+                    payload: &event,
+                    timeout: *timeout,
+                    request_id,
+                },
+                accept: parts.headers.get("accept").and_then(|v| v.to_str().ok()),
+                binary_media_types: &stage.deployment.binary_media_types,
             };
-            let inv = match outcome {
-                Ok(inv) => inv,
-                Err(InvokeError::NotFound(arn)) => {
-                    tracing::warn!(function = %arn, "integration names a function that does not exist");
-                    return internal_error();
-                }
-                Err(InvokeError::Throttled { .. }) => {
-                    return responses.render(GatewayResponseType::Throttled, None, &ctx);
-                }
-            };
-            let result = match inv.result {
-                Ok(bytes) => bytes,
-                Err(failure) => {
-                    tracing::info!(function = %function, error_type = %failure.error_type, "Lambda function failed: Internal server error");
-                    return bad_gateway();
-                }
-            };
-            let accept = parts.headers.get("accept").and_then(|v| v.to_str().ok());
-            match proxy::map_response(&result, accept, &stage.deployment.binary_media_types) {
-                Ok(r) => into_response(r),
-                Err(why) => {
-                    tracing::info!(function = %function, "Malformed Lambda proxy response: {}", why.0);
-                    bad_gateway()
-                }
-            }
+            integrate::lambda::proxy(&fd.host, call, responses, &ctx).await
         }
     }
 }
@@ -470,7 +444,7 @@ fn deny(responses: &GatewayResponses, denied: &authorize::Denied, ctx: &Response
 
 /// An API Gateway error outside the gateway-response types (integration
 /// faults answered as Lambda proxy answers them).
-fn gateway_error(status: StatusCode, error_type: &'static str, message: &str) -> Response {
+pub(crate) fn gateway_error(status: StatusCode, error_type: &'static str, message: &str) -> Response {
     let body = serde_json::json!({ "message": message }).to_string();
     let mut resp = (status, [("content-type", "application/json")], body).into_response();
     resp.headers_mut()
@@ -478,80 +452,12 @@ fn gateway_error(status: StatusCode, error_type: &'static str, message: &str) ->
     resp
 }
 
-fn internal_error() -> Response {
+pub(crate) fn internal_error() -> Response {
     gateway_error(
         StatusCode::INTERNAL_SERVER_ERROR,
         "InternalServerErrorException",
         "Internal server error",
     )
-}
-
-fn bad_gateway() -> Response {
-    gateway_error(
-        StatusCode::BAD_GATEWAY,
-        "InternalServerErrorException",
-        "Internal server error",
-    )
-}
-
-fn into_response(r: proxy::ProxyResponse) -> Response {
-    let mut resp = Response::new(Body::from(r.body));
-    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
-    let h = resp.headers_mut();
-    for (k, v) in r.headers {
-        if let (Ok(name), Ok(value)) = (
-            axum::http::HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(&v),
-        ) {
-            h.append(name, value);
-        }
-    }
-    resp
-}
-
-/// MOCK: the status from the request template picks the integration
-/// response (exact status, else the default one); its templates and literal
-/// header mappings shape the answer. (Full VTL arrives with non-proxy
-/// integrations.)
-fn mock_response(
-    status: Option<u16>,
-    responses: &std::collections::BTreeMap<String, crate::apigw::model::IntegrationResponse>,
-) -> Response {
-    let status = status.unwrap_or(200);
-    let chosen = responses.get(&status.to_string()).or_else(|| {
-        responses
-            .values()
-            .find(|r| r.selection_pattern.as_deref().is_none_or(str::is_empty))
-    });
-    let Some(chosen) = chosen else {
-        return internal_error();
-    };
-    let code = chosen.status_code.parse::<u16>().unwrap_or(200);
-    let body = chosen
-        .response_templates
-        .get("application/json")
-        .or_else(|| chosen.response_templates.values().next())
-        .cloned()
-        .unwrap_or_default();
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
-    let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("application/json"));
-    for (k, v) in &chosen.response_parameters {
-        let Some(name) = k.strip_prefix("method.response.header.") else {
-            continue;
-        };
-        let Some(literal) = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) else {
-            continue;
-        };
-        if let (Ok(n), Ok(val)) = (
-            axum::http::HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(literal),
-        ) {
-            h.insert(n, val);
-        }
-    }
-    resp
 }
 
 pub fn router(fd: Arc<FrontDoor>) -> Router {

@@ -338,7 +338,7 @@ impl Serialize for ClfTime {
 
 /// `dd/Mon/yyyy:HH:MM:SS +0000` for a time in years 0..=9999, formatted by hand: this runs for
 /// every request, and chrono's `format` parses its pattern each time.
-fn clf_time(epoch_ms: i64) -> Option<[u8; 26]> {
+pub(crate) fn clf_time(epoch_ms: i64) -> Option<[u8; 26]> {
     const MONTHS: [&[u8; 3]; 12] = [
         b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
     ];

@@ -1,0 +1,148 @@
+//! Lambda integrations: `AWS_PROXY` (the payload-1.0 event in, the proxy
+//! response rules of [`crate::frontdoor::proxy`] out) and `AWS` (a Lambda
+//! call whose payload and result go through mapping templates).
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+
+use crate::frontdoor::proxy;
+use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses, ResponseContext};
+use crate::frontdoor::{gateway_error, internal_error};
+use crate::host::{Host, InvokeError, InvokeRequest};
+
+/// One function call for an integration.
+pub struct LambdaCall<'a> {
+    pub function: &'a str,
+    pub qualifier: Option<&'a str>,
+    pub payload: &'a [u8],
+    /// The integration's `timeoutInMillis`.
+    pub timeout: Duration,
+    pub request_id: &'a str,
+}
+
+/// One `AWS_PROXY` call.
+pub struct ProxyCall<'a> {
+    /// Its payload is the payload-1.0 event.
+    pub call: LambdaCall<'a>,
+    /// The request's `Accept` (decides whether a base64 body is decoded).
+    pub accept: Option<&'a str>,
+    pub binary_media_types: &'a [String],
+}
+
+/// What became of a Lambda call, before any response mapping.
+pub enum LambdaOutcome {
+    /// The function's result.
+    Result(Vec<u8>),
+    /// The function failed: `{errorMessage, errorType, ...}` as Lambda reports it.
+    FunctionError {
+        error_type: String,
+        /// `errorMessage`: what integration responses' `selectionPattern` matches.
+        message: String,
+        payload: Vec<u8>,
+    },
+    /// Answered already (timeout, throttle, unknown function).
+    Refused(Response),
+}
+
+/// Invokes a function for an integration with the integration's timeout.
+pub async fn invoke(
+    host: &Host,
+    call: &LambdaCall<'_>,
+    responses: &GatewayResponses,
+    ctx: &ResponseContext<'_>,
+) -> LambdaOutcome {
+    let invocation = host.invoke(InvokeRequest {
+        function: call.function,
+        qualifier: call.qualifier,
+        payload: call.payload,
+        client_context: None,
+        request_id: call.request_id.to_string(),
+        want_log: false,
+    });
+    let outcome = match tokio::time::timeout(call.timeout, invocation).await {
+        Err(_) => {
+            return LambdaOutcome::Refused(responses.render(
+                GatewayResponseType::IntegrationTimeout,
+                None,
+                ctx,
+            ));
+        }
+        Ok(o) => o,
+    };
+    let inv = match outcome {
+        Ok(inv) => inv,
+        Err(InvokeError::NotFound(arn)) => {
+            tracing::warn!(function = %arn, "integration names a function that does not exist");
+            return LambdaOutcome::Refused(internal_error());
+        }
+        Err(InvokeError::Throttled { .. }) => {
+            return LambdaOutcome::Refused(responses.render(GatewayResponseType::Throttled, None, ctx));
+        }
+    };
+    match inv.result {
+        Ok(bytes) => LambdaOutcome::Result(bytes),
+        Err(failure) => {
+            let mut err = serde_json::json!({ "errorMessage": failure.message });
+            if !failure.error_type.is_empty() {
+                err["errorType"] = failure.error_type.as_str().into();
+            }
+            LambdaOutcome::FunctionError {
+                payload: serde_json::to_vec(&err).unwrap_or_default(),
+                error_type: failure.error_type,
+                message: failure.message,
+            }
+        }
+    }
+}
+
+/// `AWS_PROXY`: invoke, then validate and map the proxy response; a
+/// function error or a malformed answer is 502.
+pub async fn proxy(
+    host: &Host,
+    call: ProxyCall<'_>,
+    responses: &GatewayResponses,
+    ctx: &ResponseContext<'_>,
+) -> Response {
+    let function = call.call.function;
+    let result = match invoke(host, &call.call, responses, ctx).await {
+        LambdaOutcome::Result(bytes) => bytes,
+        LambdaOutcome::FunctionError { error_type, .. } => {
+            tracing::info!(function = %function, error_type = %error_type, "Lambda function failed: Internal server error");
+            return bad_gateway();
+        }
+        LambdaOutcome::Refused(r) => return r,
+    };
+    match proxy::map_response(&result, call.accept, call.binary_media_types) {
+        Ok(r) => into_response(r),
+        Err(why) => {
+            tracing::info!(function = %function, "Malformed Lambda proxy response: {}", why.0);
+            bad_gateway()
+        }
+    }
+}
+
+fn bad_gateway() -> Response {
+    gateway_error(
+        StatusCode::BAD_GATEWAY,
+        "InternalServerErrorException",
+        "Internal server error",
+    )
+}
+
+pub fn into_response(r: proxy::ProxyResponse) -> Response {
+    let mut resp = Response::new(Body::from(r.body));
+    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    let h = resp.headers_mut();
+    for (k, v) in r.headers {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            h.append(name, value);
+        }
+    }
+    resp
+}
