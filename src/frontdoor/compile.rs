@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use super::authorize::lambda::StageAuthorizer;
 use super::authorize::{Authorization, MethodAccess};
+use super::integrate::lambda::LambdaIntegration;
+use super::integrate::mock::MockIntegration;
+use super::integrate::request::IntegrationRequest;
+use super::integrate::response::IntegrationResponses;
 use super::respond::GatewayResponses;
 use super::route::{RouteSpec, RouteTable};
-use crate::apigw::model::{
-    Authorizer, Deployment, Integration, IntegrationResponse, IntegrationType, Method, RestApi, Stage,
-};
+use crate::apigw::model::{Authorizer, Deployment, Integration, IntegrationType, Method, RestApi, Stage};
 use crate::function::name::FunctionRef;
 use crate::iam::policy::PolicyDocument;
 
@@ -43,7 +45,7 @@ struct MethodDef {
 }
 
 /// What a method does when called, with stage variables resolved.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Target {
     LambdaProxy {
         function: String,
@@ -53,10 +55,9 @@ pub enum Target {
         /// is a 500 at call time, as AWS does.
         post: bool,
     },
-    Mock {
-        status: Option<u16>,
-        responses: BTreeMap<String, IntegrationResponse>,
-    },
+    /// `AWS` to a Lambda function, through mapping templates.
+    Lambda(Arc<LambdaIntegration>),
+    Mock(Arc<MockIntegration>),
     /// Resolvable only at call time into an error (e.g. a stage variable
     /// that is not set): answered with 500 Internal server error.
     Misconfigured(String),
@@ -154,10 +155,10 @@ pub fn lambda_function_of(uri: &str) -> Option<&str> {
 /// Deploy-time check: can Portico run this integration?
 pub fn check_integration(i: &Integration) -> Result<(), String> {
     match i.integration_type {
-        IntegrationType::AwsProxy => {
+        IntegrationType::AwsProxy | IntegrationType::Aws => {
             let uri = i.uri.as_deref().unwrap_or_default();
             let arn = lambda_function_of(uri).ok_or_else(|| {
-                format!("Invalid Lambda integration URI {uri}: expected arn:aws:apigateway:{{region}}:lambda:path/2015-03-31/functions/{{functionArn}}/invocations")
+                format!("Integration URI {uri} is not supported: Portico runs Lambda integrations, expected arn:aws:apigateway:{{region}}:lambda:path/2015-03-31/functions/{{functionArn}}/invocations")
             })?;
             if !arn.contains("${stageVariables.") && FunctionRef::parse(arn).is_err() {
                 return Err(format!("Invalid function ARN in integration URI: {arn}"));
@@ -246,25 +247,43 @@ fn target_of(i: &Integration, vars: &BTreeMap<String, String>) -> Target {
                 _ => Target::Misconfigured(format!("invalid Lambda URI {uri}")),
             }
         }
-        IntegrationType::Mock => {
-            let template = i
-                .request_templates
-                .get("application/json")
-                .or_else(|| i.request_templates.values().next());
-            let status = template.and_then(|t| {
-                let v: serde_json::Value = serde_json::from_str(t).ok()?;
-                let code = v.get("statusCode")?;
-                code.as_u64()
-                    .or_else(|| code.as_str().and_then(|s| s.parse().ok()))
-                    .and_then(|n| u16::try_from(n).ok())
-            });
-            Target::Mock {
-                status,
-                responses: i.integration_responses.clone(),
+        IntegrationType::Aws => {
+            let uri = i.uri.as_deref().unwrap_or_default();
+            let Some(uri) = substitute(uri, vars) else {
+                return Target::Misconfigured(format!("stage variable in {uri} is not set"));
+            };
+            let Some(Ok(f)) = lambda_function_of(&uri).map(FunctionRef::parse) else {
+                return Target::Misconfigured(format!("invalid Lambda URI {uri}"));
+            };
+            if i.http_method.as_deref() != Some("POST") {
+                return Target::Misconfigured(
+                    "AWS integration httpMethod must be POST for Lambda".to_string(),
+                );
+            }
+            match non_proxy(i, true) {
+                Ok((request, responses)) => Target::Lambda(Arc::new(LambdaIntegration {
+                    function: f.name,
+                    qualifier: f.qualifier,
+                    timeout: Duration::from_millis(u64::from(i.timeout_in_millis)),
+                    request,
+                    responses,
+                })),
+                Err(why) => Target::Misconfigured(why),
             }
         }
+        IntegrationType::Mock => match non_proxy(i, false) {
+            Ok((request, responses)) => Target::Mock(Arc::new(MockIntegration { request, responses })),
+            Err(why) => Target::Misconfigured(why),
+        },
         other => Target::Misconfigured(format!("integration type {} is not supported", other.as_str())),
     }
+}
+
+/// The request and response sides of a non-proxy integration.
+fn non_proxy(i: &Integration, lambda: bool) -> Result<(IntegrationRequest, IntegrationResponses), String> {
+    let request = IntegrationRequest::compile(i, lambda).map_err(|e| e.0)?;
+    let responses = IntegrationResponses::compile(&i.integration_responses).map_err(|e| e.0)?;
+    Ok((request, responses))
 }
 
 fn access_of(def: &MethodDef, authorizers: &HashMap<&str, Arc<StageAuthorizer>>) -> MethodAccess {

@@ -384,7 +384,42 @@ async fn serve(
             tracing::warn!(api = target.api_id, stage = target.stage, error = %why, "integration misconfigured");
             internal_error()
         }
-        Target::Mock { status, responses } => integrate::mock::respond(*status, responses),
+        Target::Mock(mock) => {
+            let view = integrate::RequestView::new(
+                &ctx,
+                &body,
+                &stage.deployment.id,
+                request_time_epoch_ms,
+                identity,
+            );
+            let mut log = integrate::ExecutionLog::off();
+            integrate::mock::respond(
+                mock,
+                &view,
+                responses,
+                &stage.deployment.binary_media_types,
+                &mut log,
+            )
+        }
+        Target::Lambda(lambda) => {
+            let view = integrate::RequestView::new(
+                &ctx,
+                &body,
+                &stage.deployment.id,
+                request_time_epoch_ms,
+                identity,
+            );
+            let mut log = integrate::ExecutionLog::off();
+            integrate::lambda::aws(
+                &fd.host,
+                lambda,
+                &view,
+                responses,
+                &stage.deployment.binary_media_types,
+                &mut log,
+            )
+            .await
+        }
         Target::LambdaProxy {
             function,
             qualifier,

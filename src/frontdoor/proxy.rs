@@ -636,7 +636,7 @@ pub fn map_response(
 }
 
 /// Whether the first type of the request's `Accept` header is a binary media type.
-fn accepts_binary(accept: Option<&str>, binary_media_types: &[String]) -> bool {
+pub(crate) fn accepts_binary(accept: Option<&str>, binary_media_types: &[String]) -> bool {
     let first = accept
         .and_then(|a| a.split(',').next())
         .map(str::trim)
@@ -650,7 +650,7 @@ const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-fn decode_base64(text: &str) -> Result<Vec<u8>, MalformedResponse> {
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, MalformedResponse> {
     let decoded = if text.bytes().any(|b| b.is_ascii_whitespace()) {
         let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
         LENIENT_BASE64.decode(compact)

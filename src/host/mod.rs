@@ -418,6 +418,49 @@ fn render_log(request_id: &str, config: &crate::function::FunctionConfig, run: &
     log
 }
 
+/// Runs an `Event` invocation. Throttled events are retried with backoff
+/// for up to six minutes, as Lambda's async queue would; other outcomes are
+/// only logged.
+pub async fn run_event(
+    host: Arc<Host>,
+    name: String,
+    qualifier: Option<String>,
+    payload: bytes::Bytes,
+    client_context: Option<serde_json::Value>,
+    request_id: String,
+) {
+    let mut delay = std::time::Duration::from_millis(100);
+    let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(360);
+    loop {
+        let outcome = host
+            .invoke(InvokeRequest {
+                function: &name,
+                qualifier: qualifier.as_deref(),
+                payload: &payload,
+                client_context: client_context.clone(),
+                request_id: request_id.clone(),
+                want_log: false,
+            })
+            .await;
+        match outcome {
+            Err(InvokeError::Throttled { .. }) if tokio::time::Instant::now() < give_up => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(10));
+            }
+            Err(e) => {
+                tracing::warn!(function = %name, request_id, error = ?e, "asynchronous invocation dropped");
+                return;
+            }
+            Ok(inv) => {
+                if let Err(f) = inv.result {
+                    tracing::info!(function = %name, request_id, error_type = %f.error_type, "asynchronous invocation failed");
+                }
+                return;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

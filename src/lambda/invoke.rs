@@ -2,7 +2,6 @@
 //! in the background), DryRun (204), with `X-Amz-Log-Type: Tail`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -15,7 +14,7 @@ use super::functions::QualifierQuery;
 use super::{LambdaService, function_ref};
 use crate::function::validate::constraint;
 use crate::function::{MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD};
-use crate::host::{Host, InvokeError, InvokeRequest};
+use crate::host::{InvokeError, InvokeRequest};
 
 /// Bytes of log returned by `X-Amz-Log-Type: Tail`.
 const TAIL_BYTES: usize = 4096;
@@ -121,7 +120,9 @@ pub async fn invoke(
         InvocationType::DryRun => empty(StatusCode::NO_CONTENT),
         InvocationType::Event => {
             let (name, rid) = (fref.name.clone(), request_id.clone());
-            tokio::spawn(async move { run_event(host, name, qualifier, payload, client_context, rid).await });
+            tokio::spawn(async move {
+                crate::host::run_event(host, name, qualifier, payload, client_context, rid).await
+            });
             empty(StatusCode::ACCEPTED)
         }
         InvocationType::RequestResponse => {
@@ -175,47 +176,4 @@ fn empty(status: StatusCode) -> Response {
     let mut r = Response::new(Body::empty());
     *r.status_mut() = status;
     r
-}
-
-/// Runs an `Event` invocation. Throttled events are retried with backoff
-/// for up to six minutes, as Lambda's async queue would; other outcomes are
-/// only logged.
-async fn run_event(
-    host: Arc<Host>,
-    name: String,
-    qualifier: Option<String>,
-    payload: Bytes,
-    client_context: Option<serde_json::Value>,
-    request_id: String,
-) {
-    let mut delay = Duration::from_millis(100);
-    let give_up = tokio::time::Instant::now() + Duration::from_secs(360);
-    loop {
-        let outcome = host
-            .invoke(InvokeRequest {
-                function: &name,
-                qualifier: qualifier.as_deref(),
-                payload: &payload,
-                client_context: client_context.clone(),
-                request_id: request_id.clone(),
-                want_log: false,
-            })
-            .await;
-        match outcome {
-            Err(InvokeError::Throttled { .. }) if tokio::time::Instant::now() < give_up => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            Err(e) => {
-                tracing::warn!(function = %name, request_id, error = ?e, "asynchronous invocation dropped");
-                return;
-            }
-            Ok(inv) => {
-                if let Err(f) = inv.result {
-                    tracing::info!(function = %name, request_id, error_type = %f.error_type, "asynchronous invocation failed");
-                }
-                return;
-            }
-        }
-    }
 }

@@ -2,12 +2,16 @@
 //! response rules of [`crate::frontdoor::proxy`] out) and `AWS` (a Lambda
 //! call whose payload and result go through mapping templates).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
+use super::request::{IntegrationRequest, RequestFailure};
+use super::response::{Answer, IntegrationResponses, NoMatch};
+use super::{ExecutionLog, RequestView};
 use crate::frontdoor::proxy;
 use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses, ResponseContext};
 use crate::frontdoor::{gateway_error, internal_error};
@@ -145,4 +149,156 @@ pub fn into_response(r: proxy::ProxyResponse) -> Response {
         }
     }
     resp
+}
+
+/// An `AWS` (non-proxy) Lambda integration, compiled for a stage.
+pub struct LambdaIntegration {
+    pub function: String,
+    pub qualifier: Option<String>,
+    pub timeout: Duration,
+    pub request: IntegrationRequest,
+    pub responses: IntegrationResponses,
+}
+
+/// `AWS` to Lambda: the integration request becomes the invocation
+/// payload; the result (or the function error, matched by its
+/// `errorMessage`) goes through the integration responses.
+/// `integration.request.header.X-Amz-Invocation-Type: 'Event'` invokes
+/// asynchronously and answers with the default response at once.
+pub async fn aws(
+    host: &Arc<Host>,
+    target: &LambdaIntegration,
+    view: &RequestView<'_>,
+    responses: &GatewayResponses,
+    binary_media_types: &[String],
+    log: &mut ExecutionLog,
+) -> Response {
+    let prepared = match target.request.prepare(view, binary_media_types, log) {
+        Ok(p) => p,
+        Err(RequestFailure::UnsupportedMediaType) => {
+            return responses.render(GatewayResponseType::UnsupportedMediaType, None, view.ctx);
+        }
+        Err(RequestFailure::Configuration(why)) => {
+            tracing::warn!(api = view.ctx.api_id, error = %why, "integration request failed");
+            return internal_error();
+        }
+    };
+    // Lambda takes JSON only (an empty payload is `{}`); anything else is
+    // its InvalidRequestContentException, a 500 here.
+    let payload: &[u8] = if prepared.body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &prepared.body
+    };
+    if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() {
+        log.step(|| {
+            "Execution failed due to configuration error: Could not parse request body into json".to_string()
+        });
+        return internal_error();
+    }
+    log.step(|| format!("Sending request to function {}", target.function));
+    if prepared
+        .header("X-Amz-Invocation-Type")
+        .is_some_and(|t| t.eq_ignore_ascii_case("Event"))
+    {
+        tokio::spawn(crate::host::run_event(
+            host.clone(),
+            target.function.clone(),
+            target.qualifier.clone(),
+            bytes::Bytes::copy_from_slice(payload),
+            None,
+            view.ctx.request_id.to_string(),
+        ));
+        log.step(|| "Received response. Status: 202".to_string());
+        return finish(
+            &target.responses,
+            None,
+            b"",
+            view,
+            binary_media_types,
+            responses,
+            log,
+        );
+    }
+    let started = std::time::Instant::now();
+    let call = LambdaCall {
+        function: &target.function,
+        qualifier: target.qualifier.as_deref(),
+        payload,
+        timeout: target.timeout,
+        request_id: view.ctx.request_id,
+    };
+    match invoke(host, &call, responses, view.ctx).await {
+        LambdaOutcome::Refused(r) => r,
+        LambdaOutcome::Result(body) => {
+            log.step(|| {
+                format!(
+                    "Received response. Status: 200, Integration latency: {} ms",
+                    started.elapsed().as_millis()
+                )
+            });
+            log.step(|| {
+                format!(
+                    "Endpoint response body before transformations: {}",
+                    String::from_utf8_lossy(&body)
+                )
+            });
+            finish(
+                &target.responses,
+                None,
+                &body,
+                view,
+                binary_media_types,
+                responses,
+                log,
+            )
+        }
+        LambdaOutcome::FunctionError { message, payload, .. } => {
+            log.step(|| {
+                format!(
+                    "Received response. Status: 200, Integration latency: {} ms",
+                    started.elapsed().as_millis()
+                )
+            });
+            log.step(|| {
+                format!(
+                    "Endpoint response body before transformations: {}",
+                    String::from_utf8_lossy(&payload)
+                )
+            });
+            log.step(|| "Endpoint response headers: {X-Amz-Function-Error=Unhandled}".to_string());
+            finish(
+                &target.responses,
+                Some(&message),
+                &payload,
+                view,
+                binary_media_types,
+                responses,
+                log,
+            )
+        }
+    }
+}
+
+/// Through the integration responses; no match and no default is AWS's
+/// API_CONFIGURATION_ERROR.
+pub fn finish(
+    integration_responses: &IntegrationResponses,
+    selector: Option<&str>,
+    body: &[u8],
+    view: &RequestView<'_>,
+    binary_media_types: &[String],
+    responses: &GatewayResponses,
+    log: &mut ExecutionLog,
+) -> Response {
+    let answer = Answer {
+        selector,
+        headers: &[],
+        body,
+        binary: false,
+    };
+    match integration_responses.respond(&answer, view, binary_media_types, log) {
+        Ok(r) => r,
+        Err(NoMatch) => responses.render(GatewayResponseType::ApiConfigurationError, None, view.ctx),
+    }
 }

@@ -1,53 +1,86 @@
-//! `MOCK`: no backend; the request template's `statusCode` picks the
-//! integration response.
+//! `MOCK`: no backend. The request template renders `{"statusCode": N}`;
+//! N selects the integration response (by `selectionPattern`, else the
+//! default), whose mappings and template shape the answer.
 
-use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
+use super::lambda::finish;
+use super::request::{IntegrationRequest, RequestFailure};
+use super::response::IntegrationResponses;
+use super::{ExecutionLog, RequestView};
 use crate::frontdoor::internal_error;
+use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses};
 
-/// MOCK: the status from the request template picks the integration
-/// response (exact status, else the default one); its templates and literal
-/// header mappings shape the answer. (Full VTL arrives with non-proxy
-/// integrations.)
+/// A `MOCK` integration, compiled.
+pub struct MockIntegration {
+    pub request: IntegrationRequest,
+    pub responses: IntegrationResponses,
+}
+
 pub fn respond(
-    status: Option<u16>,
-    responses: &std::collections::BTreeMap<String, crate::apigw::model::IntegrationResponse>,
+    target: &MockIntegration,
+    view: &RequestView<'_>,
+    responses: &GatewayResponses,
+    binary_media_types: &[String],
+    log: &mut ExecutionLog,
 ) -> Response {
-    let status = status.unwrap_or(200);
-    let chosen = responses.get(&status.to_string()).or_else(|| {
-        responses
-            .values()
-            .find(|r| r.selection_pattern.as_deref().is_none_or(str::is_empty))
-    });
-    let Some(chosen) = chosen else {
-        return internal_error();
-    };
-    let code = chosen.status_code.parse::<u16>().unwrap_or(200);
-    let body = chosen
-        .response_templates
-        .get("application/json")
-        .or_else(|| chosen.response_templates.values().next())
-        .cloned()
-        .unwrap_or_default();
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
-    let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("application/json"));
-    for (k, v) in &chosen.response_parameters {
-        let Some(name) = k.strip_prefix("method.response.header.") else {
-            continue;
+    let status = if target.request.has_templates() {
+        let prepared = match target.request.prepare(view, binary_media_types, log) {
+            Ok(p) => p,
+            Err(RequestFailure::UnsupportedMediaType) => {
+                return responses.render(GatewayResponseType::UnsupportedMediaType, None, view.ctx);
+            }
+            Err(RequestFailure::Configuration(why)) => {
+                tracing::warn!(api = view.ctx.api_id, error = %why, "MOCK request template failed");
+                return internal_error();
+            }
         };
-        let Some(literal) = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) else {
-            continue;
-        };
-        if let (Ok(n), Ok(val)) = (
-            axum::http::HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(literal),
-        ) {
-            h.insert(n, val);
+        match status_of(&prepared.body) {
+            Some(s) => Some(s.to_string()),
+            None if prepared.body.iter().all(u8::is_ascii_whitespace) => None,
+            None => {
+                log.step(|| "Execution failed due to configuration error: statusCode should be an integer which defined in request template".to_string());
+                return internal_error();
+            }
         }
+    } else {
+        None
+    };
+    log.step(|| {
+        format!(
+            "Received response. Status: {}",
+            status.as_deref().unwrap_or("200")
+        )
+    });
+    finish(
+        &target.responses,
+        Some(status.as_deref().unwrap_or("200")),
+        b"",
+        view,
+        binary_media_types,
+        responses,
+        log,
+    )
+}
+
+/// `statusCode` of a rendered MOCK request template.
+fn status_of(body: &[u8]) -> Option<u16> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = v.get("statusCode")?;
+    code.as_u64()
+        .or_else(|| code.as_str().and_then(|s| s.trim().parse().ok()))
+        .and_then(|n| u16::try_from(n).ok())
+        .filter(|n| (100..=599).contains(n))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn status_of_a_rendered_template() {
+        assert_eq!(super::status_of(br#"{"statusCode": 200}"#), Some(200));
+        assert_eq!(super::status_of(br#"{"statusCode": "404"}"#), Some(404));
+        assert_eq!(super::status_of(br#"{"statusCode": "abc"}"#), None);
+        assert_eq!(super::status_of(br#"{"statusCode": 99}"#), None);
+        assert_eq!(super::status_of(b"not json"), None);
     }
-    resp
 }

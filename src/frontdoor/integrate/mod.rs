@@ -14,6 +14,8 @@
 pub mod lambda;
 pub mod mapping;
 pub mod mock;
+pub mod request;
+pub mod response;
 
 use std::sync::OnceLock;
 
@@ -189,4 +191,62 @@ pub fn parse_query(raw: &str) -> Vec<(String, String)> {
             (decode(k), decode(v))
         })
         .collect()
+}
+
+/// `contentHandling` of an integration (request side) or integration
+/// response (response side); None passes payloads through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentHandling {
+    ConvertToBinary,
+    ConvertToText,
+}
+
+impl ContentHandling {
+    pub fn parse(s: Option<&str>) -> Option<ContentHandling> {
+        match s? {
+            "CONVERT_TO_BINARY" => Some(ContentHandling::ConvertToBinary),
+            "CONVERT_TO_TEXT" => Some(ContentHandling::ConvertToText),
+            _ => None,
+        }
+    }
+}
+
+/// The step-by-step log TestInvokeMethod returns; off (and free) on the
+/// front door.
+#[derive(Debug, Default)]
+pub struct ExecutionLog {
+    lines: Option<Vec<String>>,
+}
+
+impl ExecutionLog {
+    pub fn off() -> ExecutionLog {
+        ExecutionLog { lines: None }
+    }
+
+    pub fn on() -> ExecutionLog {
+        ExecutionLog {
+            lines: Some(Vec::new()),
+        }
+    }
+
+    /// Records a step; the text is built only when the log is on.
+    pub fn step(&mut self, line: impl FnOnce() -> String) {
+        if let Some(lines) = &mut self.lines {
+            lines.push(line());
+        }
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.lines.is_some()
+    }
+
+    pub fn lines(&self) -> &[String] {
+        self.lines.as_deref().unwrap_or_default()
+    }
+}
+
+/// Headers as `{name=value, ...}`, the way the execution log prints them.
+pub fn log_pairs(pairs: &[(String, String)]) -> String {
+    let inner: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", inner.join(", "))
 }
