@@ -37,7 +37,7 @@ use crate::host::Host;
 use crate::iam::IamService;
 use crate::usage::UsageService;
 use authorize::AccessControl;
-use compile::{CompiledDeployment, CompiledStage, Target};
+use compile::{CompiledDeployment, CompiledStage};
 use respond::{GatewayResponseType, GatewayResponses, ResponseContext};
 
 /// Largest request body API Gateway accepts.
@@ -379,76 +379,26 @@ async fn serve(
         api_key: granted.api_key.as_ref().map(|k| k.value.as_str()),
         api_key_id: granted.api_key.as_ref().map(|k| k.id.as_str()),
     };
-    match &plan.target {
-        Target::Misconfigured(why) => {
-            tracing::warn!(api = target.api_id, stage = target.stage, error = %why, "integration misconfigured");
-            internal_error()
-        }
-        Target::Mock(mock) => {
-            let view = integrate::RequestView::new(
-                &ctx,
-                &body,
-                &stage.deployment.id,
-                request_time_epoch_ms,
-                identity,
-            );
-            let mut log = integrate::ExecutionLog::off();
-            integrate::mock::respond(
-                mock,
-                &view,
-                responses,
-                &stage.deployment.binary_media_types,
-                &mut log,
-            )
-        }
-        Target::Lambda(lambda) => {
-            let view = integrate::RequestView::new(
-                &ctx,
-                &body,
-                &stage.deployment.id,
-                request_time_epoch_ms,
-                identity,
-            );
-            let mut log = integrate::ExecutionLog::off();
-            integrate::lambda::aws(
-                &fd.host,
-                lambda,
-                &view,
-                responses,
-                &stage.deployment.binary_media_types,
-                &mut log,
-            )
-            .await
-        }
-        Target::LambdaProxy {
-            function,
-            qualifier,
-            timeout,
-            post,
-        } => {
-            if !post {
-                tracing::warn!(
-                    api = target.api_id,
-                    "AWS_PROXY integration httpMethod must be POST"
-                );
-                return internal_error();
-            }
-            let authorizer = granted.authorizer_event();
-            let event = event_for(authorizer.as_deref(), identity);
-            let call = integrate::lambda::ProxyCall {
-                call: integrate::lambda::LambdaCall {
-                    function,
-                    qualifier: qualifier.as_deref(),
-                    payload: &event,
-                    timeout: *timeout,
-                    request_id,
-                },
-                accept: parts.headers.get("accept").and_then(|v| v.to_str().ok()),
-                binary_media_types: &stage.deployment.binary_media_types,
-            };
-            integrate::lambda::proxy(&fd.host, call, responses, &ctx).await
-        }
-    }
+    let authorizer_event = granted.authorizer_event();
+    let view = integrate::RequestView {
+        ctx: &ctx,
+        body: &body,
+        headers: &headers,
+        deployment_id: &stage.deployment.id,
+        request_time_epoch_ms,
+        binary_media_types: &stage.deployment.binary_media_types,
+        identity,
+        authorizer_event: authorizer_event.as_deref(),
+        lazy: integrate::Lazy::default(),
+    };
+    integrate::run(
+        &fd.host,
+        &plan.target,
+        &view,
+        responses,
+        &mut integrate::ExecutionLog::off(),
+    )
+    .await
 }
 
 /// Renders an access-control refusal.

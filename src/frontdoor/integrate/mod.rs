@@ -24,43 +24,71 @@ use bytes::Bytes;
 use super::proxy::CallerIdentity;
 use super::respond::ResponseContext;
 
-/// One request as integrations see it: the routed request's facts plus the
-/// parsed query string, shared by parameter mappings, templates and backends.
+/// One request as integrations see it: the routed request's facts plus what
+/// access control established, shared by parameter mappings, templates and
+/// backends. The parsed query string and the `$context` tree are built on
+/// first use.
 pub struct RequestView<'a> {
     pub ctx: &'a ResponseContext<'a>,
     pub body: &'a Bytes,
+    /// Headers in arrival order (for the proxy event).
+    pub headers: &'a [(String, String)],
     pub deployment_id: &'a str,
     pub request_time_epoch_ms: i64,
+    pub binary_media_types: &'a [String],
     /// Who called, as access control established it.
     pub identity: CallerIdentity<'a>,
-    /// The query string, form-decoded, in arrival order.
-    pub query: Vec<(String, String)>,
-    /// The `$context` tree, built on first use.
+    /// `requestContext.authorizer` of the proxy event, when an authorizer ran.
+    pub authorizer_event: Option<&'a serde_json::Value>,
+    pub lazy: Lazy,
+}
+
+/// Parts of a [`RequestView`] computed only when an integration needs them.
+#[derive(Default)]
+pub struct Lazy {
+    query: OnceLock<Vec<(String, String)>>,
     context: OnceLock<serde_json::Value>,
 }
 
 impl<'a> RequestView<'a> {
-    pub fn new(
-        ctx: &'a ResponseContext<'a>,
-        body: &'a Bytes,
-        deployment_id: &'a str,
-        request_time_epoch_ms: i64,
-        identity: CallerIdentity<'a>,
-    ) -> RequestView<'a> {
-        RequestView {
-            ctx,
-            body,
-            deployment_id,
-            request_time_epoch_ms,
-            identity,
-            query: ctx.raw_query.map(parse_query).unwrap_or_default(),
-            context: OnceLock::new(),
-        }
+    /// The query string, form-decoded, in arrival order.
+    pub fn query(&self) -> &[(String, String)] {
+        self.lazy
+            .query
+            .get_or_init(|| self.ctx.raw_query.map(parse_query).unwrap_or_default())
+    }
+
+    /// The payload-1.0 event of `AWS_PROXY`.
+    pub fn proxy_event(&self) -> Vec<u8> {
+        let c = self.ctx;
+        super::proxy::build_event(&super::proxy::ProxyRequest {
+            method: c.http_method,
+            raw_path: c.path,
+            raw_query: c.raw_query,
+            headers: self.headers,
+            body: self.body,
+            source_ip: c.source_ip,
+            resource_id: c.resource_id,
+            resource_path: c.resource_path,
+            path_params: c.path_params,
+            stage: c.stage,
+            stage_variables: c.stage_variables,
+            deployment_id: self.deployment_id,
+            api_id: c.api_id,
+            account_id: c.account_id,
+            request_id: c.request_id,
+            extended_request_id: c.extended_request_id,
+            domain_name: c.domain_name,
+            request_time_epoch_ms: self.request_time_epoch_ms,
+            binary_media_types: self.binary_media_types,
+            authorizer: self.authorizer_event,
+            identity: self.identity,
+        })
     }
 
     /// The last value of a query string parameter.
     pub fn query_value(&self, name: &str) -> Option<&str> {
-        self.query
+        self.query()
             .iter()
             .rev()
             .find(|(k, _)| k == name)
@@ -69,7 +97,7 @@ impl<'a> RequestView<'a> {
 
     /// Every value of a query string parameter, in arrival order.
     pub fn query_values(&self, name: &str) -> Vec<&str> {
-        self.query
+        self.query()
             .iter()
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
@@ -106,7 +134,7 @@ impl<'a> RequestView<'a> {
 
     /// `$context` as templates and `context.X` mappings see it.
     pub fn context(&self) -> &serde_json::Value {
-        self.context.get_or_init(|| context_tree(self))
+        self.lazy.context.get_or_init(|| context_tree(self))
     }
 
     /// `context.a.b` as a string (objects and arrays as JSON text).
@@ -249,4 +277,60 @@ impl ExecutionLog {
 pub fn log_pairs(pairs: &[(String, String)]) -> String {
     let inner: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!("{{{}}}", inner.join(", "))
+}
+
+/// Runs a method's integration and returns the method response.
+pub async fn run(
+    host: &std::sync::Arc<crate::host::Host>,
+    target: &super::compile::Target,
+    view: &RequestView<'_>,
+    responses: &super::respond::GatewayResponses,
+    log: &mut ExecutionLog,
+) -> axum::response::Response {
+    use super::compile::Target;
+    match target {
+        Target::Misconfigured(why) => {
+            tracing::warn!(api = view.ctx.api_id, stage = view.ctx.stage, error = %why, "integration misconfigured");
+            log.step(|| format!("Execution failed due to configuration error: {why}"));
+            super::internal_error()
+        }
+        Target::Mock(mock) => mock::respond(mock, view, responses, view.binary_media_types, log),
+        Target::Lambda(lambda) => {
+            lambda::aws(host, lambda, view, responses, view.binary_media_types, log).await
+        }
+        Target::LambdaProxy {
+            function,
+            qualifier,
+            timeout,
+            post,
+        } => {
+            if !post {
+                tracing::warn!(
+                    api = view.ctx.api_id,
+                    "AWS_PROXY integration httpMethod must be POST"
+                );
+                log.step(|| "Execution failed due to configuration error: AWS_PROXY integration httpMethod must be POST".to_string());
+                return super::internal_error();
+            }
+            let event = view.proxy_event();
+            log.step(|| {
+                format!(
+                    "Endpoint request body after transformations: {}",
+                    String::from_utf8_lossy(&event)
+                )
+            });
+            let call = lambda::ProxyCall {
+                call: lambda::LambdaCall {
+                    function,
+                    qualifier: qualifier.as_deref(),
+                    payload: &event,
+                    timeout: *timeout,
+                    request_id: view.ctx.request_id,
+                },
+                accept: view.header_value("accept"),
+                binary_media_types: view.binary_media_types,
+            };
+            lambda::proxy(host, call, responses, view.ctx).await
+        }
+    }
 }

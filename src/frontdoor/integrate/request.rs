@@ -177,7 +177,7 @@ impl IntegrationRequest {
                     .render(&Variables {
                         body,
                         path: &inputs.path,
-                        querystring: &view.query,
+                        querystring: view.query(),
                         header: &inputs.header,
                         context: view.context(),
                         stage_variables: view.ctx.stage_variables,

@@ -144,7 +144,7 @@ impl IntegrationResponses {
                 match t.render(&Variables {
                     body: &body,
                     path: &inputs.path,
-                    querystring: &view.query,
+                    querystring: view.query(),
                     header: &inputs.header,
                     context: view.context(),
                     stage_variables: view.ctx.stage_variables,
