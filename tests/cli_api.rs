@@ -301,3 +301,95 @@ fn api_commands_happy_path_and_errors() {
     let (ok, _, _) = portico(&s, &["api", "get", "--api", &id]);
     assert!(!ok);
 }
+
+#[test]
+fn enable_cors_then_preflight_and_test_invoke_from_the_cli() {
+    let s = Server::start();
+    let r = s.admin("POST", "/restapis", Some(json!({ "name": "cors" })));
+    let api = r.json()["id"].as_str().unwrap().to_string();
+    let root = r.json()["rootResourceId"].as_str().unwrap().to_string();
+    let r = s.admin(
+        "POST",
+        &format!("/restapis/{api}/resources/{root}"),
+        Some(json!({ "pathPart": "items" })),
+    );
+    let items = r.json()["id"].as_str().unwrap().to_string();
+    let m = format!("/restapis/{api}/resources/{items}/methods/GET");
+    assert_eq!(
+        s.admin("PUT", &m, Some(json!({ "authorizationType": "NONE" })))
+            .status,
+        201
+    );
+    let r = s.admin(
+        "PUT",
+        &format!("{m}/integration"),
+        Some(json!({ "type": "MOCK", "requestTemplates": { "application/json": "{\"statusCode\": 200}" } })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        s.admin("PUT", &format!("{m}/responses/200"), Some(json!({})))
+            .status,
+        201
+    );
+    let r = s.admin(
+        "PUT",
+        &format!("{m}/integration/responses/200"),
+        Some(json!({ "responseTemplates": { "application/json": "{\"items\": []}" } })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    let (ok, out, err) = portico(&s, &["api", "enable-cors", "--api", &api, "--resource", "/items"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("GET,OPTIONS"), "{out}");
+
+    let (ok, out, err) = portico(
+        &s,
+        &[
+            "api",
+            "test-invoke",
+            "--api",
+            &api,
+            "--resource",
+            "/items",
+            "--method",
+            "OPTIONS",
+            "--log",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("status: 200"), "{out}");
+    assert!(out.contains("access-control-allow-methods: GET,OPTIONS"), "{out}");
+    assert!(out.contains("Method completed with status: 200"), "{out}");
+
+    let r = s.admin(
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        Some(json!({ "stageName": "v1" })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let url = |path: &str| format!("{}/restapis/{api}/v1/_user_request_{path}", s.front);
+    let pre = common::request(
+        "OPTIONS",
+        &url("/items"),
+        &[
+            ("Origin", "https://app.example"),
+            ("Access-Control-Request-Method", "GET"),
+        ],
+        None,
+    );
+    assert_eq!(pre.status, 200, "{}", pre.text());
+    assert_eq!(pre.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(pre.header("access-control-allow-methods"), Some("GET,OPTIONS"));
+    assert_eq!(
+        pre.header("access-control-allow-headers"),
+        Some("Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token")
+    );
+    let get = common::request("GET", &url("/items"), &[("Origin", "https://app.example")], None);
+    assert_eq!(get.status, 200);
+    assert_eq!(get.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(get.json(), json!({ "items": [] }));
+    // Errors carry the header too (DEFAULT_4XX).
+    let miss = common::request("GET", &url("/nothing-here"), &[], None);
+    assert_eq!(miss.status, 403);
+    assert_eq!(miss.header("access-control-allow-origin"), Some("*"));
+}

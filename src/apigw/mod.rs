@@ -70,7 +70,8 @@ pub fn router(svc: Arc<ApiGwService>) -> Router {
             put(put_method)
                 .get(get_method)
                 .patch(update_method)
-                .delete(delete_method),
+                .delete(delete_method)
+                .post(test_invoke::test_invoke_method),
         )
         .route(
             "/restapis/{api}/resources/{rid}/methods/{method}/responses/{code}",

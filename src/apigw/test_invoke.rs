@@ -1,3 +1,6 @@
+//! Test calls of the management API. TestInvokeMethod runs a method of the
+//! API as it stands (see [`crate::frontdoor::test_invoke`]).
+//!
 //! TestInvokeAuthorizer (`POST /restapis/{api}/authorizers/{id}`): runs an
 //! authorizer as currently defined (not as deployed) against a request made
 //! up from the call's headers, query string and stage variables, with the
@@ -18,6 +21,7 @@ use serde_json::{Value, json};
 
 use super::error::{ApiGwError, ApiGwResult};
 use super::handlers::parse;
+use super::model::RestApi;
 use super::service::ApiGwService;
 use crate::frontdoor::authorize::lambda::{self, IdentityInputs, StageAuthorizer};
 
@@ -194,4 +198,93 @@ fn request_event(
         },
     });
     serde_json::to_vec(&event).unwrap_or_default()
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TestInvokeMethodInput {
+    path_with_query_string: Option<String>,
+    body: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    multi_value_headers: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    stage_variables: BTreeMap<String, String>,
+}
+
+/// TestInvokeMethod (`POST /restapis/{api}/resources/{rid}/methods/{m}`):
+/// runs the method as the API stands now and answers `{status, body,
+/// headers, multiValueHeaders, log, latency}`.
+pub async fn test_invoke_method(
+    State(svc): State<Arc<ApiGwService>>,
+    Path((api_id, resource_id, http_method)): Path<(String, String, String)>,
+    body: Bytes,
+) -> ApiGwResult<Json<Value>> {
+    use crate::frontdoor::test_invoke::{TestInvokeError, TestRequest, test_invoke};
+    let input: TestInvokeMethodInput = parse(&body)?;
+    let api = svc.get(&api_id)?;
+    let resource = api
+        .resources
+        .get(&resource_id)
+        .ok_or_else(|| ApiGwError::not_found("Invalid Resource identifier specified"))?;
+    let method = resource
+        .methods
+        .get(&http_method)
+        .ok_or_else(|| ApiGwError::not_found("Invalid Method identifier specified"))?;
+    if method.integration.is_none() {
+        return Err(ApiGwError::bad_request("No integration defined for method"));
+    }
+    let mut headers = HeaderMap::new();
+    let pairs = input.headers.iter().chain(
+        input
+            .multi_value_headers
+            .iter()
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (k, v))),
+    );
+    for (k, v) in pairs {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+            headers.append(name, value);
+        }
+    }
+    let default_path = RestApi::path_of(&api.resources, &resource_id).unwrap_or_else(|| "/".to_string());
+    let deployment = super::handlers::draft(&api, None);
+    let outcome = test_invoke(
+        &svc.frontdoor,
+        &deployment,
+        TestRequest {
+            api_id: api.id.clone(),
+            http_method: http_method.clone(),
+            resource_id,
+            path_with_query_string: input.path_with_query_string.unwrap_or(default_path),
+            headers,
+            body: Bytes::from(input.body.unwrap_or_default()),
+            stage_variables: input.stage_variables,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        TestInvokeError::NoMethod => ApiGwError::not_found("Invalid Method identifier specified"),
+        TestInvokeError::Broken(why) => ApiGwError::bad_request(why),
+    })?;
+    let mut single = serde_json::Map::new();
+    let mut multi = serde_json::Map::new();
+    for (k, v) in &outcome.headers {
+        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+        single.insert(k.as_str().to_string(), Value::from(v.clone()));
+        match multi.get_mut(k.as_str()) {
+            Some(Value::Array(a)) => a.push(Value::from(v)),
+            _ => {
+                multi.insert(k.as_str().to_string(), json!([v]));
+            }
+        }
+    }
+    Ok(Json(json!({
+        "status": outcome.status,
+        "body": String::from_utf8_lossy(&outcome.body),
+        "headers": single,
+        "multiValueHeaders": multi,
+        "log": outcome.log,
+        "latency": outcome.latency_ms,
+    })))
 }

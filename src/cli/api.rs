@@ -144,6 +144,61 @@ pub enum ApiCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Add the REST CORS pattern to a resource (OPTIONS + MOCK preflight,
+    /// Allow-Origin on its methods and on DEFAULT_4XX/5XX), as the console's
+    /// "Enable CORS" does. Deploy afterwards.
+    EnableCors {
+        /// REST API id.
+        #[arg(long, value_name = "ID")]
+        api: String,
+        /// Resource path (e.g. /users) or id.
+        #[arg(long, value_name = "PATH")]
+        resource: String,
+        /// Access-Control-Allow-Origin.
+        #[arg(long, default_value = "*", value_name = "ORIGIN")]
+        allow_origin: String,
+        /// Access-Control-Allow-Headers.
+        #[arg(long, default_value = super::method::DEFAULT_ALLOW_HEADERS, value_name = "LIST")]
+        allow_headers: String,
+        /// Access-Control-Allow-Methods (default: the resource's methods and OPTIONS).
+        #[arg(long, value_name = "LIST")]
+        allow_methods: Option<String>,
+        /// Leave the DEFAULT_4XX / DEFAULT_5XX gateway responses alone.
+        #[arg(long)]
+        no_gateway_responses: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run a method of the API as it stands (not as deployed) and show the
+    /// response and, with --log, the execution log (TestInvokeMethod).
+    TestInvoke {
+        /// REST API id.
+        #[arg(long, value_name = "ID")]
+        api: String,
+        /// Resource path (e.g. /users/{id}) or id.
+        #[arg(long, value_name = "PATH")]
+        resource: String,
+        /// HTTP method.
+        #[arg(long, default_value = "GET")]
+        method: String,
+        /// Request path and query, e.g. /users/7?verbose=1 (default: the resource path).
+        #[arg(long, value_name = "PATH")]
+        path: Option<String>,
+        /// Request body.
+        #[arg(long)]
+        body: Option<String>,
+        /// Request header NAME=VALUE (repeatable).
+        #[arg(long = "header", value_name = "NAME=VALUE", value_parser = key_value)]
+        headers: Vec<(String, String)>,
+        /// Stage variable NAME=VALUE (repeatable).
+        #[arg(long = "stage-variable", value_name = "NAME=VALUE", value_parser = key_value)]
+        stage_variables: Vec<(String, String)>,
+        /// Print the execution log too.
+        #[arg(long)]
+        log: bool,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Point a stage at another deployment (e.g. to roll back).
     StageSwitch {
         /// REST API id.
@@ -173,8 +228,55 @@ pub fn run_api(cmd: ApiCommand) -> ExitCode {
     }
 }
 
+fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected NAME=VALUE, got {s}"))
+}
+
 fn run(cmd: ApiCommand) -> Result<()> {
     match cmd {
+        ApiCommand::EnableCors {
+            api,
+            resource,
+            allow_origin,
+            allow_headers,
+            allow_methods,
+            no_gateway_responses,
+            common,
+        } => {
+            let client = Client::new(&common.endpoint)?;
+            let cors = super::method::CorsSettings {
+                allow_origin: &allow_origin,
+                allow_headers: &allow_headers,
+                allow_methods: allow_methods.as_deref(),
+                gateway_responses: !no_gateway_responses,
+            };
+            super::method::enable_cors(&client, &api, &resource, &cors, common.json)?;
+        }
+
+        ApiCommand::TestInvoke {
+            api,
+            resource,
+            method,
+            path,
+            body,
+            headers,
+            stage_variables,
+            log,
+            common,
+        } => {
+            let client = Client::new(&common.endpoint)?;
+            let call = super::method::TestCall {
+                method: &method.to_ascii_uppercase(),
+                path_with_query: path.as_deref(),
+                body: body.as_deref(),
+                headers: &headers,
+                stage_variables: &stage_variables,
+            };
+            super::method::test_invoke(&client, &api, &resource, &call, log, common.json)?;
+        }
+
         ApiCommand::Create {
             name,
             description,

@@ -15,6 +15,7 @@
 //! - [`api`]: the `api` subcommands (REST APIs, resources, deployments,
 //!   stages) and what they print.
 //! - [`authorizer`]: list a REST API's authorizers and test one.
+//! - [`method`]: enable CORS on a resource; test-invoke a method.
 //! - [`deploy`]: the declarative, idempotent `deploy` of functions plus an
 //!   OpenAPI document to a stage.
 //! - [`output`]: small formatting helpers (sizes, tables, JSON).
@@ -24,6 +25,7 @@ mod authorizer;
 mod client;
 mod deploy;
 mod function;
+mod method;
 mod output;
 
 pub use api::{ApiCommand, Front, PutMode, run_api};

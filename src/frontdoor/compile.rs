@@ -35,6 +35,16 @@ pub struct CompiledDeployment {
     methods: HashMap<(String, String), MethodDef>,
 }
 
+impl CompiledDeployment {
+    /// The path template of a resource that has methods.
+    pub fn resource_path(&self, resource_id: &str) -> Option<String> {
+        self.methods
+            .iter()
+            .find(|((r, _), _)| r == resource_id)
+            .map(|(_, d)| d.path.clone())
+    }
+}
+
 /// What a stage needs of one method.
 struct MethodDef {
     path: String,

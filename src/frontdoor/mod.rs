@@ -19,6 +19,7 @@ pub mod integrate;
 pub mod proxy;
 pub mod respond;
 pub mod route;
+pub mod test_invoke;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -257,10 +257,12 @@ impl ExecutionLog {
         }
     }
 
-    /// Records a step; the text is built only when the log is on.
+    /// Records a step, stamped as AWS stamps its execution log; the text is
+    /// built only when the log is on.
     pub fn step(&mut self, line: impl FnOnce() -> String) {
         if let Some(lines) = &mut self.lines {
-            lines.push(line());
+            let now = chrono::Utc::now().format("%a %b %d %H:%M:%S UTC %Y");
+            lines.push(format!("{now} : {}", line()));
         }
     }
 

@@ -14,7 +14,7 @@ use base64::Engine as _;
 
 use super::mapping::{BackendAnswer, MappingError, ResponseMapping};
 use super::request::{CompiledTemplate, TemplateInputs, compile_templates};
-use super::{ContentHandling, ExecutionLog, RequestView, log_pairs};
+use super::{ContentHandling, ExecutionLog, RequestView};
 use crate::apigw::model::IntegrationResponse;
 use crate::frontdoor::proxy;
 use crate::vtl::Variables;
@@ -197,8 +197,6 @@ impl IntegrationResponses {
                 h.insert(name, value);
             }
         }
-        log.step(|| format!("Method response headers: {}", log_pairs(&headers)));
-        log.step(|| format!("Method completed with status: {status}"));
         Ok(resp)
     }
 }
