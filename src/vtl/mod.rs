@@ -1,0 +1,96 @@
+//! The Velocity Template Language engine behind API Gateway mapping
+//! templates: parse a template once at deployment ([`Template::parse`]),
+//! render it per request ([`Template::render`]) against what a mapping
+//! template can see ([`Variables`]: `$input`, `$context`, `$stageVariables`,
+//! and `$util`), and hand back the output with any `$context.requestOverride`
+//! / `$context.responseOverride` the template set ([`Overrides`]).
+//!
+//! It owns the VTL language (parser, evaluator, Java-style values and
+//! methods), API Gateway's bindings of it, and [`jsonpath`], which other
+//! parameter mappings use too. It knows nothing of HTTP or of where
+//! templates are stored.
+//!
+//! Behaviour is Apache Velocity 1.7's as API Gateway runs it, differentially
+//! checked against the real engine (see `tests.rs`), with API Gateway's
+//! departures: a null reference renders as nothing, `#foreach` stops after
+//! 1,000 iterations. Renders are bounded (output size, work, nesting) and
+//! never panic.
+
+mod apigw;
+mod ast;
+mod error;
+pub mod jsonpath;
+mod methods;
+mod parser;
+mod render;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+pub use error::{ErrorKind, Position, VtlError};
+pub use render::{NullReferences, RenderOptions};
+
+/// A parsed mapping template, ready to render any number of times (and from
+/// any thread).
+#[derive(Debug, Clone)]
+pub struct Template {
+    block: ast::Block,
+}
+
+impl Template {
+    /// Parse once (at deploy time). Errors carry line/column.
+    pub fn parse(source: &str) -> Result<Template, VtlError> {
+        Ok(Template {
+            block: parser::parse(source)?,
+        })
+    }
+
+    /// Render against one request's variables, as API Gateway does. Never panics.
+    pub fn render(&self, vars: &Variables<'_>) -> Result<Rendered, VtlError> {
+        self.render_with(vars, &RenderOptions::default())
+    }
+
+    /// Render with other limits, or with stock Velocity's printing of null
+    /// references.
+    pub fn render_with(&self, vars: &Variables<'_>, options: &RenderOptions) -> Result<Rendered, VtlError> {
+        render::render(&self.block, vars, options)
+    }
+}
+
+/// What a mapping template can see.
+#[derive(Debug, Clone, Copy)]
+pub struct Variables<'a> {
+    /// `$input.body`: the payload as text (base64 text for binary payloads). Empty → `{}` as AWS does.
+    pub body: &'a str,
+    /// `$input.params()`: path parameters, query string (last value wins), headers (last value wins), in arrival order.
+    pub path: &'a [(String, String)],
+    pub querystring: &'a [(String, String)],
+    pub header: &'a [(String, String)],
+    /// `$context`: a JSON object tree (requestId, stage, identity.{sourceIp,...}, authorizer.{...}, error.{...}, ...). Built by the caller.
+    pub context: &'a serde_json::Value,
+    /// `$stageVariables`.
+    pub stage_variables: &'a BTreeMap<String, String>,
+}
+
+/// The result of one render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub output: String,
+    /// From `#set($context.requestOverride.header.X = ...)`, `.querystring.X`, `.path.X`, and `#set($context.responseOverride.status = N)` / `.header.X`.
+    pub overrides: Overrides,
+}
+
+/// Request/response overrides a template set. A list value gives one entry
+/// per item (a multi-value header or query string). `header` holds
+/// `requestOverride.header` entries, then `responseOverride.header` ones.
+#[derive(Default, Debug, Clone, PartialEq)]
+pub struct Overrides {
+    /// `responseOverride.status`, only when an integer in 100..=599.
+    pub status: Option<u16>,
+    pub header: Vec<(String, String)>,
+    pub querystring: Vec<(String, String)>,
+    pub path: Vec<(String, String)>,
+}
