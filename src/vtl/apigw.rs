@@ -170,7 +170,7 @@ pub(crate) fn escape_javascript(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for unit in s.encode_utf16() {
         match unit {
-            0x7f.. => {
+            0x80.. => {
                 let _ = write!(out, "\\u{unit:04X}");
             }
             0x08 => out.push_str("\\b"),

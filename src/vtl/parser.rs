@@ -76,12 +76,16 @@ pub(crate) fn parse(src: &str) -> Result<Block, VtlError> {
         depth: 0,
         lines: &lines,
         origin: Origin::At(0),
+        terminator_at: 0,
     };
     let (block, term) = p.block()?;
     match term {
         Terminator::Eof => Ok(block),
         // `block` only returns these when it met them; at top level they are strays.
-        _ => Err(p.error("unexpected #end, #else or #elseif with no open block", p.pos)),
+        _ => Err(p.error(
+            "unexpected #end, #else or #elseif with no open block",
+            p.terminator_at,
+        )),
     }
 }
 
@@ -92,6 +96,8 @@ struct Parser<'s> {
     depth: u32,
     lines: &'s LineIndex<'s>,
     origin: Origin,
+    /// Where the last `#end`/`#else`/`#elseif` seen started.
+    terminator_at: usize,
 }
 
 fn is_ident_start(c: u8) -> bool {
@@ -239,6 +245,9 @@ impl<'s> Parser<'s> {
                         continue;
                     };
                     let at = self.pos;
+                    if matches!(name, "elseif" | "else" | "end") {
+                        self.terminator_at = at;
+                    }
                     match name {
                         "set" => {
                             if text.bytes().all(|c| c == b' ' || c == b'\t') {
@@ -426,7 +435,7 @@ impl<'s> Parser<'s> {
                             branches,
                             otherwise: Some(body),
                         }),
-                        _ => Err(self.error("#if: #else must be followed by #end", at)),
+                        _ => Err(self.error("#else must be followed by #end", self.terminator_at)),
                     };
                 }
                 Terminator::Eof => return Err(self.error("#if without a matching #end", at)),
@@ -462,7 +471,7 @@ impl<'s> Parser<'s> {
                 at: self.position(at),
             }),
             Terminator::Eof => Err(self.error("#foreach without a matching #end", at)),
-            _ => Err(self.error("#else/#elseif inside #foreach without #if", at)),
+            _ => Err(self.error("#else/#elseif inside #foreach without #if", self.terminator_at)),
         }
     }
 
@@ -837,6 +846,7 @@ impl<'s> Parser<'s> {
             depth: self.depth,
             lines: self.lines,
             origin,
+            terminator_at: 0,
         };
         let (block, term) = nested.block()?;
         if !matches!(term, Terminator::Eof) {
