@@ -99,7 +99,7 @@ pub(crate) fn input_method(
     }
 }
 
-fn last<'p>(pairs: &'p [(String, String)], matches: impl Fn(&str) -> bool) -> Option<&'p str> {
+fn last(pairs: &[(String, String)], matches: impl Fn(&str) -> bool) -> Option<&str> {
     pairs
         .iter()
         .rev()

@@ -684,11 +684,7 @@ fn apply(seg: &Segment, node: &Value, root: &Value, out: &mut Vec<Value>) -> Res
                     }
                 }
             }
-            Value::Map(_) => {
-                if test(f, node, root)? {
-                    out.push(node.clone());
-                }
-            }
+            Value::Map(_) if test(f, node, root)? => out.push(node.clone()),
             _ => {}
         },
         Segment::Descendant(inner) => {

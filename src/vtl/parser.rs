@@ -455,7 +455,7 @@ impl<'s> Parser<'s> {
             _ => return Err(self.error("#foreach needs a loop variable like $item", self.pos)),
         };
         self.skip_ws();
-        if !(self.src[self.pos..].starts_with("in") && !is_ident_char(self.peek(self.pos + 2))) {
+        if !self.src[self.pos..].starts_with("in") || is_ident_char(self.peek(self.pos + 2)) {
             return Err(self.error("expected 'in' in #foreach", self.pos));
         }
         self.pos += 2;
