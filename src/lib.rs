@@ -10,6 +10,7 @@
 //! - [`cli`]: the `portico` command-line client of the management API.
 //! - [`iam`]: users, access keys, IAM policies and SigV4 (`--admin-auth sigv4`).
 //! - [`usage`]: API keys and usage plans (management API + the per-request check).
+//! - [`vtl`]: the Velocity engine of mapping templates, and JSONPath.
 
 pub mod apigw;
 pub mod cli;

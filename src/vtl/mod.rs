@@ -1,90 +1,96 @@
-//! Interim: only the JSONPath subset parameter mappings need (`$`, `$.a.b`,
-//! `$.a[0]`). Replaced by the full VTL engine and its JSONPath evaluator.
+//! The Velocity Template Language engine behind API Gateway mapping
+//! templates: parse a template once at deployment ([`Template::parse`]),
+//! render it per request ([`Template::render`]) against what a mapping
+//! template can see ([`Variables`]: `$input`, `$context`, `$stageVariables`,
+//! and `$util`), and hand back the output with any `$context.requestOverride`
+//! / `$context.responseOverride` the template set ([`Overrides`]).
+//!
+//! It owns the VTL language (parser, evaluator, Java-style values and
+//! methods), API Gateway's bindings of it, and [`jsonpath`], which other
+//! parameter mappings use too. It knows nothing of HTTP or of where
+//! templates are stored.
+//!
+//! Behaviour is Apache Velocity 1.7's as API Gateway runs it, differentially
+//! checked against the real engine (see `tests.rs`), with API Gateway's
+//! departures: a null reference renders as nothing, `#foreach` stops after
+//! 1,000 iterations. Renders are bounded (output size, work, nesting) and
+//! never panic.
 
-pub mod jsonpath {
-    /// A JSONPath that cannot be evaluated.
-    #[derive(Debug)]
-    pub struct VtlError(pub String);
+mod apigw;
+mod ast;
+mod error;
+pub mod jsonpath;
+mod methods;
+mod parser;
+mod render;
+mod value;
 
-    /// The value at a definite path; None when nothing matches.
-    pub fn select(doc: &serde_json::Value, path: &str) -> Result<Option<serde_json::Value>, VtlError> {
-        let rest = path
-            .strip_prefix('$')
-            .ok_or_else(|| VtlError(format!("invalid JSONPath {path}")))?;
-        let mut cur = doc;
-        for part in rest.split('.').filter(|p| !p.is_empty()) {
-            let (name, index) = match part.split_once('[') {
-                Some((n, i)) => (n, i.strip_suffix(']').and_then(|i| i.parse::<usize>().ok())),
-                None => (part, None),
-            };
-            if !name.is_empty() {
-                match cur.get(name) {
-                    Some(v) => cur = v,
-                    None => return Ok(None),
-                }
-            }
-            if let Some(i) = index {
-                match cur.get(i) {
-                    Some(v) => cur = v,
-                    None => return Ok(None),
-                }
-            }
-        }
-        Ok(Some(cur.clone()))
-    }
-}
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
-/// Interim: the template source is printed as is.
+pub use error::{ErrorKind, Position, VtlError};
+pub use render::{NullReferences, RenderOptions};
+
+/// A parsed mapping template, ready to render any number of times (and from
+/// any thread).
+#[derive(Debug, Clone)]
 pub struct Template {
-    source: String,
+    block: ast::Block,
 }
 
-#[derive(Debug)]
-pub struct VtlError(pub String);
+impl Template {
+    /// Parse once (at deploy time). Errors carry line/column.
+    pub fn parse(source: &str) -> Result<Template, VtlError> {
+        Ok(Template {
+            block: parser::parse(source)?,
+        })
+    }
 
-impl std::fmt::Display for VtlError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+    /// Render against one request's variables, as API Gateway does. Never panics.
+    pub fn render(&self, vars: &Variables<'_>) -> Result<Rendered, VtlError> {
+        self.render_with(vars, &RenderOptions::default())
+    }
+
+    /// Render with other limits, or with stock Velocity's printing of null
+    /// references.
+    pub fn render_with(&self, vars: &Variables<'_>, options: &RenderOptions) -> Result<Rendered, VtlError> {
+        render::render(&self.block, vars, options)
     }
 }
 
-impl std::error::Error for VtlError {}
-
+/// What a mapping template can see.
+#[derive(Debug, Clone, Copy)]
 pub struct Variables<'a> {
+    /// `$input.body`: the payload as text (base64 text for binary payloads). Empty → `{}` as AWS does.
     pub body: &'a str,
+    /// `$input.params()`: path parameters, query string (last value wins), headers (last value wins), in arrival order.
     pub path: &'a [(String, String)],
     pub querystring: &'a [(String, String)],
     pub header: &'a [(String, String)],
+    /// `$context`: a JSON object tree (requestId, stage, identity.{sourceIp,...}, authorizer.{...}, error.{...}, ...). Built by the caller.
     pub context: &'a serde_json::Value,
+    /// `$stageVariables`.
     pub stage_variables: &'a BTreeMap<String, String>,
 }
 
+/// The result of one render.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
     pub output: String,
+    /// From `#set($context.requestOverride.header.X = ...)`, `.querystring.X`, `.path.X`, and `#set($context.responseOverride.status = N)` / `.header.X`.
     pub overrides: Overrides,
 }
 
+/// Request/response overrides a template set. A list value gives one entry
+/// per item (a multi-value header or query string). `header` holds
+/// `requestOverride.header` entries, then `responseOverride.header` ones.
 #[derive(Default, Debug, Clone, PartialEq)]
 pub struct Overrides {
+    /// `responseOverride.status`, only when an integer in 100..=599.
     pub status: Option<u16>,
     pub header: Vec<(String, String)>,
     pub querystring: Vec<(String, String)>,
     pub path: Vec<(String, String)>,
-}
-
-impl Template {
-    pub fn parse(source: &str) -> Result<Template, VtlError> {
-        Ok(Template {
-            source: source.to_string(),
-        })
-    }
-
-    pub fn render(&self, _vars: &Variables<'_>) -> Result<Rendered, VtlError> {
-        Ok(Rendered {
-            output: self.source.clone(),
-            overrides: Overrides::default(),
-        })
-    }
 }

@@ -1,0 +1,325 @@
+//! API Gateway's template variables: `$input`, `$util`, `$context` (with its
+//! settable `requestOverride` / `responseOverride`) and `$stageVariables`.
+//!
+//! - The body is parsed as JSON once per render, on first use, and shared:
+//!   `#set($b = $input.path('$'))#set($b.x = 1)` is seen by a later
+//!   `$input.json('$')`, as on AWS. A body that is not JSON is taken as one
+//!   JSON string (json-smart's permissive mode), which is why
+//!   `$input.path('$').split('&')` works on form posts. An empty body is `{}`.
+//! - `$input.path` gives values (maps print `{k=v}`, arrays print as JSON);
+//!   a path that matches nothing gives null. `$input.json` gives JSON text;
+//!   for no match, `null`.
+//! - `$input.params('x')`: path, then query string, then header (header
+//!   names compared without case); `""` when absent.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use base64::Engine as _;
+use indexmap::IndexMap;
+
+use super::Overrides;
+use super::error::{ErrorKind, VtlError};
+use super::render::Renderer;
+use super::value::{Value, from_serde, parse_json};
+
+fn invalid(message: impl Into<String>) -> VtlError {
+    VtlError::new(ErrorKind::InvalidInput, message, None)
+}
+
+fn text_arg(args: &[Value]) -> Result<Option<String>, VtlError> {
+    match args {
+        [Value::Null] => Ok(None),
+        [Value::Str(s)] => Ok(Some(s.to_string())),
+        [other] => other.display().map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn body_doc(r: &mut Renderer<'_, '_>) -> Result<Value, VtlError> {
+    if let Some(b) = &r.body {
+        return Ok(b.clone());
+    }
+    let body = r.vars.body;
+    r.tick(body.len() as u64 / 64)?;
+    let doc = if body.trim().is_empty() {
+        Value::new_map(IndexMap::new())
+    } else {
+        parse_json(body).unwrap_or_else(|_| Value::str(body))
+    };
+    r.body = Some(doc.clone());
+    Ok(doc)
+}
+
+fn select(r: &mut Renderer<'_, '_>, path: &str) -> Result<Option<Value>, VtlError> {
+    let compiled = r.paths.get(path)?;
+    let doc = body_doc(r)?;
+    r.tick(16)?;
+    let found = compiled.evaluate(&doc)?;
+    if let Some(v @ (Value::List(_) | Value::Map(_))) = &found {
+        r.track(v.clone())?;
+    }
+    Ok(found)
+}
+
+pub(crate) fn input_method(
+    r: &mut Renderer<'_, '_>,
+    name: &str,
+    args: Vec<Value>,
+) -> Result<Value, VtlError> {
+    match (name, args.len()) {
+        ("json", 0 | 1) => {
+            let path = text_arg(&args)?.unwrap_or_else(|| "$".into());
+            let json = match select(r, &path)? {
+                Some(v) => v.to_json()?,
+                None => "null".into(),
+            };
+            r.built(json)
+        }
+        ("path", 1) => {
+            let path = text_arg(&args)?.unwrap_or_else(|| "$".into());
+            Ok(select(r, &path)?.unwrap_or(Value::Null))
+        }
+        ("params", 0) => params(r),
+        ("params", 1) => {
+            let Some(name) = text_arg(&args)? else {
+                return Ok(Value::str(""));
+            };
+            let vars = r.vars;
+            let found = last(vars.path, |k| k == name)
+                .or_else(|| last(vars.querystring, |k| k == name))
+                .or_else(|| last(vars.header, |k| k.eq_ignore_ascii_case(&name)));
+            Ok(Value::str(found.unwrap_or("")))
+        }
+        ("getBody", 0) | ("body", 0) => {
+            let body = r.vars.body;
+            Ok(Value::str(if body.is_empty() { "{}" } else { body }))
+        }
+        _ => Ok(Value::Null),
+    }
+}
+
+fn last(pairs: &[(String, String)], matches: impl Fn(&str) -> bool) -> Option<&str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| matches(k))
+        .map(|(_, v)| v.as_str())
+}
+
+fn string_map(pairs: &[(String, String)]) -> Value {
+    let mut m = IndexMap::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        m.insert(Rc::from(k.as_str()), Value::str(v.as_str()));
+    }
+    Value::new_map(m)
+}
+
+fn params(r: &mut Renderer<'_, '_>) -> Result<Value, VtlError> {
+    if let Some(p) = &r.params {
+        return Ok(p.clone());
+    }
+    let vars = r.vars;
+    r.tick((vars.path.len() + vars.querystring.len() + vars.header.len()) as u64)?;
+    let mut m = IndexMap::new();
+    m.insert(Rc::from("path"), string_map(vars.path));
+    m.insert(Rc::from("querystring"), string_map(vars.querystring));
+    m.insert(Rc::from("header"), string_map(vars.header));
+    let v = Value::new_map(m);
+    r.params = Some(v.clone());
+    Ok(v)
+}
+
+pub(crate) fn util_method(r: &mut Renderer<'_, '_>, name: &str, args: Vec<Value>) -> Result<Value, VtlError> {
+    if args.len() != 1 {
+        return Ok(Value::Null);
+    }
+    let Some(s) = text_arg(&args)? else {
+        return Ok(Value::Null);
+    };
+    r.tick(s.len() as u64 / 64)?;
+    match name {
+        "escapeJavaScript" => r.built(escape_javascript(&s)),
+        "parseJson" => {
+            let v = parse_json(&s).map_err(|e| invalid(format!("$util.parseJson: {e}")))?;
+            r.track(v)
+        }
+        "urlEncode" => r.built(url_encode(&s)),
+        "urlDecode" => r.built(url_decode(&s)?),
+        "base64Encode" => r.built(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
+        "base64Decode" => {
+            let cleaned: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+            let bytes = base64::engine::general_purpose::GeneralPurpose::new(
+                &base64::alphabet::STANDARD,
+                base64::engine::GeneralPurposeConfig::new()
+                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+            )
+            .decode(cleaned.as_bytes())
+            .map_err(|e| invalid(format!("$util.base64Decode: {e}")))?;
+            r.built(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        _ => Ok(Value::Null),
+    }
+}
+
+/// commons-lang `StringEscapeUtils.escapeJavaScript`: quotes, backslash and
+/// `/` escaped, control characters as `\b \n \t \f \r` or `\u00XX`, anything
+/// past ASCII as `\uXXXX` (UTF-16 units, upper-case hex).
+pub(crate) fn escape_javascript(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 8);
+    for unit in s.encode_utf16() {
+        match unit {
+            0x80.. => {
+                let _ = write!(out, "\\u{unit:04X}");
+            }
+            0x08 => out.push_str("\\b"),
+            0x0a => out.push_str("\\n"),
+            0x09 => out.push_str("\\t"),
+            0x0c => out.push_str("\\f"),
+            0x0d => out.push_str("\\r"),
+            ..0x20 => {
+                let _ = write!(out, "\\u{unit:04X}");
+            }
+            0x27 => out.push_str("\\'"),
+            0x22 => out.push_str("\\\""),
+            0x5c => out.push_str("\\\\"),
+            0x2f => out.push_str("\\/"),
+            u => out.push(u as u8 as char),
+        }
+    }
+    out
+}
+
+/// `java.net.URLEncoder.encode(s, "UTF-8")`.
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(b as char),
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `java.net.URLDecoder.decode(s, "UTF-8")`.
+pub(crate) fn url_decode(s: &str) -> Result<String, VtlError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' => {
+                let hex = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(v) if bytes[i + 1] != b'+' && bytes[i + 1] != b'-' => out.push(v),
+                    _ => return Err(invalid(format!("$util.urlDecode: bad escape at index {i}"))),
+                }
+                i += 3;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// `$context` for one render: the caller's tree as Java maps, with empty
+/// `requestOverride.{header,querystring,path}` and `responseOverride.header`
+/// maps ready for `#set`.
+pub(crate) fn context_value(context: &serde_json::Value) -> Value {
+    let ctx = match from_serde(context, 0) {
+        m @ Value::Map(_) => m,
+        _ => Value::new_map(IndexMap::new()),
+    };
+    if let Value::Map(m) = &ctx {
+        let mut m = m.borrow_mut();
+        let ensure = |m: &mut IndexMap<Rc<str>, Value>, key: &str, fields: &[&str]| {
+            let entry = m
+                .entry(Rc::from(key))
+                .or_insert_with(|| Value::new_map(IndexMap::new()));
+            if !matches!(entry, Value::Map(_)) {
+                *entry = Value::new_map(IndexMap::new());
+            }
+            if let Value::Map(inner) = entry {
+                let mut inner = inner.borrow_mut();
+                for f in fields {
+                    inner
+                        .entries
+                        .entry(Rc::from(*f))
+                        .or_insert_with(|| Value::new_map(IndexMap::new()));
+                }
+            }
+        };
+        ensure(
+            &mut m.entries,
+            "requestOverride",
+            &["header", "querystring", "path"],
+        );
+        ensure(&mut m.entries, "responseOverride", &["header"]);
+    }
+    ctx
+}
+
+pub(crate) fn stage_variables_value(vars: &BTreeMap<String, String>) -> Value {
+    Value::new_map(
+        vars.iter()
+            .map(|(k, v)| (Rc::from(k.as_str()), Value::str(v.as_str())))
+            .collect(),
+    )
+}
+
+fn get(v: &Value, key: &str) -> Value {
+    match v {
+        Value::Map(m) => m.borrow().entries.get(key).cloned().unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+fn collect(map: &Value, into: &mut Vec<(String, String)>) {
+    let Value::Map(m) = map else { return };
+    for (k, v) in m.borrow().entries.iter() {
+        match v {
+            Value::Null => {}
+            Value::List(l) => {
+                for item in l.borrow().items.iter().filter(|i| !i.is_null()) {
+                    if let Ok(s) = item.display() {
+                        into.push((k.to_string(), s));
+                    }
+                }
+            }
+            other => {
+                if let Ok(s) = other.display() {
+                    into.push((k.to_string(), s));
+                }
+            }
+        }
+    }
+}
+
+/// What the template `#set` under `$context.requestOverride` and
+/// `$context.responseOverride`.
+pub(crate) fn overrides(ctx: &Value) -> Overrides {
+    let mut o = Overrides::default();
+    let request = get(ctx, "requestOverride");
+    collect(&get(&request, "header"), &mut o.header);
+    collect(&get(&request, "querystring"), &mut o.querystring);
+    collect(&get(&request, "path"), &mut o.path);
+    let response = get(ctx, "responseOverride");
+    collect(&get(&response, "header"), &mut o.header);
+    o.status = match get(&response, "status") {
+        Value::Int(i) => u16::try_from(i).ok(),
+        Value::Str(s) => s.trim().parse::<u16>().ok(),
+        _ => None,
+    }
+    .filter(|s| (100..=599).contains(s));
+    o
+}

@@ -1,0 +1,684 @@
+//! Walks a parsed template against one request's variables, with Velocity
+//! 1.7's semantics (checked against the real engine) and API Gateway's limits.
+//!
+//! Velocity rules kept here:
+//! - `#set` with a null right-hand side leaves the target unchanged;
+//! - `#if` is true for a reference that is non-null and not `false` (an empty
+//!   string or `0` is true), for `true`, and for comparisons that hold; a bare
+//!   literal other than `true` (`#if("x")`, `#if(1)`, `#if([])`) is false;
+//! - `==` compares numbers by value, same-kind values with `equals`, and
+//!   anything else by `toString()` (`5 == "5"` holds);
+//! - `+` adds numbers or, when either side is a string, concatenates; other
+//!   arithmetic on non-numbers, and division by zero, give null;
+//! - `#foreach` restores the loop variable afterwards, offers `$foreach`
+//!   (`index count hasNext first last parent`) and `$velocityCount`, and
+//!   stops silently after 1,000 iterations (API Gateway's cap);
+//! - a null reference prints nothing in API Gateway (its Velocity prints
+//!   `""` for null) — [`NullReferences::Literal`] prints the source text as
+//!   stock Velocity does.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+use super::ast::{Accessor, BinOp, Block, Expr, Node, Reference};
+use super::error::{ErrorKind, VtlError};
+use super::jsonpath::PathCache;
+use super::value::{Builtin, LoopState, Value, java_equals};
+use super::{Overrides, Rendered, Variables, apigw, methods};
+
+/// What a null or undefined reference prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NullReferences {
+    /// Nothing — API Gateway's behaviour (the default).
+    #[default]
+    Empty,
+    /// The reference as written (`$foo`), as stock Velocity 1.7 does.
+    Literal,
+}
+
+/// Knobs of one render. The defaults are API Gateway's.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    pub null_references: NullReferences,
+    /// Largest rendered output, in bytes.
+    pub max_output: usize,
+    /// Iterations of one `#foreach` before it stops (API Gateway: 1,000).
+    pub max_iterations: usize,
+    /// Work units (nodes, calls, iterations, bytes/64 built) before the
+    /// render is abandoned; guards nested loops and runaway growth.
+    pub max_work: u64,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            null_references: NullReferences::Empty,
+            max_output: 10 * 1024 * 1024,
+            max_iterations: 1000,
+            max_work: 2_000_000,
+        }
+    }
+}
+
+/// Largest string or list a template may build.
+pub(crate) const MAX_STRING: usize = 10 * 1024 * 1024;
+pub(crate) const MAX_ITEMS: usize = 1_000_000;
+
+enum Flow {
+    Normal,
+    Break,
+    Stop,
+}
+
+pub(crate) struct Renderer<'a, 'v> {
+    pub(crate) vars: &'a Variables<'v>,
+    opts: &'a RenderOptions,
+    globals: HashMap<Rc<str>, Value>,
+    loop_state: Option<Rc<std::cell::RefCell<LoopState>>>,
+    pub(crate) body: Option<Value>,
+    pub(crate) params: Option<Value>,
+    pub(crate) paths: PathCache,
+    pub(crate) regexes: HashMap<String, Rc<regex::Regex>>,
+    work: u64,
+    created: Vec<Value>,
+}
+
+pub(crate) fn render(
+    block: &Block,
+    vars: &Variables<'_>,
+    opts: &RenderOptions,
+) -> Result<Rendered, VtlError> {
+    let mut r = Renderer {
+        vars,
+        opts,
+        globals: HashMap::new(),
+        loop_state: None,
+        body: None,
+        params: None,
+        paths: PathCache::default(),
+        regexes: HashMap::new(),
+        work: 0,
+        created: Vec::new(),
+    };
+    let mut out = String::new();
+    let result = r.block(block, &mut out, true);
+    let overrides = if result.is_ok() {
+        r.overrides()
+    } else {
+        Overrides::default()
+    };
+    r.teardown();
+    result?;
+    Ok(Rendered {
+        output: out,
+        overrides,
+    })
+}
+
+impl Renderer<'_, '_> {
+    fn teardown(&mut self) {
+        let mut roots = std::mem::take(&mut self.created);
+        roots.extend(self.globals.drain().map(|(_, v)| v));
+        roots.extend(self.body.take());
+        roots.extend(self.params.take());
+        super::value::teardown(roots);
+    }
+
+    /// Count `units` of work against the budget.
+    pub(crate) fn tick(&mut self, units: u64) -> Result<(), VtlError> {
+        self.work += units;
+        if self.work > self.opts.max_work {
+            return Err(VtlError::limit(format!(
+                "template did more than {} units of work (nested loops?)",
+                self.opts.max_work
+            )));
+        }
+        Ok(())
+    }
+
+    /// A string the template built: checked against the size cap and charged.
+    pub(crate) fn built(&mut self, s: String) -> Result<Value, VtlError> {
+        if s.len() > MAX_STRING {
+            return Err(VtlError::limit(format!("string longer than {MAX_STRING} bytes")));
+        }
+        self.tick(s.len() as u64 / 64)?;
+        Ok(Value::str(s))
+    }
+
+    /// A container the template made: kept for teardown at the end.
+    pub(crate) fn track(&mut self, v: Value) -> Result<Value, VtlError> {
+        if let Value::List(l) = &v
+            && l.borrow().items.len() > MAX_ITEMS
+        {
+            return Err(VtlError::limit(format!("list longer than {MAX_ITEMS} items")));
+        }
+        self.tick(1)?;
+        self.created.push(v.clone());
+        Ok(v)
+    }
+
+    fn emit(&self, out: &mut String, s: &str, top: bool) -> Result<(), VtlError> {
+        out.push_str(s);
+        let cap = if top { self.opts.max_output } else { MAX_STRING };
+        if out.len() > cap {
+            return Err(VtlError::limit(format!(
+                "rendered output larger than {cap} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, block: &Block, out: &mut String, top: bool) -> Result<Flow, VtlError> {
+        for node in block {
+            self.tick(1)?;
+            match node {
+                Node::Text(t) => self.emit(out, t, top)?,
+                Node::Ref(r) => self.print_ref(r, out, top)?,
+                Node::Set { target, value, at } => {
+                    let v = self.eval(value).map_err(|e| e.at(*at))?;
+                    if !v.is_null() {
+                        self.assign(target, v).map_err(|e| e.at(*at))?;
+                    }
+                }
+                Node::If { branches, otherwise } => {
+                    let mut chosen = otherwise.as_ref();
+                    for (cond, body) in branches {
+                        if self.truthy(cond)? {
+                            chosen = Some(body);
+                            break;
+                        }
+                    }
+                    if let Some(body) = chosen {
+                        match self.block(body, out, top)? {
+                            Flow::Normal => {}
+                            flow => return Ok(flow),
+                        }
+                    }
+                }
+                Node::Foreach {
+                    var,
+                    iterable,
+                    body,
+                    at,
+                } => {
+                    if let Flow::Stop = self
+                        .foreach(var, iterable, body, out, top)
+                        .map_err(|e| e.at(*at))?
+                    {
+                        return Ok(Flow::Stop);
+                    }
+                }
+                Node::Break => return Ok(Flow::Break),
+                Node::Stop => return Ok(Flow::Stop),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn print_ref(&mut self, r: &Reference, out: &mut String, top: bool) -> Result<(), VtlError> {
+        let v = self.eval_ref(r)?;
+        if r.escapes > 0 {
+            let slashes = if v.is_null() { r.escapes } else { r.escapes / 2 };
+            let text = "\\".repeat(slashes as usize);
+            self.emit(out, &text, top)?;
+            if v.is_null() || r.escapes % 2 == 1 {
+                return self.emit(out, &r.source, top);
+            }
+        }
+        match v {
+            Value::Null => {
+                if !r.quiet && self.opts.null_references == NullReferences::Literal {
+                    self.emit(out, &r.source, top)?;
+                }
+                Ok(())
+            }
+            Value::Str(s) => self.emit(out, &s, top),
+            v => {
+                let s = v.display().map_err(|e| e.at(r.at))?;
+                self.emit(out, &s, top)
+            }
+        }
+    }
+
+    fn foreach(
+        &mut self,
+        var: &str,
+        iterable: &Expr,
+        body: &Block,
+        out: &mut String,
+        top: bool,
+    ) -> Result<Flow, VtlError> {
+        let cap = self.opts.max_iterations;
+        // (items to visit, total length of the underlying collection)
+        let (items, total): (Vec<Value>, usize) = match iterable {
+            Expr::Range(a, b) => match self.range_bounds(a, b)? {
+                Some((from, to)) => {
+                    let total = (from.abs_diff(to) as usize).saturating_add(1);
+                    let step = if to >= from { 1 } else { -1 };
+                    let items = (0..total.min(cap))
+                        .map(|i| Value::Int(from + step * i as i64))
+                        .collect();
+                    (items, total)
+                }
+                None => (Vec::new(), 0),
+            },
+            _ => match self.eval(iterable)? {
+                Value::List(l) => {
+                    let l = l.borrow();
+                    (l.items.iter().take(cap).cloned().collect(), l.items.len())
+                }
+                // Velocity iterates a map's values.
+                Value::Map(m) => {
+                    let m = m.borrow();
+                    (m.entries.values().take(cap).cloned().collect(), m.entries.len())
+                }
+                _ => (Vec::new(), 0),
+            },
+        };
+        let name: Rc<str> = Rc::from(var);
+        let saved_var = self.globals.remove(&name);
+        let foreach_key: Rc<str> = Rc::from("foreach");
+        let saved_foreach = self.globals.remove(&foreach_key);
+        let parent = saved_foreach.clone();
+        let state = Rc::new(std::cell::RefCell::new(LoopState {
+            index: 0,
+            has_next: false,
+            parent,
+        }));
+        let saved_state = self.loop_state.replace(state.clone());
+        self.globals.insert(
+            foreach_key.clone(),
+            Value::Object(Builtin::Foreach(state.clone())),
+        );
+        let mut flow = Flow::Normal;
+        for (i, item) in items.into_iter().enumerate() {
+            self.tick(1)?;
+            {
+                let mut s = state.borrow_mut();
+                s.index = i;
+                s.has_next = i + 1 < total;
+            }
+            self.globals.insert(name.clone(), item);
+            match self.block(body, out, top)? {
+                Flow::Normal => {}
+                Flow::Break => break,
+                Flow::Stop => {
+                    flow = Flow::Stop;
+                    break;
+                }
+            }
+        }
+        self.loop_state = saved_state;
+        match saved_var {
+            Some(v) => self.globals.insert(name, v),
+            None => self.globals.remove(&name),
+        };
+        match saved_foreach {
+            Some(v) => self.globals.insert(foreach_key, v),
+            None => self.globals.remove(&foreach_key),
+        };
+        Ok(flow)
+    }
+
+    fn range_bounds(&mut self, a: &Expr, b: &Expr) -> Result<Option<(i64, i64)>, VtlError> {
+        let from = self.eval(a)?;
+        let to = self.eval(b)?;
+        Ok(match (from.as_int(), to.as_int()) {
+            (Some(x), Some(y)) => Some((x, y)),
+            _ => None,
+        })
+    }
+
+    // ---- references --------------------------------------------------
+
+    fn lookup(&mut self, name: &str) -> Result<Value, VtlError> {
+        if let Some(v) = self.globals.get(name) {
+            return Ok(v.clone());
+        }
+        let loop_value = |f: fn(&LoopState) -> Value, s: &Option<Rc<std::cell::RefCell<LoopState>>>| {
+            s.as_ref().map_or(Value::Null, |s| f(&s.borrow()))
+        };
+        Ok(match name {
+            "input" => Value::Object(Builtin::Input),
+            "util" => Value::Object(Builtin::Util),
+            "context" => {
+                let v = apigw::context_value(self.vars.context);
+                self.globals.insert(Rc::from("context"), v.clone());
+                v
+            }
+            "stageVariables" => {
+                let v = apigw::stage_variables_value(self.vars.stage_variables);
+                self.globals.insert(Rc::from("stageVariables"), v.clone());
+                v
+            }
+            "velocityCount" => loop_value(|s| Value::Int(s.index as i64 + 1), &self.loop_state),
+            "velocityHasNext" => loop_value(|s| Value::Bool(s.has_next), &self.loop_state),
+            _ => Value::Null,
+        })
+    }
+
+    fn eval_ref(&mut self, r: &Reference) -> Result<Value, VtlError> {
+        self.eval_chain(r, r.chain.len())
+    }
+
+    /// The value of `r`'s root and its first `n` accessors.
+    fn eval_chain(&mut self, r: &Reference, n: usize) -> Result<Value, VtlError> {
+        let mut v = self.lookup(&r.root)?;
+        for acc in &r.chain[..n] {
+            if v.is_null() {
+                return Ok(Value::Null);
+            }
+            self.tick(1)?;
+            v = match acc {
+                Accessor::Property(name) => self.property(&v, name).map_err(|e| e.at(r.at))?,
+                Accessor::Method(name, args) => {
+                    let mut values = Vec::with_capacity(args.len());
+                    for a in args {
+                        values.push(self.eval(a)?);
+                    }
+                    self.call(&v, name, values).map_err(|e| e.at(r.at))?
+                }
+                Accessor::Index(e) => {
+                    let k = self.eval(e)?;
+                    index(&v, &k).map_err(|e| e.at(r.at))?
+                }
+            };
+        }
+        Ok(v)
+    }
+
+    pub(crate) fn call(&mut self, target: &Value, name: &str, args: Vec<Value>) -> Result<Value, VtlError> {
+        match target {
+            Value::Object(Builtin::Input) => apigw::input_method(self, name, args),
+            Value::Object(Builtin::Util) => apigw::util_method(self, name, args),
+            _ => methods::call(self, target, name, args),
+        }
+    }
+
+    fn property(&mut self, target: &Value, name: &str) -> Result<Value, VtlError> {
+        match target {
+            Value::Map(m) => return Ok(m.borrow().entries.get(name).cloned().unwrap_or(Value::Null)),
+            Value::Entry(e) => match name {
+                "key" => return Ok(Value::Str(e.0.clone())),
+                "value" => return Ok(e.1.clone()),
+                _ => {}
+            },
+            Value::Object(Builtin::Input) if name == "body" => {
+                let body = self.vars.body;
+                return Ok(Value::str(if body.is_empty() { "{}" } else { body }));
+            }
+            Value::Object(Builtin::Foreach(s)) => {
+                let s = s.borrow();
+                return Ok(match name {
+                    "index" => Value::Int(s.index as i64),
+                    "count" => Value::Int(s.index as i64 + 1),
+                    "hasNext" => Value::Bool(s.has_next),
+                    "first" => Value::Bool(s.index == 0),
+                    "last" => Value::Bool(!s.has_next),
+                    "parent" => s.parent.clone().unwrap_or(Value::Null),
+                    _ => Value::Null,
+                });
+            }
+            _ => {}
+        }
+        // Velocity's property lookup: getFoo(), then isFoo().
+        let mut chars = name.chars();
+        let Some(first) = chars.next() else {
+            return Ok(Value::Null);
+        };
+        let cap: String = first.to_uppercase().chain(chars).collect();
+        let v = self.call(target, &format!("get{cap}"), Vec::new())?;
+        if !v.is_null() {
+            return Ok(v);
+        }
+        self.call(target, &format!("is{cap}"), Vec::new())
+    }
+
+    fn assign(&mut self, target: &Reference, value: Value) -> Result<(), VtlError> {
+        let Some(last) = target.chain.last() else {
+            self.globals.insert(Rc::from(&*target.root), value);
+            return Ok(());
+        };
+        let base = self.eval_chain(target, target.chain.len() - 1)?;
+        match (last, &base) {
+            (Accessor::Property(name), Value::Map(m)) => {
+                m.borrow_mut().entries.insert(Rc::from(&**name), value);
+                self.track(base.clone())?;
+            }
+            (Accessor::Index(e), _) => {
+                let k = self.eval(e)?;
+                match (&base, &k) {
+                    (Value::Map(m), _) if !k.is_null() => {
+                        let key = k.display()?;
+                        m.borrow_mut().entries.insert(Rc::from(key), value);
+                        self.track(base.clone())?;
+                    }
+                    (Value::List(l), Value::Int(i)) => {
+                        let mut l = l.borrow_mut();
+                        let len = l.items.len() as i64;
+                        let at = if *i < 0 { len + i } else { *i };
+                        if !(0..len).contains(&at) {
+                            return Err(index_error(*i, len));
+                        }
+                        l.items[at as usize] = value;
+                        drop(l);
+                        self.track(base.clone())?;
+                    }
+                    _ => {}
+                }
+            }
+            // Velocity ignores a set on something without that property.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    // ---- expressions -------------------------------------------------
+
+    /// Velocity's truth of an expression *node* (not just its value).
+    fn truthy(&mut self, e: &Expr) -> Result<bool, VtlError> {
+        Ok(match e {
+            Expr::Bool(b) => *b,
+            Expr::Ref(r) => {
+                let v = self.eval_ref(r)?;
+                !v.is_null() && !matches!(v, Value::Bool(false))
+            }
+            Expr::Paren(inner) => self.truthy(inner)?,
+            Expr::Not(inner) => !self.truthy(inner)?,
+            Expr::Binary(
+                BinOp::Or
+                | BinOp::And
+                | BinOp::Eq
+                | BinOp::Ne
+                | BinOp::Lt
+                | BinOp::Le
+                | BinOp::Gt
+                | BinOp::Ge,
+                ..,
+            ) => matches!(self.eval(e)?, Value::Bool(true)),
+            _ => false,
+        })
+    }
+
+    pub(crate) fn eval(&mut self, e: &Expr) -> Result<Value, VtlError> {
+        self.tick(1)?;
+        Ok(match e {
+            Expr::Null => Value::Null,
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Int(i) => Value::Int(*i),
+            Expr::Double(d) => Value::Double(*d),
+            Expr::Str(s) => Value::str(&**s),
+            Expr::Interpolated(block) => {
+                let mut s = String::new();
+                self.block(block, &mut s, false)?;
+                self.built(s)?
+            }
+            Expr::Ref(r) => self.eval_ref(r)?,
+            Expr::List(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for i in items {
+                    values.push(self.eval(i)?);
+                }
+                self.track(Value::new_list(values, false))?
+            }
+            Expr::Range(a, b) => match self.range_bounds(a, b)? {
+                Some((from, to)) => {
+                    let total = from.abs_diff(to).saturating_add(1);
+                    if total > MAX_ITEMS as u64 {
+                        return Err(VtlError::limit(format!(
+                            "range of {total} items (at most {MAX_ITEMS})"
+                        )));
+                    }
+                    self.tick(total / 64)?;
+                    let values: Vec<Value> = if to >= from {
+                        (from..=to).map(Value::Int).collect()
+                    } else {
+                        (to..=from).rev().map(Value::Int).collect()
+                    };
+                    self.track(Value::new_list(values, false))?
+                }
+                None => Value::Null,
+            },
+            Expr::Map(entries) => {
+                let mut map = IndexMap::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let k = self.eval(k)?;
+                    let v = self.eval(v)?;
+                    map.insert(Rc::from(k.display()?), v);
+                }
+                self.track(Value::new_map(map))?
+            }
+            Expr::Not(inner) => Value::Bool(!self.truthy(inner)?),
+            Expr::Paren(inner) => self.eval(inner)?,
+            Expr::Binary(op, l, r) => match op {
+                BinOp::Or => Value::Bool(self.truthy(l)? || self.truthy(r)?),
+                BinOp::And => Value::Bool(self.truthy(l)? && self.truthy(r)?),
+                _ => {
+                    let lv = self.eval(l)?;
+                    let rv = self.eval(r)?;
+                    self.binary(*op, lv, rv)?
+                }
+            },
+        })
+    }
+
+    fn binary(&mut self, op: BinOp, l: Value, r: Value) -> Result<Value, VtlError> {
+        Ok(match op {
+            BinOp::Eq => Value::Bool(velocity_eq(&l, &r)?),
+            BinOp::Ne => Value::Bool(!velocity_eq(&l, &r)?),
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let ord = match (&l, &r) {
+                    (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+                    _ => match (l.as_f64(), r.as_f64()) {
+                        (Some(a), Some(b)) => a.partial_cmp(&b),
+                        _ => None,
+                    },
+                };
+                Value::Bool(match ord {
+                    None => false,
+                    Some(o) => match op {
+                        BinOp::Lt => o.is_lt(),
+                        BinOp::Le => o.is_le(),
+                        BinOp::Gt => o.is_gt(),
+                        _ => o.is_ge(),
+                    },
+                })
+            }
+            BinOp::Add if !(l.is_number() && r.is_number()) => {
+                if l.is_null() || r.is_null() || !(matches!(l, Value::Str(_)) || matches!(r, Value::Str(_))) {
+                    Value::Null
+                } else {
+                    let mut s = l.display()?;
+                    s.push_str(&r.display()?);
+                    self.built(s)?
+                }
+            }
+            _ => arithmetic(op, &l, &r),
+        })
+    }
+
+    fn overrides(&self) -> Overrides {
+        match self.globals.get("context") {
+            Some(ctx) => apigw::overrides(ctx),
+            None => Overrides::default(),
+        }
+    }
+}
+
+fn index_error(i: i64, len: i64) -> VtlError {
+    VtlError::new(
+        ErrorKind::MethodInvocation,
+        format!("IndexOutOfBoundsException: Index {i} out of bounds for length {len}"),
+        None,
+    )
+}
+
+/// `$x[i]`: list position (negative counts from the end) or map key.
+fn index(target: &Value, k: &Value) -> Result<Value, VtlError> {
+    match (target, k) {
+        (Value::List(l), Value::Int(i)) => {
+            let l = l.borrow();
+            let len = l.items.len() as i64;
+            let at = if *i < 0 { len + i } else { *i };
+            if !(0..len).contains(&at) {
+                return Err(index_error(*i, len));
+            }
+            Ok(l.items[at as usize].clone())
+        }
+        (Value::Map(m), Value::Str(s)) => Ok(m.borrow().entries.get(&**s).cloned().unwrap_or(Value::Null)),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// Velocity 1.7's `==`.
+fn velocity_eq(l: &Value, r: &Value) -> Result<bool, VtlError> {
+    Ok(match (l, r) {
+        (Value::Null, Value::Null) => true,
+        (Value::Null, _) | (_, Value::Null) => false,
+        (Value::Int(a), Value::Int(b)) => a == b,
+        _ if l.is_number() && r.is_number() => l.as_f64() == r.as_f64(),
+        (Value::Bool(_), Value::Bool(_))
+        | (Value::Str(_), Value::Str(_))
+        | (Value::List(_), Value::List(_))
+        | (Value::Map(_), Value::Map(_))
+        | (Value::Entry(_), Value::Entry(_)) => java_equals(l, r, 0),
+        _ => l.display()? == r.display()?,
+    })
+}
+
+/// Number arithmetic as Velocity's MathUtils does it: integers stay integers
+/// (truncating division), a double anywhere makes a double, division by
+/// zero and non-numbers give null.
+fn arithmetic(op: BinOp, l: &Value, r: &Value) -> Value {
+    if let (Value::Int(a), Value::Int(b)) = (l, r) {
+        let (a, b) = (*a, *b);
+        let exact = match op {
+            BinOp::Add => a.checked_add(b),
+            BinOp::Sub => a.checked_sub(b),
+            BinOp::Mul => a.checked_mul(b),
+            BinOp::Div if b == 0 => return Value::Null,
+            BinOp::Div => a.checked_div(b),
+            BinOp::Mod if b == 0 => return Value::Null,
+            BinOp::Mod => a.checked_rem(b),
+            _ => return Value::Null,
+        };
+        if let Some(v) = exact {
+            return Value::Int(v);
+        }
+    }
+    let (Some(a), Some(b)) = (l.as_f64(), r.as_f64()) else {
+        return Value::Null;
+    };
+    match op {
+        BinOp::Add => Value::Double(a + b),
+        BinOp::Sub => Value::Double(a - b),
+        BinOp::Mul => Value::Double(a * b),
+        BinOp::Div if b == 0.0 => Value::Null,
+        BinOp::Div => Value::Double(a / b),
+        BinOp::Mod if b == 0.0 => Value::Null,
+        BinOp::Mod => Value::Double(a % b),
+        _ => Value::Null,
+    }
+}

@@ -1,0 +1,478 @@
+//! Values a template computes with, modelled on the Java objects API Gateway's
+//! Velocity sees: `Integer`/`Long`, `Double`, `String`, `Boolean`,
+//! `ArrayList`, `LinkedHashMap`, json-smart's `JSONArray` (a list that prints
+//! as JSON), `Map.Entry`, and the gateway's own `$input`/`$util` objects.
+//!
+//! Printing follows Java's `toString()`: `{k=v, k2=v2}` for maps, `[a, b]` for
+//! lists, `1.0` / `1.0E10` for doubles — except lists that came from JSON,
+//! which print as compact JSON, as API Gateway's do.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+use super::error::VtlError;
+
+/// How deep printing, JSON conversion and comparison follow nested values.
+pub(crate) const MAX_VALUE_DEPTH: usize = 200;
+
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Str(Rc<str>),
+    List(ListRef),
+    Map(MapRef),
+    Entry(Rc<(Rc<str>, Value)>),
+    Object(Builtin),
+}
+
+pub(crate) type ListRef = Rc<RefCell<List>>;
+pub(crate) type MapRef = Rc<RefCell<Map>>;
+
+#[derive(Debug, Default)]
+pub(crate) struct List {
+    pub items: Vec<Value>,
+    /// A json-smart `JSONArray`: prints as JSON.
+    pub json: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Map {
+    pub entries: IndexMap<Rc<str>, Value>,
+}
+
+/// The gateway objects and loop state a template can reach.
+#[derive(Debug, Clone)]
+pub(crate) enum Builtin {
+    Input,
+    Util,
+    Foreach(Rc<RefCell<LoopState>>),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct LoopState {
+    pub index: usize,
+    pub has_next: bool,
+    pub parent: Option<Value>,
+}
+
+impl Value {
+    pub(crate) fn str(s: impl Into<Rc<str>>) -> Value {
+        Value::Str(s.into())
+    }
+
+    pub(crate) fn new_list(items: Vec<Value>, json: bool) -> Value {
+        Value::List(Rc::new(RefCell::new(List { items, json })))
+    }
+
+    pub(crate) fn new_map(entries: IndexMap<Rc<str>, Value>) -> Value {
+        Value::Map(Rc::new(RefCell::new(Map { entries })))
+    }
+
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub(crate) fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_number(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::Double(_))
+    }
+
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Double(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    /// Java's `toString()` of this value.
+    pub(crate) fn display(&self) -> Result<String, VtlError> {
+        let mut out = String::new();
+        write_display(&mut out, self, 0)?;
+        Ok(out)
+    }
+
+    /// Compact JSON text, as json-smart writes it.
+    pub(crate) fn to_json(&self) -> Result<String, VtlError> {
+        let mut out = String::new();
+        write_json(&mut out, self, 0)?;
+        Ok(out)
+    }
+}
+
+fn too_deep() -> VtlError {
+    VtlError::limit(format!(
+        "value nested deeper than {MAX_VALUE_DEPTH} levels (or contains itself)"
+    ))
+}
+
+fn write_display(out: &mut String, v: &Value, depth: usize) -> Result<(), VtlError> {
+    if depth > MAX_VALUE_DEPTH {
+        return Err(too_deep());
+    }
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Double(d) => out.push_str(&java_double(*d)),
+        Value::Str(s) => out.push_str(s),
+        Value::List(l) => {
+            let l = l.borrow();
+            if l.json {
+                return write_json_list(out, &l.items, depth);
+            }
+            out.push('[');
+            for (i, item) in l.items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_display(out, item, depth + 1)?;
+            }
+            out.push(']');
+        }
+        Value::Map(m) => {
+            out.push('{');
+            for (i, (k, item)) in m.borrow().entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push('=');
+                write_display(out, item, depth + 1)?;
+            }
+            out.push('}');
+        }
+        Value::Entry(e) => {
+            out.push_str(&e.0);
+            out.push('=');
+            write_display(out, &e.1, depth + 1)?;
+        }
+        Value::Object(Builtin::Input) => out.push_str("$input"),
+        Value::Object(Builtin::Util) => out.push_str("$util"),
+        Value::Object(Builtin::Foreach(_)) => out.push_str("$foreach"),
+    }
+    Ok(())
+}
+
+fn write_json_list(out: &mut String, items: &[Value], depth: usize) -> Result<(), VtlError> {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json(out, item, depth + 1)?;
+    }
+    out.push(']');
+    Ok(())
+}
+
+fn write_json(out: &mut String, v: &Value, depth: usize) -> Result<(), VtlError> {
+    if depth > MAX_VALUE_DEPTH {
+        return Err(too_deep());
+    }
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Double(d) if d.is_finite() => out.push_str(&java_double(*d)),
+        Value::Double(_) => out.push_str("null"),
+        Value::Str(s) => json_string(out, s),
+        Value::List(l) => write_json_list(out, &l.borrow().items, depth)?,
+        Value::Map(m) => {
+            out.push('{');
+            for (i, (k, item)) in m.borrow().entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_string(out, k);
+                out.push(':');
+                write_json(out, item, depth + 1)?;
+            }
+            out.push('}');
+        }
+        Value::Entry(e) => {
+            out.push('{');
+            json_string(out, &e.0);
+            out.push(':');
+            write_json(out, &e.1, depth + 1)?;
+            out.push('}');
+        }
+        Value::Object(_) => json_string(out, &v.display()?),
+    }
+    Ok(())
+}
+
+/// A JSON string literal with json-smart's default escaping (which also
+/// escapes `/`, as `\/`).
+pub(crate) fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' => out.push_str("\\/"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20
+                || (0x7f..=0x9f).contains(&(c as u32))
+                || (0x2000..=0x20ff).contains(&(c as u32)) =>
+            {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Java's `Double.toString`: plain notation for 1e-3 <= |d| < 1e7 (always
+/// with a fraction digit), `d.dddE±n` outside it.
+pub(crate) fn java_double(d: f64) -> String {
+    if d.is_nan() {
+        return "NaN".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
+    }
+    let abs = d.abs();
+    if (1e-3..1e7).contains(&abs) {
+        let s = format!("{d}");
+        if s.contains('.') { s } else { s + ".0" }
+    } else {
+        let s = format!("{d:e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = if mantissa.contains('.') {
+            mantissa.to_string()
+        } else {
+            format!("{mantissa}.0")
+        };
+        format!("{mantissa}E{exp}")
+    }
+}
+
+/// Java `equals` between two values (numbers of one kind compare by value;
+/// a list equals a list with equal items; a map a map with equal entries).
+pub(crate) fn java_equals(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > MAX_VALUE_DEPTH {
+        return false;
+    }
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Double(x), Value::Double(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (x, y) = (x.borrow(), y.borrow());
+            x.items.len() == y.items.len()
+                && x.items
+                    .iter()
+                    .zip(&y.items)
+                    .all(|(p, q)| java_equals(p, q, depth + 1))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if Rc::ptr_eq(x, y) {
+                return true;
+            }
+            let (x, y) = (x.borrow(), y.borrow());
+            x.entries.len() == y.entries.len()
+                && x.entries
+                    .iter()
+                    .all(|(k, v)| y.entries.get(k).is_some_and(|w| java_equals(v, w, depth + 1)))
+        }
+        (Value::Entry(x), Value::Entry(y)) => x.0 == y.0 && java_equals(&x.1, &y.1, depth + 1),
+        _ => false,
+    }
+}
+
+// ---- JSON in ------------------------------------------------------------
+
+/// Builds values from JSON text keeping object key order (objects become
+/// Java-style maps, arrays JSON-printing lists), as Jayway/json-smart does.
+struct JsonSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonSeed {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Int(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(i64::try_from(u).map_or(Value::Double(u as f64), Value::Int))
+    }
+    fn visit_f64<E>(self, d: f64) -> Result<Value, E> {
+        Ok(Value::Double(d))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::str(s))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(JsonSeed)? {
+            items.push(v);
+        }
+        Ok(Value::new_list(items, true))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = IndexMap::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map.next_value_seed(JsonSeed)?;
+            entries.insert(Rc::from(k), v);
+        }
+        Ok(Value::new_map(entries))
+    }
+}
+
+/// Parse JSON text into template values.
+pub(crate) fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed as _;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = JsonSeed.deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+/// A `serde_json::Value` as template values (JSON-printing lists, Java maps).
+pub(crate) fn from_serde(v: &serde_json::Value, depth: usize) -> Value {
+    if depth > MAX_VALUE_DEPTH {
+        return Value::Null;
+    }
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::str(s.as_str()),
+        serde_json::Value::Array(a) => {
+            Value::new_list(a.iter().map(|x| from_serde(x, depth + 1)).collect(), true)
+        }
+        serde_json::Value::Object(o) => Value::new_map(
+            o.iter()
+                .map(|(k, x)| (Rc::from(k.as_str()), from_serde(x, depth + 1)))
+                .collect(),
+        ),
+    }
+}
+
+/// Template values back to `serde_json` (non-JSON values become strings).
+pub(crate) fn to_serde(v: &Value, depth: usize) -> Result<serde_json::Value, VtlError> {
+    if depth > MAX_VALUE_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) => serde_json::Value::from(*i),
+        Value::Double(d) => {
+            serde_json::Number::from_f64(*d).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
+        Value::Str(s) => serde_json::Value::String(s.to_string()),
+        Value::List(l) => serde_json::Value::Array(
+            l.borrow()
+                .items
+                .iter()
+                .map(|x| to_serde(x, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Map(m) => {
+            let mut o = serde_json::Map::new();
+            for (k, x) in m.borrow().entries.iter() {
+                o.insert(k.to_string(), to_serde(x, depth + 1)?);
+            }
+            serde_json::Value::Object(o)
+        }
+        Value::Entry(e) => {
+            let mut o = serde_json::Map::new();
+            o.insert(e.0.to_string(), to_serde(&e.1, depth + 1)?);
+            serde_json::Value::Object(o)
+        }
+        Value::Object(_) => serde_json::Value::String(v.display()?),
+    })
+}
+
+/// Empties every container reachable from `roots` without recursion, so that
+/// reference cycles (`$list.add($list)`) are broken and very deep nesting is
+/// dropped without exhausting the stack.
+pub(crate) fn teardown(roots: Vec<Value>) {
+    let mut work = roots;
+    while let Some(v) = work.pop() {
+        match v {
+            Value::List(l) => {
+                if let Ok(mut l) = l.try_borrow_mut() {
+                    work.append(&mut l.items);
+                }
+            }
+            Value::Map(m) => {
+                if let Ok(mut m) = m.try_borrow_mut() {
+                    work.extend(m.entries.drain(..).map(|(_, v)| v));
+                }
+            }
+            Value::Entry(e) => {
+                if let Ok(e) = Rc::try_unwrap(e) {
+                    work.push(e.1);
+                }
+            }
+            Value::Object(Builtin::Foreach(f)) => {
+                if let Ok(mut f) = f.try_borrow_mut()
+                    && let Some(p) = f.parent.take()
+                {
+                    work.push(p);
+                }
+            }
+            _ => {}
+        }
+    }
+}
