@@ -1,0 +1,523 @@
+//! Non-proxy integrations end to end: `AWS` (Lambda through mapping
+//! templates) and `MOCK`, built with the management API, deployed, and
+//! called over HTTP — request templates by Content-Type, passthrough
+//! behaviours, parameter mappings, integration responses selected by
+//! `errorMessage` / status, response templates and overrides, binary
+//! conversions.
+
+mod common;
+
+use common::Server;
+use serde_json::{Value, json};
+
+const LAMBDA_URI: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{f}/invocations";
+
+struct Api<'a> {
+    s: &'a Server,
+    id: String,
+    root: String,
+}
+
+impl<'a> Api<'a> {
+    fn create(s: &'a Server, extra: Value) -> Api<'a> {
+        let mut body = json!({ "name": "non-proxy" });
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let r = s.admin("POST", "/restapis", Some(body));
+        assert_eq!(r.status, 201, "{}", r.text());
+        let v = r.json();
+        Api {
+            s,
+            id: v["id"].as_str().unwrap().to_string(),
+            root: v["rootResourceId"].as_str().unwrap().to_string(),
+        }
+    }
+
+    fn resource(&self, parent: &str, part: &str) -> String {
+        let r = self.s.admin(
+            "POST",
+            &format!("/restapis/{}/resources/{parent}", self.id),
+            Some(json!({ "pathPart": part })),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_string()
+    }
+
+    fn method(&self, rid: &str, method: &str, integration: Value, responses: &[(&str, Value)]) {
+        let base = format!("/restapis/{}/resources/{rid}/methods/{method}", self.id);
+        let r = self
+            .s
+            .admin("PUT", &base, Some(json!({ "authorizationType": "NONE" })));
+        assert_eq!(r.status, 201, "{}", r.text());
+        let r = self
+            .s
+            .admin("PUT", &format!("{base}/integration"), Some(integration));
+        assert_eq!(r.status, 201, "{}", r.text());
+        for (code, ir) in responses {
+            let r = self
+                .s
+                .admin("PUT", &format!("{base}/responses/{code}"), Some(json!({})));
+            assert_eq!(r.status, 201, "{}", r.text());
+            let r = self.s.admin(
+                "PUT",
+                &format!("{base}/integration/responses/{code}"),
+                Some(ir.clone()),
+            );
+            assert_eq!(r.status, 201, "{}", r.text());
+        }
+    }
+
+    fn deploy(&self, stage: &str, variables: Value) {
+        let r = self.s.admin(
+            "POST",
+            &format!("/restapis/{}/deployments", self.id),
+            Some(json!({ "stageName": stage, "variables": variables })),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+
+    fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> common::Reply {
+        let url = format!("{}/restapis/{}/test/_user_request_{path}", self.s.front, self.id);
+        common::request(method, &url, headers, body)
+    }
+}
+
+fn lambda(extra: Value) -> Value {
+    let mut v = json!({
+        "type": "AWS",
+        "httpMethod": "POST",
+        "uri": LAMBDA_URI.replace("{f}", "mirror"),
+    });
+    if let (Some(b), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    v
+}
+
+#[test]
+fn lambda_with_request_and_response_templates_and_selection_patterns() {
+    let s = Server::start();
+    s.deploy("mirror", "mirror");
+    let api = Api::create(&s, json!({}));
+    let pets = api.resource(&api.root, "pets");
+    let pet = api.resource(&pets, "{id}");
+    let request_template = r##"#set($body = $input.path('$'))
+{
+  "id": "$input.params('id')",
+  "kind": "$input.params('kind')",
+  "agent": "$input.params().header.get('x-agent')",
+  "name": "$util.escapeJavaScript($body.name)",
+  "tags": $input.json('$.tags'),
+  "count": $body.tags.size(),
+  "stage": "$context.stage",
+  "requestId": "$context.requestId",
+  "env": "$stageVariables.env"#if($body.fail),
+  "fail": "$body.fail"#end
+}"##;
+    api.method(
+        &pet,
+        "POST",
+        lambda(json!({ "requestTemplates": { "application/json": request_template } })),
+        &[
+            (
+                "200",
+                json!({
+                    "selectionPattern": "",
+                    "responseParameters": {
+                        "method.response.header.X-Pet-Id": "integration.response.body.$.id",
+                        "method.response.header.X-Served-By": "'portico'",
+                        "method.response.header.X-Stage": "context.stage",
+                    },
+                    "responseTemplates": {
+                        "application/json": "#set($r = $input.path('$'))\n{\"pet\": \"$r.id\", \"tags\": $input.json('$.tags'), \"n\": $r.count}"
+                    }
+                }),
+            ),
+            (
+                "400",
+                json!({
+                    "selectionPattern": "BadRequest:.*",
+                    "responseTemplates": {
+                        "application/json": "{\"error\": \"$input.path('$.errorMessage')\", \"type\": \"$input.path('$.errorType')\"}"
+                    }
+                }),
+            ),
+        ],
+    );
+    api.deploy("test", json!({ "env": "qa" }));
+
+    let r = api.call(
+        "POST",
+        "/pets/7?kind=cat&kind=dog",
+        &[("Content-Type", "application/json"), ("X-Agent", "t1")],
+        Some(br#"{"name":"Rex \"the\" dog","tags":["a","b"]}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!({ "pet": "7", "tags": ["a", "b"], "n": 2 }));
+    assert_eq!(r.header("x-pet-id"), Some("7"));
+    assert_eq!(r.header("x-served-by"), Some("portico"));
+    assert_eq!(r.header("x-stage"), Some("test"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+
+    // A function error whose message matches the 400 pattern.
+    let r = api.call(
+        "POST",
+        "/pets/8",
+        &[("Content-Type", "application/json")],
+        Some(br#"{"name":"x","tags":[],"fail":"BadRequest: no such pet"}"#),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!({ "error": "BadRequest: no such pet", "type": "Error" })
+    );
+
+    // An error that matches nothing takes the default response (200), as AWS does.
+    let r = api.call(
+        "POST",
+        "/pets/9",
+        &[("Content-Type", "application/json")],
+        Some(br#"{"name":"x","tags":[],"fail":"Something else"}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn lambda_sees_the_rendered_payload() {
+    // With no response template the function's result (the rendered
+    // request, mirrored) is the body: the request template is observable.
+    let s = Server::start();
+    s.deploy("mirror", "mirror");
+    let api = Api::create(&s, json!({}));
+    let r1 = api.resource(&api.root, "render");
+    let template = r#"{"body": $input.json('$'), "raw": "$util.escapeJavaScript($input.body)", "q": "$input.params('q')", "ip": "$context.identity.sourceIp", "method": "$context.httpMethod", "path": "$context.resourcePath", "all": "$input.params().querystring"}"#;
+    api.method(
+        &r1,
+        "POST",
+        lambda(json!({ "requestTemplates": { "application/json": template } })),
+        &[("200", json!({}))],
+    );
+    api.deploy("test", json!({}));
+    let r = api.call(
+        "POST",
+        "/render?q=a+b",
+        &[("Content-Type", "application/json; charset=utf-8")],
+        Some(br#"{"k":[1,2]}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["body"], json!({ "k": [1, 2] }));
+    assert_eq!(v["raw"], r#"{"k":[1,2]}"#);
+    assert_eq!(v["q"], "a b");
+    assert_eq!(v["ip"], "127.0.0.1");
+    assert_eq!(v["method"], "POST");
+    assert_eq!(v["path"], "/render");
+    assert_eq!(v["all"], "{q=a b}");
+
+    // An empty body is `{}` to `$input.json('$')`.
+    let r = api.call("POST", "/render", &[("Content-Type", "application/json")], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["body"], json!({}));
+}
+
+#[test]
+fn passthrough_behaviours() {
+    let s = Server::start();
+    s.deploy("mirror", "mirror");
+    let api = Api::create(&s, json!({}));
+    let templates = json!({ "application/json": "{\"templated\": true}" });
+    for (part, behaviour) in [
+        ("match", "WHEN_NO_MATCH"),
+        ("templates", "WHEN_NO_TEMPLATES"),
+        ("never", "NEVER"),
+    ] {
+        let rid = api.resource(&api.root, part);
+        api.method(
+            &rid,
+            "POST",
+            lambda(json!({ "requestTemplates": templates, "passthroughBehavior": behaviour })),
+            &[("200", json!({}))],
+        );
+    }
+    let bare = api.resource(&api.root, "bare");
+    api.method(
+        &bare,
+        "POST",
+        lambda(json!({ "passthroughBehavior": "WHEN_NO_TEMPLATES" })),
+        &[("200", json!({}))],
+    );
+    let never_bare = api.resource(&api.root, "neverbare");
+    api.method(
+        &never_bare,
+        "POST",
+        lambda(json!({ "passthroughBehavior": "NEVER" })),
+        &[("200", json!({}))],
+    );
+    api.deploy("test", json!({}));
+
+    let json_ct = [("Content-Type", "application/json")];
+    let other_ct = [("Content-Type", "application/vnd.custom+json")];
+    let body = Some(&br#"{"raw":1}"#[..]);
+    for path in ["/match", "/templates", "/never"] {
+        let r = api.call("POST", path, &json_ct, body);
+        assert_eq!(r.json(), json!({ "templated": true }), "{path}");
+    }
+    // Unmatched type: passed through only under WHEN_NO_MATCH.
+    let r = api.call("POST", "/match", &other_ct, body);
+    assert_eq!(r.json(), json!({ "raw": 1 }));
+    for path in ["/templates", "/never"] {
+        let r = api.call("POST", path, &other_ct, body);
+        assert_eq!(r.status, 415, "{path}: {}", r.text());
+        assert_eq!(r.json(), json!({ "message": "Unsupported Media Type" }));
+    }
+    // No templates at all: WHEN_NO_TEMPLATES passes through, NEVER refuses.
+    assert_eq!(
+        api.call("POST", "/bare", &other_ct, body).json(),
+        json!({ "raw": 1 })
+    );
+    assert_eq!(api.call("POST", "/neverbare", &json_ct, body).status, 415);
+    // A passed-through body that is not JSON cannot be a Lambda payload: 500.
+    let r = api.call(
+        "POST",
+        "/match",
+        &[("Content-Type", "text/plain")],
+        Some(b"hello"),
+    );
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(r.json(), json!({ "message": "Internal server error" }));
+}
+
+#[test]
+fn request_parameters_overrides_and_asynchronous_invocation() {
+    let s = Server::start();
+    s.deploy("mirror", "mirror");
+    let api = Api::create(&s, json!({}));
+    let rid = api.resource(&api.root, "override");
+    api.method(
+        &rid,
+        "POST",
+        lambda(json!({
+            "requestTemplates": {
+                "application/json": "#set($context.responseOverride.status = 201)\n#set($context.responseOverride.header.X-Why = \"override\")\n{}"
+            }
+        })),
+        &[(
+            "200",
+            json!({ "responseTemplates": { "application/json": "#set($context.responseOverride.status = 202)\n#set($context.responseOverride.header.X-Final = \"yes\")\n{\"done\": true}" } }),
+        )],
+    );
+    let fire = api.resource(&api.root, "fire");
+    api.method(
+        &fire,
+        "POST",
+        lambda(json!({
+            "requestParameters": { "integration.request.header.X-Amz-Invocation-Type": "'Event'" },
+        })),
+        &[(
+            "200",
+            json!({ "responseTemplates": { "application/json": "{\"queued\": true}" } }),
+        )],
+    );
+    api.deploy("test", json!({}));
+
+    let r = api.call(
+        "POST",
+        "/override",
+        &[("Content-Type", "application/json")],
+        Some(b"{}"),
+    );
+    assert_eq!(r.status, 202, "response override wins: {}", r.text());
+    assert_eq!(r.header("x-final"), Some("yes"));
+    assert_eq!(r.json(), json!({ "done": true }));
+
+    let r = api.call(
+        "POST",
+        "/fire",
+        &[("Content-Type", "application/json")],
+        Some(br#"{"fail":"never seen by the caller"}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!({ "queued": true }));
+}
+
+#[test]
+fn mock_selects_by_status_and_renders_templates() {
+    let s = Server::start();
+    let api = Api::create(&s, json!({}));
+    let rid = api.resource(&api.root, "mock");
+    api.method(
+        &rid,
+        "GET",
+        json!({
+            "type": "MOCK",
+            "requestTemplates": { "application/json": "{\"statusCode\": $input.params('code')}" },
+        }),
+        &[
+            (
+                "200",
+                json!({ "responseTemplates": { "application/json": "{\"ok\": true, \"id\": \"$context.requestId\"}" } }),
+            ),
+            (
+                "404",
+                json!({
+                    "selectionPattern": "404",
+                    "responseParameters": { "method.response.header.X-Reason": "'missing'" },
+                    "responseTemplates": { "application/json": "{\"message\": \"not here\"}" }
+                }),
+            ),
+        ],
+    );
+    api.deploy("test", json!({}));
+    let r = api.call("GET", "/mock?code=200", &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["id"].as_str(), r.header("x-amzn-RequestId"));
+    let r = api.call("GET", "/mock?code=404", &[], None);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("x-reason"), Some("missing"));
+    assert_eq!(r.json(), json!({ "message": "not here" }));
+    // An unmatched status falls to the default response.
+    assert_eq!(api.call("GET", "/mock?code=503", &[], None).status, 200);
+    // A statusCode that is not an integer is a 500.
+    let r = api.call("GET", "/mock?code=abc", &[], None);
+    assert_eq!(r.status, 500, "{}", r.text());
+}
+
+#[test]
+fn binary_through_a_non_proxy_integration() {
+    let s = Server::start();
+    s.deploy("mirror", "mirror");
+    let api = Api::create(&s, json!({ "binaryMediaTypes": ["image/png"] }));
+    let rid = api.resource(&api.root, "image");
+    let png: Vec<u8> = (0u8..=255).chain([0x89, b'P', b'N', b'G', 0, 0xff]).collect();
+    // The request image arrives base64 in `$input.body`; the function
+    // returns it inside JSON; the response template extracts it and
+    // CONVERT_TO_BINARY turns it back into bytes.
+    api.method(
+        &rid,
+        "POST",
+        lambda(json!({ "requestTemplates": { "image/png": "{\"image\": \"$input.body\"}" } })),
+        &[(
+            "200",
+            json!({
+                "contentHandling": "CONVERT_TO_BINARY",
+                "responseTemplates": { "image/png": "$input.path('$.image')" }
+            }),
+        )],
+    );
+    api.deploy("test", json!({}));
+    let r = api.call(
+        "POST",
+        "/image",
+        &[("Content-Type", "image/png"), ("Accept", "image/png")],
+        Some(&png),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.body, png);
+    assert_eq!(r.header("content-type"), Some("image/png"));
+}
+
+#[test]
+fn a_template_that_fails_is_a_500_and_the_server_lives_on() {
+    let s = Server::start();
+    s.deploy("mirror", "mirror");
+    let api = Api::create(&s, json!({}));
+    let rid = api.resource(&api.root, "broken");
+    api.method(
+        &rid,
+        "POST",
+        lambda(json!({ "requestTemplates": { "application/json": "#if($x\n{\"unclosed\": " } })),
+        &[("200", json!({}))],
+    );
+    let parse = api.resource(&api.root, "parse");
+    api.method(
+        &parse,
+        "POST",
+        lambda(
+            json!({ "requestTemplates": { "application/json": "{\"a\": $util.parseJson($input.body).a}" } }),
+        ),
+        &[("200", json!({}))],
+    );
+    api.deploy("test", json!({}));
+    let r = api.call(
+        "POST",
+        "/broken",
+        &[("Content-Type", "application/json")],
+        Some(b"{}"),
+    );
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(r.json(), json!({ "message": "Internal server error" }));
+    let r = api.call(
+        "POST",
+        "/parse",
+        &[("Content-Type", "application/json")],
+        Some(b"not json"),
+    );
+    assert_eq!(r.status, 500, "{}", r.text());
+    let r = api.call(
+        "POST",
+        "/parse",
+        &[("Content-Type", "application/json")],
+        Some(br#"{"a": 5}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn test_invoke_method_runs_the_undeployed_api_and_logs_each_step() {
+    let s = Server::start();
+    s.deploy("mirror", "mirror");
+    let api = Api::create(&s, json!({}));
+    let items = api.resource(&api.root, "items");
+    let item = api.resource(&items, "{id}");
+    api.method(
+        &item,
+        "POST",
+        lambda(json!({
+            "requestTemplates": { "application/json": "{\"id\": \"$input.params('id')\", \"q\": \"$input.params('q')\", \"env\": \"$stageVariables.env\", \"h\": \"$input.params('x-h')\"}" }
+        })),
+        &[("200", json!({ "responseTemplates": { "application/json": "{\"got\": $input.json('$')}" } }))],
+    );
+    // Not deployed: TestInvokeMethod runs the API as it stands.
+    let r = s.admin(
+        "POST",
+        &format!("/restapis/{}/resources/{item}/methods/POST", api.id),
+        Some(json!({
+            "pathWithQueryString": "/items/42?q=z",
+            "body": "{}",
+            "headers": { "Content-Type": "application/json", "X-H": "hv" },
+            "stageVariables": { "env": "dev" },
+        })),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["status"], 200, "{v}");
+    let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({ "got": { "id": "42", "q": "z", "env": "dev", "h": "hv" } })
+    );
+    assert_eq!(v["headers"]["content-type"], "application/json");
+    let log = v["log"].as_str().unwrap();
+    for step in [
+        "Execution log for request ",
+        "HTTP Method: POST, Resource Path: /items/{id}",
+        "Method request path: {id=42}",
+        "Method request query string: {q=z}",
+        "Endpoint request body after transformations: {\"id\": \"42\"",
+        "Endpoint response body before transformations: {\"id\": \"42\"",
+        "Method response body after transformations: {\"got\": ",
+        "Method completed with status: 200",
+    ] {
+        assert!(log.contains(step), "missing {step:?} in\n{log}");
+    }
+    assert!(v["latency"].as_u64().is_some());
+
+    // Unknown method: 404 in AWS's words.
+    let r = s.admin(
+        "POST",
+        &format!("/restapis/{}/resources/{item}/methods/GET", api.id),
+        Some(json!({})),
+    );
+    r.assert_error(404, "NotFoundException");
+}
