@@ -3,8 +3,9 @@
 //! ([`resolve_target`], after removing dot segments), route it in the
 //! stage's compiled deployment ([`route`]), decide who may call it
 //! ([`authorize`]: resource policy, IAM, Lambda authorizers, API keys and
-//! usage plans), run the integration (Lambda proxy through the function
-//! host, or MOCK) and map the response ([`proxy`]). Every refusal is one of
+//! usage plans), check the request against the method's validator and
+//! models ([`validate`]), run the integration (Lambda proxy through the
+//! function host, or MOCK) and map the response ([`proxy`]). Every refusal is one of
 //! the deployment's gateway responses ([`respond`]); a miss is 403
 //! `{"message":"Missing Authentication Token"}`.
 //!
@@ -18,6 +19,7 @@ pub mod compile;
 pub mod proxy;
 pub mod respond;
 pub mod route;
+pub mod validate;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -282,6 +284,7 @@ async fn serve(
         account_id: &fd.access.account,
         domain_name: domain,
         authorizer: None,
+        validation_error_string: None,
     };
     let responses = &stage.deployment.responses;
     let Some(matched) = matched.as_ref() else {
@@ -368,6 +371,20 @@ async fn serve(
         && limiter.check().is_err()
     {
         return responses.render(GatewayResponseType::Throttled, None, &ctx);
+    }
+    if let Some(validation) = &plan.validation
+        && let Err(rejected) = validation.check(&validate::Request {
+            headers: &parts.headers,
+            raw_query: parts.uri.query(),
+            path_params: &matched.path_params,
+            body: &body,
+        })
+    {
+        let ctx = ResponseContext {
+            validation_error_string: Some(rejected.validation_error_string()),
+            ..ctx
+        };
+        return responses.render(rejected.response_type(), Some(rejected.message()), &ctx);
     }
     match &plan.target {
         Target::Misconfigured(why) => {
