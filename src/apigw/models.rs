@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use super::error::{ApiGwError, ApiGwResult};
 use super::handlers::{created, page, parse};
-use super::model::{Model, RestApi, model_url, new_id, parse_model_url};
+use super::model::{Model, RestApi, new_id, parse_model_url};
 use super::patch::PatchBody;
 use super::service::ApiGwService;
 use super::wire;
@@ -446,16 +446,16 @@ pub async fn delete_model(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// The `$ref` a model's schema uses for model `name` of `api_id`.
-pub fn reference(api_id: &str, name: &str) -> Value {
-    json!({ "$ref": model_url(api_id, name) })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::apigw::handlers::new_rest_api;
-    use crate::apigw::model::{Method, MethodResponse};
+    use crate::apigw::model::{Method, MethodResponse, model_url};
+
+    /// The `$ref` a model's schema uses for model `name` of `api_id`.
+    fn reference(api_id: &str, name: &str) -> Value {
+        json!({ "$ref": model_url(api_id, name) })
+    }
 
     fn api() -> RestApi {
         let mut a = new_rest_api("t".into());
