@@ -5,9 +5,9 @@
 //! ([`authorize`]: resource policy, IAM, Lambda authorizers, API keys and
 //! usage plans), check the request against the method's validator and
 //! models ([`validate`]), run the integration (Lambda proxy through the
-//! function host, or MOCK) and map the response ([`proxy`]). Every refusal is one of
-//! the deployment's gateway responses ([`respond`]); a miss is 403
-//! `{"message":"Missing Authentication Token"}`.
+//! function host, or MOCK) and map the response ([`proxy`]). Every refusal
+//! is one of the deployment's gateway responses ([`respond`]); a miss is
+//! 403 `{"message":"Missing Authentication Token"}`.
 //!
 //! The hot path reads the compiled stages through one atomic pointer
 //! ([`FrontDoor::apis`]); the management side swaps in a new map after each
