@@ -105,6 +105,8 @@ fn deployment(resources: usize) -> Deployment {
         gateway_responses: Default::default(),
         policy: None,
         api_key_source: "HEADER".into(),
+        models: Default::default(),
+        request_validators: Default::default(),
     }
 }
 

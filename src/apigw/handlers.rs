@@ -134,6 +134,8 @@ pub fn new_rest_api(name: String) -> RestApi {
         extensions: Vec::new(),
         authorizers: BTreeMap::new(),
         gateway_responses: BTreeMap::new(),
+        models: super::models::builtin_models(),
+        request_validators: BTreeMap::new(),
     }
 }
 
@@ -158,6 +160,9 @@ pub async fn create_rest_api(
         api.binary_media_types = source.binary_media_types.clone();
         api.authorizers = source.authorizers.clone();
         api.gateway_responses = source.gateway_responses.clone();
+        api.models = source.models.clone();
+        super::models::rebase(&mut api.models, &source.id, &api.id);
+        api.request_validators = source.request_validators.clone();
     }
     api.description = input.description;
     api.version = input.version;
@@ -550,6 +555,32 @@ fn check_request_parameter(name: &str) -> ApiGwResult<()> {
     }
 }
 
+/// A method's `requestValidatorId` must name a validator of the API.
+pub fn check_validator_id(
+    validators: &BTreeMap<String, super::model::RequestValidator>,
+    id: Option<&str>,
+) -> ApiGwResult<()> {
+    match id {
+        Some(id) if !validators.contains_key(id) => Err(ApiGwError::bad_request(
+            "Invalid Request Validator identifier specified",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `requestModels` / `responseModels` values must name models of the API.
+pub fn check_model_names(
+    known: &BTreeMap<String, super::model::Model>,
+    models: &BTreeMap<String, String>,
+) -> ApiGwResult<()> {
+    match models.values().find(|name| !known.contains_key(*name)) {
+        Some(name) => Err(ApiGwError::bad_request(format!(
+            "Invalid model identifier specified: {name}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn find_method<'a>(a: &'a mut RestApi, rid: &str, m: &str) -> ApiGwResult<&'a mut Method> {
     a.resources
         .get_mut(rid)
@@ -577,6 +608,10 @@ pub async fn put_method(
     let out = svc
         .edit(&api, |a| {
             check_authorization(&auth, input.authorizer_id.as_deref(), &a.authorizers)?;
+            let validator = input.request_validator_id.filter(|v| !v.is_empty());
+            check_validator_id(&a.request_validators, validator.as_deref())?;
+            let request_models = input.request_models.unwrap_or_default();
+            check_model_names(&a.models, &request_models)?;
             let r = a.resources.get_mut(&rid).ok_or_else(resource_not_found)?;
             if r.methods.contains_key(&m) {
                 return Err(ApiGwError::conflict("Method already exists for this resource"));
@@ -588,8 +623,8 @@ pub async fn put_method(
                 api_key_required: input.api_key_required.unwrap_or(false),
                 operation_name: input.operation_name,
                 request_parameters: params,
-                request_models: input.request_models.unwrap_or_default(),
-                request_validator_id: input.request_validator_id,
+                request_models,
+                request_validator_id: validator,
                 authorization_scopes: input.authorization_scopes.unwrap_or_default(),
                 method_responses: BTreeMap::new(),
                 integration: None,
@@ -619,6 +654,7 @@ pub async fn update_method(
     let out = svc
         .edit(&api, |a| {
             let authorizers = a.authorizers.clone();
+            let (models, validators) = (a.models.clone(), a.request_validators.clone());
             let method = find_method(a, &rid, &m)?;
             for op in &patch.patch_operations {
                 let seg = op.segments();
@@ -629,7 +665,9 @@ pub async fn update_method(
                     ("replace", ["authorizerId"]) => method.authorizer_id = op.value.clone(),
                     ("replace", ["apiKeyRequired"]) => method.api_key_required = op.bool_value()?,
                     ("replace", ["operationName"]) => method.operation_name = op.value.clone(),
-                    ("replace", ["requestValidatorId"]) => method.request_validator_id = op.value.clone(),
+                    ("replace", ["requestValidatorId"]) => {
+                        method.request_validator_id = op.value.clone().filter(|v| !v.is_empty())
+                    }
                     (_, ["requestParameters", p]) => {
                         check_request_parameter(p)?;
                         apply_to_map(&mut method.request_parameters, op, p.to_string(), |v| {
@@ -658,6 +696,8 @@ pub async fn update_method(
                 method.authorizer_id.as_deref(),
                 &authorizers,
             )?;
+            check_validator_id(&validators, method.request_validator_id.as_deref())?;
+            check_model_names(&models, &method.request_models)?;
             Ok(wire::method(method))
         })
         .await?;
@@ -703,11 +743,13 @@ pub async fn put_method_response(
     let input: MethodResponseInput = parse(&body)?;
     let out = svc
         .edit(&api, |a| {
+            let response_models = input.response_models.unwrap_or_default();
+            check_model_names(&a.models, &response_models)?;
             let method = find_method(a, &rid, &m)?;
             let r = MethodResponse {
                 status_code: code.clone(),
                 response_parameters: input.response_parameters.unwrap_or_default(),
-                response_models: input.response_models.unwrap_or_default(),
+                response_models,
             };
             let v = wire::method_response(&r);
             method.method_responses.insert(code.clone(), r);
@@ -738,6 +780,7 @@ pub async fn update_method_response(
     let patch: PatchBody = parse(&body)?;
     let out = svc
         .edit(&api, |a| {
+            let models = a.models.clone();
             let method = find_method(a, &rid, &m)?;
             let r = method
                 .method_responses
@@ -755,6 +798,7 @@ pub async fn update_method_response(
                     _ => return Err(op.unsupported()),
                 }
             }
+            check_model_names(&models, &r.response_models)?;
             Ok(wire::method_response(r))
         })
         .await?;
@@ -1216,6 +1260,8 @@ pub fn draft(a: &RestApi, description: Option<String>) -> Deployment {
         gateway_responses: a.gateway_responses.clone(),
         policy: a.policy.clone(),
         api_key_source: a.api_key_source.clone(),
+        models: a.models.clone(),
+        request_validators: a.request_validators.clone(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! ImportRestApi and PutRestApi: an OpenAPI document (parsed by
 //! [`super::openapi`]) becomes the API's resource tree, methods and
-//! integrations, as AWS builds them.
+//! integrations, models (from `definitions` / `components.schemas`, their
+//! `#/...` references rewritten to model URLs) and request validators, as
+//! AWS builds them.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,8 +12,12 @@ use super::authorizers::{self, AuthorizerInput, MAX_AUTHORIZERS};
 use super::error::{ApiGwError, ApiGwResult};
 use super::gateway_responses;
 use super::handlers::{add_child, build_integration, check_http_method, new_rest_api};
-use super::model::{GatewayResponse, IntegrationResponse, Method, MethodResponse, Resource, RestApi, new_id};
-use super::openapi::{self, ImportedApi};
+use super::model::{
+    GatewayResponse, IntegrationResponse, Method, MethodResponse, Model, RequestValidator, Resource, RestApi,
+    model_url, new_id,
+};
+use super::models;
+use super::openapi::{self, ImportedApi, ImportedModelRef, definition_name};
 use super::service::ApiGwService;
 use super::wire;
 
@@ -128,13 +134,164 @@ fn apply_gateway_responses(api: &mut RestApi, doc: &ImportedApi) -> ApiGwResult<
     Ok(())
 }
 
+/// Rewrites `#/definitions/X` and `#/components/schemas/X` references to
+/// the model URLs of `api_id`.
+fn rebase_refs(v: &mut Value, api_id: &str) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                match (k.as_str(), child) {
+                    ("$ref", Value::String(r)) => {
+                        if let Some(name) = definition_name(r) {
+                            *r = model_url(api_id, &name);
+                        }
+                    }
+                    ("enum" | "default", _) => {}
+                    (_, child) => rebase_refs(child, api_id),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| rebase_refs(i, api_id)),
+        _ => {}
+    }
+}
+
+fn import_errors(errors: Vec<String>) -> ApiGwResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiGwError::bad_request(format!(
+            "Errors found during import:\n\t{}",
+            errors.join("\n\t")
+        )))
+    }
+}
+
+/// Adds (or replaces, by name) one model with a schema that is checked once
+/// every model of the document is in place.
+fn put_model(api: &mut RestApi, name: &str, mut schema: Value) -> Result<(), String> {
+    models::check_name(name).map_err(|e| format!("Unable to create model for '{name}': {}", e.message))?;
+    rebase_refs(&mut schema, &api.id);
+    let id = api.models.get(name).map_or_else(|| new_id(6), |m| m.id.clone());
+    api.models.insert(
+        name.to_string(),
+        Model {
+            id,
+            name: name.to_string(),
+            description: None,
+            schema: Some(schema.to_string()),
+            content_type: "application/json".to_string(),
+        },
+    );
+    Ok(())
+}
+
+/// A model name for a body schema written in place: the operation's name
+/// (else its method and path), alphanumeric, made unique.
+fn inline_model_name(
+    api: &RestApi,
+    method: &openapi::ImportedMethod,
+    path: &str,
+    content_type: &str,
+) -> String {
+    let source = match &method.operation_name {
+        Some(op) => op.clone(),
+        None => format!("{}{path}", method.http_method.to_ascii_lowercase()),
+    };
+    let mut base: String = source.chars().filter(char::is_ascii_alphanumeric).collect();
+    if content_type != "application/json" {
+        base.extend(content_type.chars().filter(char::is_ascii_alphanumeric));
+    }
+    base.push_str("Body");
+    let mut name = base.clone();
+    let mut n = 2;
+    while api.models.contains_key(&name) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    name
+}
+
+/// Creates the document's models (definitions first, then body schemas
+/// written in place) and checks their schemas; returns, per resource and
+/// method, the request models to set.
+fn apply_models(api: &mut RestApi, doc: &ImportedApi) -> ApiGwResult<Vec<Vec<BTreeMap<String, String>>>> {
+    let mut errors = Vec::new();
+    let mut imported: Vec<String> = Vec::new();
+    for (name, schema) in &doc.models {
+        match put_model(api, name, schema.clone()) {
+            Ok(()) => imported.push(name.clone()),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut per_resource = Vec::new();
+    for res in &doc.resources {
+        let mut per_method = Vec::new();
+        for m in &res.methods {
+            let mut request_models = BTreeMap::new();
+            for (content_type, model) in &m.request_models {
+                let name = match model {
+                    ImportedModelRef::Named(name) => name.clone(),
+                    ImportedModelRef::Inline(schema) => {
+                        let name = inline_model_name(api, m, &res.path, content_type);
+                        match put_model(api, &name, schema.clone()) {
+                            Ok(()) => imported.push(name.clone()),
+                            Err(e) => errors.push(e),
+                        }
+                        name
+                    }
+                };
+                request_models.insert(content_type.clone(), name);
+            }
+            per_method.push(request_models);
+        }
+        per_resource.push(per_method);
+    }
+    for name in &imported {
+        let schema = api.models.get(name).and_then(|m| m.schema.clone());
+        if let Err(e) = models::check_schema(api, Some(name), schema.as_deref()) {
+            errors.push(format!("Unable to create model for '{name}': {}", e.message));
+        }
+    }
+    import_errors(errors)?;
+    Ok(per_resource)
+}
+
+/// Creates (or, by name, updates) the document's request validators;
+/// returns name → id for every validator of the API.
+fn apply_request_validators(api: &mut RestApi, doc: &ImportedApi) -> HashMap<String, String> {
+    for v in &doc.request_validators {
+        let existing = api
+            .request_validators
+            .values()
+            .find(|x| x.name.as_deref() == Some(v.name.as_str()))
+            .map(|x| x.id.clone());
+        let id = existing.unwrap_or_else(|| new_id(6));
+        api.request_validators.insert(
+            id.clone(),
+            RequestValidator {
+                id,
+                name: Some(v.name.clone()),
+                validate_request_body: v.validate_request_body,
+                validate_request_parameters: v.validate_request_parameters,
+            },
+        );
+    }
+    api.request_validators
+        .values()
+        .filter_map(|v| Some((v.name.clone()?, v.id.clone())))
+        .collect()
+}
+
 /// Applies a document to an API (merge keeps what the document does not
-/// mention; overwrite replaces the resource tree, authorizers and gateway
-/// responses).
+/// mention; overwrite replaces the resource tree, authorizers, gateway
+/// responses, models and request validators).
 fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<()> {
     if overwrite {
         api.authorizers.clear();
         api.gateway_responses.clear();
+        api.models.clear();
+        api.request_validators.clear();
         let root = api.root_resource_id.clone();
         api.resources.retain(|id, _| *id == root);
         if let Some(r) = api.resources.get_mut(&root) {
@@ -164,11 +321,28 @@ fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<(
     }
     let authorizer_ids = apply_authorizers(api, doc)?;
     apply_gateway_responses(api, doc)?;
+    let request_models = apply_models(api, doc)?;
+    let validator_ids = apply_request_validators(api, doc);
     let root = api.root_resource_id.clone();
-    for res in &doc.resources {
+    for (res, res_models) in doc.resources.iter().zip(request_models) {
         let rid = ensure_path(&mut api.resources, &root, &res.path)?;
-        for m in &res.methods {
+        for (m, request_models) in res.methods.iter().zip(res_models) {
             check_http_method(&m.http_method)?;
+            let request_validator_id = match m.request_validator.as_ref().or(doc.request_validator.as_ref()) {
+                None => None,
+                Some(name) => Some(validator_ids.get(name).cloned().ok_or_else(|| {
+                    ApiGwError::bad_request(format!(
+                        "Errors found during import:\n\tInvalid request validator '{name}' for {} {}: it is not defined in x-amazon-apigateway-request-validators",
+                        m.http_method, res.path
+                    ))
+                })?),
+            };
+            if let Some(name) = request_models.values().find(|n| !api.models.contains_key(*n)) {
+                return Err(ApiGwError::bad_request(format!(
+                    "Errors found during import:\n\tInvalid model identifier specified: {name} (request body of {} {})",
+                    m.http_method, res.path
+                )));
+            }
             let authorizer_id = match &m.authorizer_name {
                 None => None,
                 Some(name) => Some(authorizer_ids.get(name).cloned().ok_or_else(|| {
@@ -239,8 +413,8 @@ fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<(
                 api_key_required: m.api_key_required,
                 operation_name: m.operation_name.clone(),
                 request_parameters: m.request_parameters.clone(),
-                request_models: BTreeMap::new(),
-                request_validator_id: None,
+                request_models,
+                request_validator_id,
                 authorization_scopes: Vec::new(),
                 method_responses,
                 integration,
@@ -305,4 +479,122 @@ pub async fn put_rest_api(
         })
         .await?;
     Ok(with_warnings(v, &doc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn imported(doc: &str) -> ApiGwResult<RestApi> {
+        let parsed = parse_doc(doc.as_bytes())?;
+        let mut api = new_rest_api("x".into());
+        api.id = "api123".into();
+        apply(&mut api, &parsed, true)?;
+        Ok(api)
+    }
+
+    const DOC: &str = r##"{
+      "swagger": "2.0",
+      "info": {"title": "M", "version": "1"},
+      "x-amazon-apigateway-request-validators": {"all": {"validateRequestBody": true, "validateRequestParameters": true}},
+      "x-amazon-apigateway-request-validator": "all",
+      "definitions": {
+        "Pet": {"type": "object", "required": ["owner"], "properties": {"owner": {"$ref": "#/definitions/Owner"}}},
+        "Owner": {"type": "object", "properties": {"name": {"type": "string"}}}
+      },
+      "paths": {
+        "/pets/{id}": {
+          "post": {
+            "operationId": "addPet",
+            "parameters": [
+              {"name": "id", "in": "path", "required": true, "type": "string"},
+              {"name": "pet", "in": "body", "schema": {"$ref": "#/definitions/Pet"}}
+            ],
+            "x-amazon-apigateway-integration": {"type": "mock"}
+          },
+          "put": {
+            "operationId": "put-pet",
+            "parameters": [{"name": "pet", "in": "body", "schema": {"type": "object", "required": ["a"]}}],
+            "x-amazon-apigateway-integration": {"type": "mock"}
+          }
+        }
+      }
+    }"##;
+
+    fn method<'a>(api: &'a RestApi, verb: &str) -> &'a Method {
+        let r = api
+            .resources
+            .values()
+            .find(|r| r.methods.contains_key(verb))
+            .unwrap_or_else(|| panic!("no {verb}"));
+        &r.methods[verb]
+    }
+
+    #[test]
+    fn definitions_become_models_with_model_url_references() {
+        let api = imported(DOC).unwrap_or_else(|e| panic!("{}", e.message));
+        let names: Vec<&str> = api.models.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["Owner", "Pet", "putpetBody"],
+            "imports get no Empty/Error"
+        );
+        let pet: Value =
+            serde_json::from_str(api.models["Pet"].schema.as_deref().unwrap_or_default()).unwrap_or_default();
+        assert_eq!(
+            pet["properties"]["owner"],
+            json!({"$ref": "https://apigateway.amazonaws.com/restapis/api123/models/Owner"})
+        );
+        let v = api.request_validators.values().next().cloned();
+        let v = v.unwrap_or_else(|| panic!("no validator"));
+        assert_eq!(v.name.as_deref(), Some("all"));
+        let post = method(&api, "POST");
+        assert_eq!(post.request_validator_id.as_deref(), Some(v.id.as_str()));
+        assert_eq!(post.request_models["application/json"], "Pet");
+        assert_eq!(post.request_parameters.get("method.request.path.id"), Some(&true));
+        assert_eq!(
+            method(&api, "PUT").request_models["application/json"],
+            "putpetBody"
+        );
+    }
+
+    #[test]
+    fn merge_keeps_model_ids_and_validators_by_name() {
+        let parsed = parse_doc(DOC.as_bytes()).unwrap_or_else(|e| panic!("{}", e.message));
+        let mut api = imported(DOC).unwrap_or_else(|e| panic!("{}", e.message));
+        let (pet_id, validators) = (api.models["Pet"].id.clone(), api.request_validators.clone());
+        apply(&mut api, &parsed, false).unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(api.models["Pet"].id, pet_id);
+        assert_eq!(api.request_validators, validators);
+    }
+
+    #[test]
+    fn import_errors_in_aws_words() {
+        let e = imported(&DOC.replace("\"Owner\": {\"type\"", "\"Own_er\": {\"type\""))
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(
+            e.starts_with("Errors found during import:\n\tUnable to create model for 'Own_er': Model name must be alphanumeric: Own_er"),
+            "{e}"
+        );
+        assert!(
+            e.contains("Unable to create model for 'Pet': Invalid model specified: Validation Result: warnings : [], errors : [Invalid model specified: Owner]"),
+            "{e}"
+        );
+        let e = imported(&DOC.replace(
+            "\"x-amazon-apigateway-request-validator\": \"all\"",
+            "\"x-amazon-apigateway-request-validator\": \"none\"",
+        ))
+        .err()
+        .map(|e| e.message)
+        .unwrap_or_default();
+        assert!(e.contains("Invalid request validator 'none'"), "{e}");
+        let e = imported(&DOC.replace("#/definitions/Pet\"}}", "#/definitions/Nope\"}}"))
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(e.contains("Invalid model identifier specified: Nope"), "{e}");
+    }
 }

@@ -1,7 +1,7 @@
 //! The API Gateway management API (service `apigateway`, 2015-07-09) on the
 //! admin listener: REST APIs, the resource tree, methods, integrations,
-//! deployments and stages, authorizers, gateway responses, and OpenAPI
-//! import. Changes are committed to the store, then the front door
+//! deployments and stages, authorizers, gateway responses, models and
+//! request validators, and OpenAPI import. Changes are committed to the store, then the front door
 //! recompiles the API's stages.
 
 pub mod authorizers;
@@ -10,8 +10,10 @@ pub mod gateway_responses;
 mod handlers;
 pub mod import;
 pub mod model;
+pub mod models;
 pub mod openapi;
 mod patch;
+pub mod request_validators;
 pub mod service;
 mod test_invoke;
 pub mod wire;
@@ -125,6 +127,31 @@ pub fn router(svc: Arc<ApiGwService>) -> Router {
                 .get(gateway_responses::get_gateway_response)
                 .patch(gateway_responses::update_gateway_response)
                 .delete(gateway_responses::delete_gateway_response),
+        )
+        .route(
+            "/restapis/{api}/models",
+            post(models::create_model).get(models::get_models),
+        )
+        .route(
+            "/restapis/{api}/models/{name}",
+            get(models::get_model)
+                .patch(models::update_model)
+                .delete(models::delete_model),
+        )
+        .route(
+            "/restapis/{api}/models/{name}/default_template",
+            get(models::get_model_template),
+        )
+        .route(
+            "/restapis/{api}/requestvalidators",
+            post(request_validators::create_request_validator)
+                .get(request_validators::get_request_validators),
+        )
+        .route(
+            "/restapis/{api}/requestvalidators/{id}",
+            get(request_validators::get_request_validator)
+                .patch(request_validators::update_request_validator)
+                .delete(request_validators::delete_request_validator),
         )
         .route("/restapis/{api}/stages", post(create_stage).get(get_stages))
         .route(

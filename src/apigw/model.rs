@@ -36,6 +36,51 @@ pub struct RestApi {
     /// Customised gateway responses by type (`UNAUTHORIZED`, `DEFAULT_4XX`, ...).
     #[serde(default)]
     pub gateway_responses: BTreeMap<String, GatewayResponse>,
+    /// Models (JSON schemas for bodies) by name, the key AWS addresses
+    /// them by.
+    #[serde(default)]
+    pub models: BTreeMap<String, Model>,
+    /// Request validators by id.
+    #[serde(default)]
+    pub request_validators: BTreeMap<String, RequestValidator>,
+}
+
+/// A model: the JSON schema (draft 4) of a request or response body, for
+/// one content type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub id: String,
+    /// Alphanumeric; unique in its API.
+    pub name: String,
+    pub description: Option<String>,
+    /// The schema as the user wrote it (AWS echoes it verbatim).
+    pub schema: Option<String>,
+    pub content_type: String,
+}
+
+/// What a method's request validator checks before the integration runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestValidator {
+    pub id: String,
+    pub name: Option<String>,
+    pub validate_request_body: bool,
+    pub validate_request_parameters: bool,
+}
+
+/// The `$ref` URL of a model: `https://apigateway.amazonaws.com/restapis/{api}/models/{name}`.
+pub fn model_url(api_id: &str, name: &str) -> String {
+    format!("{MODEL_URL_PREFIX}{api_id}/models/{name}")
+}
+
+/// Where every model URL starts.
+pub const MODEL_URL_PREFIX: &str = "https://apigateway.amazonaws.com/restapis/";
+
+/// The (API id, model name) a model URL names.
+pub fn parse_model_url(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix(MODEL_URL_PREFIX)?;
+    let (api, name) = rest.split_once("/models/")?;
+    let name = name.split('#').next().unwrap_or(name);
+    (!api.is_empty() && !name.is_empty() && !name.contains('/')).then_some((api, name))
 }
 
 /// The kinds of authorizer API Gateway knows.
@@ -199,6 +244,12 @@ pub struct Deployment {
     pub policy: Option<String>,
     #[serde(default = "default_api_key_source")]
     pub api_key_source: String,
+    /// Models and request validators as deployed: requests are validated
+    /// against these, not against later edits.
+    #[serde(default)]
+    pub models: BTreeMap<String, Model>,
+    #[serde(default)]
+    pub request_validators: BTreeMap<String, RequestValidator>,
 }
 
 fn default_api_key_source() -> String {

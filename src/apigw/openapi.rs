@@ -28,6 +28,8 @@ const EXT_POLICY: &str = "x-amazon-apigateway-policy";
 const EXT_AUTHORIZER: &str = "x-amazon-apigateway-authorizer";
 const EXT_AUTHTYPE: &str = "x-amazon-apigateway-authtype";
 const EXT_GATEWAY_RESPONSES: &str = "x-amazon-apigateway-gateway-responses";
+const EXT_REQUEST_VALIDATORS: &str = "x-amazon-apigateway-request-validators";
+const EXT_REQUEST_VALIDATOR: &str = "x-amazon-apigateway-request-validator";
 
 /// Operation keys of a path item that API Gateway supports (besides the any-method extension).
 const HTTP_METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "options", "head"];
@@ -58,6 +60,14 @@ pub struct ImportedApi {
     /// `x-amazon-apigateway-gateway-responses`, in document order: response type (as written) →
     /// customisation.
     pub gateway_responses: Vec<(String, ImportedGatewayResponse)>,
+    /// Swagger 2 `definitions` / OpenAPI 3 `components.schemas`, in document order: model name →
+    /// schema verbatim (references to other definitions still in their `#/...` form).
+    pub models: Vec<(String, serde_json::Value)>,
+    /// `x-amazon-apigateway-request-validators`, in document order.
+    pub request_validators: Vec<ImportedRequestValidator>,
+    /// The document-level `x-amazon-apigateway-request-validator`: the validator of every method
+    /// that names none of its own.
+    pub request_validator: Option<String>,
     /// Human-readable warnings (AWS-style), e.g. unknown or unsupported x-amazon-apigateway-*
     /// extensions kept but not yet enforced.
     pub warnings: Vec<String>,
@@ -99,6 +109,30 @@ pub struct ImportedMethod {
     pub method_responses: Vec<(String, BTreeMap<String, bool>)>,
     /// `x-amazon-apigateway-integration`.
     pub integration: Option<ImportedIntegration>,
+    /// The operation's `x-amazon-apigateway-request-validator` (a name from
+    /// `x-amazon-apigateway-request-validators`).
+    pub request_validator: Option<String>,
+    /// The request body's schema per content type: Swagger 2's `in: body` parameter (for each of
+    /// the operation's `consumes`, else the document's, else `application/json`) or OpenAPI 3's
+    /// `requestBody.content`.
+    pub request_models: Vec<(String, ImportedModelRef)>,
+}
+
+/// The schema a request body refers to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportedModelRef {
+    /// A `$ref` to a definition (`#/definitions/X`, `#/components/schemas/X`): its name.
+    Named(String),
+    /// A schema written in place.
+    Inline(serde_json::Value),
+}
+
+/// One entry of `x-amazon-apigateway-request-validators`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImportedRequestValidator {
+    pub name: String,
+    pub validate_request_body: bool,
+    pub validate_request_parameters: bool,
 }
 
 /// An `x-amazon-apigateway-integration` object.
@@ -166,7 +200,14 @@ pub fn parse(document: &[u8]) -> Result<ImportedApi, ImportError> {
     read_info(root_map, &mut api)?;
     read_root_extensions(root_map, &mut api)?;
     let schemes = read_security_schemes(&root, root_map, dialect, &mut api)?;
-    let doc = Doc { root: &root, schemes };
+    read_models(root_map, dialect, &mut api)?;
+    let consumes = get(root_map, "consumes").map(string_list).unwrap_or_default();
+    let doc = Doc {
+        root: &root,
+        schemes,
+        dialect,
+        consumes,
+    };
     let top_security = get(root_map, "security").filter(|v| !is_null(v));
 
     match get(root_map, "paths") {
@@ -212,6 +253,9 @@ enum Dialect {
 struct Doc<'a> {
     root: &'a Yaml,
     schemes: Vec<(String, &'a Mapping)>,
+    dialect: Dialect,
+    /// Swagger 2's document-level `consumes`.
+    consumes: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,7 +507,84 @@ fn read_root_extensions(root: &Mapping, api: &mut ImportedApi) -> Result<(), Imp
     if let Some(v) = get(root, EXT_GATEWAY_RESPONSES).filter(|v| !is_null(v)) {
         api.gateway_responses = parse_gateway_responses(v, &mut api.warnings)?;
     }
+    if let Some(v) = get(root, EXT_REQUEST_VALIDATORS).filter(|v| !is_null(v)) {
+        api.request_validators = parse_request_validators(v)?;
+    }
+    if let Some(v) = get(root, EXT_REQUEST_VALIDATOR).filter(|v| !is_null(v)) {
+        api.request_validator = Some(scalar(v).ok_or_else(|| {
+            malformed(
+                "extension",
+                &format!("/{EXT_REQUEST_VALIDATOR}"),
+                "The request validator must be the name of one in x-amazon-apigateway-request-validators.",
+            )
+        })?);
+    }
     Ok(())
+}
+
+fn parse_request_validators(value: &Yaml) -> Result<Vec<ImportedRequestValidator>, ImportError> {
+    let location = format!("/{EXT_REQUEST_VALIDATORS}");
+    let bad = |detail: &str| malformed("request validators", &location, detail);
+    let m = as_map(value).ok_or_else(|| bad("Expected an object keyed by validator name."))?;
+    let mut out = Vec::new();
+    for (name, v) in entries(m) {
+        let flags = as_map(v).ok_or_else(|| bad(&format!("The validator '{name}' must be an object.")))?;
+        let flag = |key: &str| get(flags, key).is_some_and(|f| scalar(f).is_some_and(|t| t == "true"));
+        out.push(ImportedRequestValidator {
+            validate_request_body: flag("validateRequestBody"),
+            validate_request_parameters: flag("validateRequestParameters"),
+            name,
+        });
+    }
+    Ok(out)
+}
+
+/// A string or a list of strings.
+fn string_list(v: &Yaml) -> Vec<String> {
+    match (scalar(v), as_seq(v)) {
+        (Some(one), _) => vec![one],
+        (None, Some(list)) => list.iter().filter_map(scalar).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Collects the document's reusable schemas: Swagger 2 `definitions`, OpenAPI 3
+/// `components.schemas`.
+fn read_models(root: &Mapping, dialect: Dialect, api: &mut ImportedApi) -> Result<(), ImportError> {
+    let (container, location) = match dialect {
+        Dialect::OpenApi3 => (
+            get(root, "components")
+                .and_then(as_map)
+                .and_then(|c| get(c, "schemas")),
+            "/components/schemas",
+        ),
+        Dialect::Swagger2 => (get(root, "definitions"), "/definitions"),
+    };
+    let Some(container) = container.filter(|v| !is_null(v)) else {
+        return Ok(());
+    };
+    let container = as_map(container).ok_or_else(|| {
+        malformed(
+            "schema definitions",
+            location,
+            "Expected an object keyed by name.",
+        )
+    })?;
+    for (name, schema) in entries(container) {
+        if name.starts_with("x-") {
+            continue;
+        }
+        api.models.push((name, to_json(schema)));
+    }
+    Ok(())
+}
+
+/// The definition a local `$ref` names (`#/definitions/X`, `#/components/schemas/X`).
+pub fn definition_name(reference: &str) -> Option<String> {
+    let name = reference
+        .strip_prefix("#/definitions/")
+        .or_else(|| reference.strip_prefix("#/components/schemas/"))?;
+    (!name.is_empty() && !name.contains('/')).then(|| name.replace("~1", "/").replace("~0", "~"))
 }
 
 fn parse_gateway_responses(
@@ -657,6 +778,19 @@ fn parse_operation(
     if let Some(responses) = get(op, "responses").filter(|v| !is_null(v)) {
         method.method_responses = collect_method_responses(doc.root, responses, &location, warnings)?;
     }
+    if let Some(v) = get(op, EXT_REQUEST_VALIDATOR).filter(|v| !is_null(v)) {
+        method.request_validator = Some(scalar(v).ok_or_else(|| {
+            malformed(
+                "extension",
+                &location,
+                "The request validator must be the name of one in x-amazon-apigateway-request-validators.",
+            )
+        })?);
+    }
+    method.request_models = match doc.dialect {
+        Dialect::Swagger2 => swagger_body_models(doc, op, path_params, &location, warnings)?,
+        Dialect::OpenApi3 => openapi_body_models(doc, op, &location, warnings)?,
+    };
     match get(op, EXT_INTEGRATION) {
         Some(integration) => method.integration = Some(parse_integration(integration, &location, warnings)?),
         None => warnings.push(format!(
@@ -665,6 +799,95 @@ fn parse_operation(
         )),
     }
     Ok(method)
+}
+
+/// A schema as a model reference: a local definition by name, or the schema itself.
+fn model_ref(schema: &Yaml, location: &str, warnings: &mut Vec<String>) -> Option<ImportedModelRef> {
+    let reference = as_map(schema).and_then(|m| get(m, "$ref")).and_then(scalar);
+    match reference {
+        None => Some(ImportedModelRef::Inline(to_json(schema))),
+        Some(r) => match definition_name(&r) {
+            Some(name) => Some(ImportedModelRef::Named(name)),
+            None => {
+                warnings.push(format!(
+                    "Request body schema reference '{r}' at {location} is not a local definition and was ignored"
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// Swagger 2: the `in: body` parameter's schema, once per consumed content type.
+fn swagger_body_models(
+    doc: &Doc<'_>,
+    op: &Mapping,
+    path_params: Option<&Yaml>,
+    location: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(String, ImportedModelRef)>, ImportError> {
+    let mut body = None;
+    for params in [path_params, get(op, "parameters").filter(|v| !is_null(v))]
+        .into_iter()
+        .flatten()
+    {
+        for param in as_seq(params).into_iter().flatten() {
+            let Some(param) = resolve(doc.root, param, location)?.and_then(as_map) else {
+                continue;
+            };
+            if get(param, "in").and_then(scalar).as_deref() == Some("body")
+                && let Some(schema) = get(param, "schema").filter(|v| !is_null(v))
+            {
+                body = Some(schema);
+            }
+        }
+    }
+    let Some(schema) = body else {
+        return Ok(Vec::new());
+    };
+    let Some(model) = model_ref(schema, location, warnings) else {
+        return Ok(Vec::new());
+    };
+    let mut types = get(op, "consumes").map(string_list).unwrap_or_default();
+    if types.is_empty() {
+        types = doc.consumes.clone();
+    }
+    if types.is_empty() {
+        types.push("application/json".to_string());
+    }
+    Ok(types.into_iter().map(|t| (t, model.clone())).collect())
+}
+
+/// OpenAPI 3: `requestBody.content.{type}.schema` (the request body may be a `$ref`).
+fn openapi_body_models(
+    doc: &Doc<'_>,
+    op: &Mapping,
+    location: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(String, ImportedModelRef)>, ImportError> {
+    let Some(body) = get(op, "requestBody").filter(|v| !is_null(v)) else {
+        return Ok(Vec::new());
+    };
+    let Some(body) = resolve(doc.root, body, location)? else {
+        warnings.push(format!(
+            "External request body reference at {location} is not followed"
+        ));
+        return Ok(Vec::new());
+    };
+    let content = as_map(body)
+        .and_then(|b| get(b, "content"))
+        .filter(|v| !is_null(v))
+        .and_then(as_map);
+    let mut out = Vec::new();
+    for (content_type, media) in content.into_iter().flat_map(entries) {
+        let schema = as_map(media)
+            .and_then(|m| get(m, "schema"))
+            .filter(|v| !is_null(v));
+        if let Some(model) = schema.and_then(|s| model_ref(s, location, warnings)) {
+            out.push((content_type, model));
+        }
+    }
+    Ok(out)
 }
 
 fn collect_parameters(
@@ -959,11 +1182,19 @@ enum Handling {
 fn classify(tokens: &[String], dialect: Dialect, key: &str) -> Handling {
     let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
     match (t.as_slice(), key) {
-        ([], EXT_BINARY_MEDIA_TYPES | EXT_API_KEY_SOURCE | EXT_POLICY | EXT_GATEWAY_RESPONSES) => {
+        (
+            [],
+            EXT_BINARY_MEDIA_TYPES
+            | EXT_API_KEY_SOURCE
+            | EXT_POLICY
+            | EXT_GATEWAY_RESPONSES
+            | EXT_REQUEST_VALIDATORS
+            | EXT_REQUEST_VALIDATOR,
+        ) => Handling::Consumed,
+        (["paths", _], EXT_ANY_METHOD) => Handling::Container,
+        (["paths", _, m], EXT_INTEGRATION | EXT_REQUEST_VALIDATOR) if method_for_key(m).is_some() => {
             Handling::Consumed
         }
-        (["paths", _], EXT_ANY_METHOD) => Handling::Container,
-        (["paths", _, m], EXT_INTEGRATION) if method_for_key(m).is_some() => Handling::Consumed,
         (["components", "securitySchemes", _], EXT_AUTHORIZER | EXT_AUTHTYPE)
             if dialect == Dialect::OpenApi3 =>
         {
@@ -1526,19 +1757,29 @@ paths:
             found,
             [
                 ("/servers/0", "x-amazon-apigateway-endpoint-configuration"),
-                ("", "x-amazon-apigateway-request-validators"),
                 ("", "x-amazon-apigateway-minimum-compression-size"),
                 ("/paths/~1users", "x-amazon-apigateway-cors"),
-                ("/paths/~1users/get", "x-amazon-apigateway-request-validator"),
                 (
                     "/paths/~1users/x-amazon-apigateway-any-method",
                     "x-amazon-apigateway-documentation"
                 ),
             ]
         );
-        assert_eq!(api.extensions[2].2, json!(1024));
-        assert_eq!(api.extensions[4].2, json!("all"));
-        assert_eq!(api.warnings.len(), 6, "{:?}", api.warnings);
+        assert_eq!(api.extensions[1].2, json!(1024));
+        assert_eq!(api.warnings.len(), 4, "{:?}", api.warnings);
+        // Request validators are modelled, not stored.
+        assert_eq!(
+            api.request_validators,
+            [ImportedRequestValidator {
+                name: "all".into(),
+                validate_request_body: true,
+                validate_request_parameters: true
+            }]
+        );
+        assert_eq!(
+            method(&api, "/users", "GET").request_validator.as_deref(),
+            Some("all")
+        );
         // Gateway responses are modelled, not stored.
         assert_eq!(
             api.gateway_responses,
@@ -1556,7 +1797,7 @@ paths:
         );
         assert_eq!(
             api.warnings[1],
-            "Extension x-amazon-apigateway-request-validators is stored but not yet applied"
+            "Extension x-amazon-apigateway-minimum-compression-size is stored but not yet applied"
         );
         let methods: Vec<&str> = api.resources[0]
             .methods
@@ -1791,5 +2032,127 @@ paths:
             .contains("pattern 'default' has no `statusCode`")
         );
         assert!(err(&doc("{type: mock, responses: {default: 200}}")).contains("must be an object"));
+    }
+
+    #[test]
+    fn swagger2_definitions_body_models_and_validators() {
+        let api = ok(r##"
+swagger: "2.0"
+info: {title: M, version: "1"}
+consumes: [application/json]
+x-amazon-apigateway-request-validators:
+  body: {validateRequestBody: true, validateRequestParameters: false}
+  params: {validateRequestParameters: true}
+x-amazon-apigateway-request-validator: params
+definitions:
+  Pet:
+    type: object
+    required: [name]
+    properties:
+      name: {type: string}
+      owner: {$ref: '#/definitions/Owner'}
+  Owner: {type: object}
+parameters:
+  PetBody: {name: pet, in: body, required: true, schema: {$ref: '#/parameters/Nope'}}
+paths:
+  /pets:
+    post:
+      x-amazon-apigateway-request-validator: body
+      consumes: [application/json, application/xml]
+      parameters:
+        - {name: pet, in: body, schema: {$ref: '#/definitions/Pet'}}
+        - {name: trace, in: header, required: true, type: string}
+      x-amazon-apigateway-integration: {type: mock}
+    put:
+      operationId: replacePets
+      parameters:
+        - {name: pets, in: body, schema: {type: array, items: {$ref: '#/definitions/Pet'}}}
+      x-amazon-apigateway-integration: {type: mock}
+"##);
+        let names: Vec<&str> = api.models.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Pet", "Owner"]);
+        assert_eq!(
+            api.models[0].1["properties"]["owner"],
+            json!({"$ref": "#/definitions/Owner"})
+        );
+        assert_eq!(api.request_validator.as_deref(), Some("params"));
+        assert_eq!(api.request_validators.len(), 2);
+        assert!(!api.request_validators[1].validate_request_body);
+        let post = method(&api, "/pets", "POST");
+        assert_eq!(post.request_validator.as_deref(), Some("body"));
+        assert_eq!(
+            post.request_models,
+            [
+                (
+                    "application/json".to_string(),
+                    ImportedModelRef::Named("Pet".into())
+                ),
+                (
+                    "application/xml".to_string(),
+                    ImportedModelRef::Named("Pet".into())
+                ),
+            ]
+        );
+        assert_eq!(
+            post.request_parameters.get("method.request.header.trace"),
+            Some(&true)
+        );
+        let put = method(&api, "/pets", "PUT");
+        assert_eq!(
+            put.request_validator, None,
+            "the document default applies at import"
+        );
+        assert_eq!(
+            put.request_models,
+            [(
+                "application/json".to_string(),
+                ImportedModelRef::Inline(json!({"type": "array", "items": {"$ref": "#/definitions/Pet"}}))
+            )]
+        );
+        assert!(api.warnings.is_empty(), "{:?}", api.warnings);
+        assert!(api.extensions.is_empty(), "{:?}", api.extensions);
+    }
+
+    #[test]
+    fn openapi3_components_schemas_and_request_bodies() {
+        let api = ok(r##"{
+          "openapi": "3.0.1",
+          "info": {"title": "M", "version": "1"},
+          "components": {
+            "schemas": {"Pet": {"type": "object", "properties": {"tag": {"$ref": "#/components/schemas/Tag"}}}, "Tag": {"type": "string"}},
+            "requestBodies": {"PetBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}}}
+          },
+          "paths": {
+            "/pets": {
+              "post": {"requestBody": {"$ref": "#/components/requestBodies/PetBody"},
+                       "x-amazon-apigateway-integration": {"type": "mock"}},
+              "put": {"requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}, "application/json": {"schema": {"$ref": "https://example.com/x.json"}}}},
+                      "x-amazon-apigateway-integration": {"type": "mock"}}
+            }
+          }
+        }"##);
+        let names: Vec<&str> = api.models.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Pet", "Tag"]);
+        assert_eq!(
+            method(&api, "/pets", "POST").request_models,
+            [(
+                "application/json".to_string(),
+                ImportedModelRef::Named("Pet".into())
+            )]
+        );
+        assert_eq!(
+            method(&api, "/pets", "PUT").request_models,
+            [(
+                "text/plain".to_string(),
+                ImportedModelRef::Inline(json!({"type": "string"}))
+            )]
+        );
+        assert_eq!(api.warnings.len(), 1, "{:?}", api.warnings);
+        assert!(api.warnings[0].contains("https://example.com/x.json"));
+        assert_eq!(
+            definition_name("#/components/schemas/A~1B").as_deref(),
+            Some("A/B")
+        );
+        assert_eq!(definition_name("#/definitions/A/properties/x"), None);
     }
 }

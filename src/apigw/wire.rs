@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::model::{
     Authorizer, AuthorizerType, Deployment, GatewayResponse, Integration, IntegrationResponse, Method,
-    MethodResponse, Resource, RestApi, Stage,
+    MethodResponse, Model, RequestValidator, Resource, RestApi, Stage,
 };
 
 fn put_opt(m: &mut Map<String, Value>, key: &str, v: &Option<String>) {
@@ -243,5 +243,30 @@ pub fn gateway_response(r: &GatewayResponse, default: bool) -> Value {
     m.insert("responseParameters".into(), json!(r.response_parameters));
     m.insert("responseTemplates".into(), json!(r.response_templates));
     m.insert("defaultResponse".into(), default.into());
+    Value::Object(m)
+}
+
+/// A model; `schema` replaces the stored text (GetModel with `flatten`).
+pub fn model(x: &Model, schema: Option<&str>) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), x.id.clone().into());
+    m.insert("name".into(), x.name.clone().into());
+    put_opt(&mut m, "description", &x.description);
+    if let Some(s) = schema.or(x.schema.as_deref()) {
+        m.insert("schema".into(), s.into());
+    }
+    m.insert("contentType".into(), x.content_type.clone().into());
+    Value::Object(m)
+}
+
+pub fn request_validator(v: &RequestValidator) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), v.id.clone().into());
+    put_opt(&mut m, "name", &v.name);
+    m.insert("validateRequestBody".into(), v.validate_request_body.into());
+    m.insert(
+        "validateRequestParameters".into(),
+        v.validate_request_parameters.into(),
+    );
     Value::Object(m)
 }

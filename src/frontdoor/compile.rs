@@ -1,6 +1,8 @@
 //! From a stored Deployment to what the data plane executes: the routing
-//! table and, per stage, each method's resolved integration target (stage
-//! variables substituted, Lambda URI parsed into a function and qualifier).
+//! table, each method's request validation (models compiled to schema
+//! validators), and, per stage, each method's resolved integration target
+//! (stage variables substituted, Lambda URI parsed into a function and
+//! qualifier).
 //! Built once per change on the management side; read-only afterwards.
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +17,7 @@ use super::integrate::request::IntegrationRequest;
 use super::integrate::response::IntegrationResponses;
 use super::respond::GatewayResponses;
 use super::route::{RouteSpec, RouteTable};
+use super::validate::{ModelSchemas, RequestValidation};
 use crate::apigw::model::{Authorizer, Deployment, Integration, IntegrationType, Method, RestApi, Stage};
 use crate::function::name::FunctionRef;
 use crate::iam::policy::PolicyDocument;
@@ -52,6 +55,8 @@ struct MethodDef {
     authorization_type: String,
     authorizer_id: Option<String>,
     api_key_required: bool,
+    /// Shared by every stage: validation does not depend on stage variables.
+    validation: Option<Arc<RequestValidation>>,
 }
 
 /// What a method does when called, with stage variables resolved.
@@ -88,6 +93,8 @@ pub struct MethodPlan {
     /// `throttlingRateLimit` / `throttlingBurstLimit`, by `path/METHOD` or
     /// `*/*`); None when the stage sets none.
     pub throttle: Option<governor::DefaultDirectRateLimiter>,
+    /// What the method's request validator checks; None = nothing.
+    pub validation: Option<Arc<RequestValidation>>,
     pub target: Target,
 }
 
@@ -186,6 +193,7 @@ pub fn check_integration(i: &Integration) -> Result<(), String> {
 pub fn compile_deployment(d: &Deployment, scope: &Scope<'_>) -> Result<CompiledDeployment, String> {
     let mut specs = Vec::new();
     let mut methods = HashMap::new();
+    let mut models = ModelSchemas::new(scope.api_id, &d.models);
     for r in d.resources.values() {
         if r.methods.is_empty() {
             continue;
@@ -193,7 +201,10 @@ pub fn compile_deployment(d: &Deployment, scope: &Scope<'_>) -> Result<CompiledD
         let path = RestApi::path_of(&d.resources, &r.id).ok_or("broken resource tree")?;
         for (m, method) in &r.methods {
             if let Some(i) = &method.integration {
-                methods.insert((r.id.clone(), m.clone()), method_def(&path, method, i));
+                let validation = RequestValidation::compile(method, &d.request_validators, &mut models);
+                let mut def = method_def(&path, method, i);
+                def.validation = validation.map(Arc::new);
+                methods.insert((r.id.clone(), m.clone()), def);
             }
         }
         specs.push(RouteSpec {
@@ -222,6 +233,7 @@ fn method_def(path: &str, m: &Method, i: &Integration) -> MethodDef {
         authorization_type: m.authorization_type.clone(),
         authorizer_id: m.authorizer_id.clone(),
         api_key_required: m.api_key_required,
+        validation: None,
     }
 }
 
@@ -333,6 +345,7 @@ pub fn compile_stage(stage: &Stage, deployment: Arc<CompiledDeployment>) -> Comp
             let plan = MethodPlan {
                 access: access_of(def, &authorizers),
                 throttle: stage_throttle(stage, &def.path, &k.1),
+                validation: def.validation.clone(),
                 target: target_of(&def.integration, &stage.variables),
             };
             (k.clone(), plan)

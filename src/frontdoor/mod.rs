@@ -3,10 +3,11 @@
 //! ([`resolve_target`], after removing dot segments), route it in the
 //! stage's compiled deployment ([`route`]), decide who may call it
 //! ([`authorize`]: resource policy, IAM, Lambda authorizers, API keys and
-//! usage plans), run the integration (Lambda proxy through the function
-//! host, or MOCK) and map the response ([`proxy`]). Every refusal is one of
-//! the deployment's gateway responses ([`respond`]); a miss is 403
-//! `{"message":"Missing Authentication Token"}`.
+//! usage plans), check the request against the method's validator and
+//! models ([`validate`]), run the integration (Lambda proxy through the
+//! function host, or MOCK) and map the response ([`proxy`]). Every refusal
+//! is one of the deployment's gateway responses ([`respond`]); a miss is
+//! 403 `{"message":"Missing Authentication Token"}`.
 //!
 //! The hot path reads the compiled stages through one atomic pointer
 //! ([`FrontDoor::apis`]); the management side swaps in a new map after each
@@ -20,6 +21,7 @@ pub mod proxy;
 pub mod respond;
 pub mod route;
 pub mod test_invoke;
+pub mod validate;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -284,6 +286,7 @@ async fn serve(
         account_id: &fd.access.account,
         domain_name: domain,
         authorizer: None,
+        validation_error_string: None,
     };
     let responses = &stage.deployment.responses;
     let Some(matched) = matched.as_ref() else {
@@ -370,6 +373,20 @@ async fn serve(
         && limiter.check().is_err()
     {
         return responses.render(GatewayResponseType::Throttled, None, &ctx);
+    }
+    if let Some(validation) = &plan.validation
+        && let Err(rejected) = validation.check(&validate::Request {
+            headers: &parts.headers,
+            raw_query: parts.uri.query(),
+            path_params: &matched.path_params,
+            body: &body,
+        })
+    {
+        let ctx = ResponseContext {
+            validation_error_string: Some(rejected.validation_error_string()),
+            ..ctx
+        };
+        return responses.render(rejected.response_type(), Some(rejected.message()), &ctx);
     }
     let identity = proxy::CallerIdentity {
         account_id: granted.caller.as_ref().map(|_| fd.access.account.as_str()),

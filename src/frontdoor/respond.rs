@@ -250,6 +250,9 @@ pub struct ResponseContext<'a> {
     pub domain_name: &'a str,
     /// The authorizer's context (stringified), including `principalId`.
     pub authorizer: Option<&'a BTreeMap<String, String>>,
+    /// `$context.error.validationErrorString`: what request validation
+    /// found wrong (None outside validation failures).
+    pub validation_error_string: Option<&'a str>,
 }
 
 static EMPTY_HEADERS: LazyLock<HeaderMap> = LazyLock::new(HeaderMap::new);
@@ -274,6 +277,7 @@ impl Default for ResponseContext<'_> {
             account_id: "",
             domain_name: "",
             authorizer: None,
+            validation_error_string: None,
         }
     }
 }
@@ -296,6 +300,7 @@ enum Var {
     ErrorMessage,
     ErrorMessageString,
     ErrorResponseType,
+    ErrorValidationErrorString,
     Authorizer(String),
     StageVariable(String),
     /// Known syntax, unknown name: renders empty.
@@ -330,6 +335,7 @@ impl Var {
             "error.message" => Var::ErrorMessage,
             "error.messageString" => Var::ErrorMessageString,
             "error.responseType" => Var::ErrorResponseType,
+            "error.validationErrorString" => Var::ErrorValidationErrorString,
             _ => Var::Unknown,
         }
     }
@@ -361,6 +367,7 @@ impl Var {
                 return true;
             }
             Var::ErrorResponseType => Some(err.kind.as_str()),
+            Var::ErrorValidationErrorString => ctx.validation_error_string,
             Var::Authorizer(k) => ctx.authorizer.and_then(|a| a.get(k)).map(String::as_str),
             Var::StageVariable(k) => ctx.stage_variables.get(k).map(String::as_str),
             Var::Unknown => None,
@@ -1141,5 +1148,35 @@ mod tests {
             render(&g, T::Unauthorized, None, &ResponseContext::default()).0,
             401
         );
+    }
+
+    #[test]
+    fn validation_error_string_in_templates() {
+        let g = compile(vec![gr(
+            "BAD_REQUEST_BODY",
+            Some("422"),
+            &[(
+                "gatewayresponse.header.x-why",
+                "context.error.validationErrorString",
+            )],
+            &[(
+                "application/json",
+                "{\"message\":$context.error.messageString,\"details\":\"$context.error.validationErrorString\"}",
+            )],
+        )]);
+        let ctx = ResponseContext {
+            validation_error_string: Some("[instance failed]"),
+            ..Default::default()
+        };
+        let (s, h, b) = render(&g, T::BadRequestBody, Some("Invalid request body"), &ctx);
+        assert_eq!(s, 422);
+        assert_eq!(
+            b,
+            r#"{"message":"Invalid request body","details":"[instance failed]"}"#
+        );
+        assert_eq!(h["x-why"], "[instance failed]");
+        // Outside validation failures it is empty.
+        let (_, _, b) = render(&g, T::BadRequestBody, None, &ResponseContext::default());
+        assert_eq!(b, r#"{"message":"Invalid request body","details":""}"#);
     }
 }

@@ -15,6 +15,7 @@ use super::compile::{Scope, compile_deployment, compile_stage};
 use super::integrate::{self, ExecutionLog, log_pairs};
 use super::proxy::CallerIdentity;
 use super::respond::ResponseContext;
+use super::validate;
 use crate::apigw::model::{Deployment, Stage};
 
 /// The stage name AWS reports in test calls.
@@ -111,6 +112,7 @@ pub async fn test_invoke(
         account_id: &fd.access.account,
         domain_name: "testPrefix.testDomainName",
         authorizer: None,
+        validation_error_string: None,
     };
     let headers: Vec<(String, String)> = req
         .headers
@@ -151,7 +153,28 @@ pub async fn test_invoke(
             String::from_utf8_lossy(&req.body)
         )
     });
-    let response = integrate::run(&fd.host, &plan.target, &view, &compiled.responses, &mut log).await;
+    let rejected = plan.validation.as_ref().and_then(|v| {
+        v.check(&validate::Request {
+            headers: &req.headers,
+            raw_query: query,
+            path_params: &path_params,
+            body: &req.body,
+        })
+        .err()
+    });
+    let response = match rejected {
+        Some(rejected) => {
+            log.step(|| format!("Request validation failed: {}", rejected.message()));
+            let ctx = ResponseContext {
+                validation_error_string: Some(rejected.validation_error_string()),
+                ..ctx
+            };
+            compiled
+                .responses
+                .render(rejected.response_type(), Some(rejected.message()), &ctx)
+        }
+        None => integrate::run(&fd.host, &plan.target, &view, &compiled.responses, &mut log).await,
+    };
     let (parts, body) = response.into_parts();
     let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
     let status = parts.status.as_u16();
