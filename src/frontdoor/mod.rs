@@ -3,8 +3,9 @@
 //! ([`resolve_target`], after removing dot segments), route it in the
 //! stage's compiled deployment ([`route`]), decide who may call it
 //! ([`authorize`]: resource policy, IAM, Lambda authorizers, API keys and
-//! usage plans), run the integration (Lambda proxy through the function
-//! host, or MOCK) and map the response ([`proxy`]). Every refusal is one of
+//! usage plans), run the integration ([`integrate`]: Lambda proxy through
+//! the function host, HTTP_PROXY through the pooled HTTP client, or MOCK)
+//! and map the response ([`proxy`]). Every refusal is one of
 //! the deployment's gateway responses ([`respond`]); a miss is 403
 //! `{"message":"Missing Authentication Token"}`.
 //!
@@ -53,6 +54,8 @@ pub struct FrontDoor {
     apis: ArcSwap<HashMap<String, Arc<ApiRuntime>>>,
     host: Arc<Host>,
     pub access: AccessControl,
+    /// The one pooled client for HTTP backends.
+    pub http: integrate::http::HttpBackend,
 }
 
 impl FrontDoor {
@@ -69,6 +72,7 @@ impl FrontDoor {
                 authorizer_invocations: Default::default(),
             },
             host,
+            http: integrate::http::HttpBackend::new(),
         }
     }
 
@@ -379,6 +383,8 @@ async fn serve(
         api_key: granted.api_key.as_ref().map(|k| k.value.as_str()),
         api_key_id: granted.api_key.as_ref().map(|k| k.id.as_str()),
     };
+    let view =
+        integrate::RequestView::new(&ctx, &body, &stage.deployment.id, request_time_epoch_ms, identity);
     match &plan.target {
         Target::Misconfigured(why) => {
             tracing::warn!(api = target.api_id, stage = target.stage, error = %why, "integration misconfigured");
@@ -413,6 +419,7 @@ async fn serve(
             };
             integrate::lambda::proxy(&fd.host, call, responses, &ctx).await
         }
+        Target::HttpProxy(target) => integrate::http::proxy(&fd.http, target, &view, responses).await,
     }
 }
 

@@ -11,6 +11,7 @@
 //!
 //! Every integration reads the request through one [`RequestView`], built once.
 
+pub mod http;
 pub mod lambda;
 pub mod mapping;
 pub mod mock;
