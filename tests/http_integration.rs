@@ -178,6 +178,7 @@ fn greedy_proxy_passes_method_path_query_headers_and_body() {
             ("X-Custom", "two"),
             ("Authorization", "Bearer secret"),
             ("X-Forwarded-For", "10.0.0.1"),
+            ("X-Forwarded-For", "10.0.0.2"),
         ],
         Some(&body),
     );
@@ -198,8 +199,9 @@ fn greedy_proxy_passes_method_path_query_headers_and_body() {
     assert_eq!(e.header("authorization").as_deref(), Some("Bearer secret"));
     assert_eq!(e.header("host"), Some(up.addr.to_string()));
     assert_eq!(
-        e.header("x-forwarded-for").as_deref(),
-        Some("10.0.0.1, 127.0.0.1")
+        e.headers("x-forwarded-for"),
+        ["10.0.0.1, 10.0.0.2, 127.0.0.1"],
+        "the client's list, then the client's address"
     );
     assert_eq!(e.header("x-amzn-apigateway-api-id"), Some(api.id.clone()));
     assert!(

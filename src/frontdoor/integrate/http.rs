@@ -558,10 +558,16 @@ impl HttpProxyTarget {
                 headers.append(n, v);
             }
         }
-        let forwarded = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-            Some(prior) if !prior.trim().is_empty() => format!("{prior}, {}", view.ctx.source_ip),
-            _ => view.ctx.source_ip.to_string(),
-        };
+        // The client's X-Forwarded-For (every line of it), then its address.
+        let mut forwarded: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        forwarded.push(view.ctx.source_ip);
+        let forwarded = forwarded.join(", ");
         for (name, value) in [
             ("x-forwarded-for", forwarded.as_str()),
             ("x-amzn-trace-id", trace_id),
