@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use super::authorize::lambda::StageAuthorizer;
 use super::authorize::{Authorization, MethodAccess};
+use super::integrate::http::HttpProxyTarget;
 use super::integrate::lambda::LambdaIntegration;
+use super::integrate::mapping::RequestMapping;
 use super::integrate::mock::MockIntegration;
 use super::integrate::request::IntegrationRequest;
 use super::integrate::response::IntegrationResponses;
@@ -73,6 +75,9 @@ pub enum Target {
     /// `AWS` to a Lambda function, through mapping templates.
     Lambda(Arc<LambdaIntegration>),
     Mock(Arc<MockIntegration>),
+    /// `HTTP_PROXY` to an external endpoint (stage variables substituted,
+    /// `{name}` placeholders filled per request).
+    HttpProxy(Arc<HttpProxyTarget>),
     /// Resolvable only at call time into an error (e.g. a stage variable
     /// that is not set): answered with 500 Internal server error.
     Misconfigured(String),
@@ -183,11 +188,25 @@ pub fn check_integration(i: &Integration) -> Result<(), String> {
             Ok(())
         }
         IntegrationType::Mock => Ok(()),
+        IntegrationType::HttpProxy => check_http_integration(i),
         other => Err(format!(
-            "Integration type {} is not supported yet by Portico (supported: AWS_PROXY, MOCK)",
+            "Integration type {} is not supported yet by Portico (supported: AWS_PROXY, HTTP_PROXY, MOCK)",
             other.as_str()
         )),
     }
+}
+
+/// Deploy-time check of an `HTTP`/`HTTP_PROXY` integration: an
+/// `http(s)://` URI and parameter mappings Portico can evaluate. (A URI that
+/// depends on stage variables is checked per stage, at call time.)
+pub fn check_http_integration(i: &Integration) -> Result<(), String> {
+    let uri = i.uri.as_deref().unwrap_or_default();
+    let lower = uri.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(format!("Invalid HTTP endpoint specified for URI {uri}"));
+    }
+    RequestMapping::compile(&i.request_parameters, false).map_err(|e| e.0)?;
+    Ok(())
 }
 
 pub fn compile_deployment(d: &Deployment, scope: &Scope<'_>) -> Result<CompiledDeployment, String> {
@@ -295,6 +314,10 @@ fn target_of(i: &Integration, vars: &BTreeMap<String, String>) -> Target {
         }
         IntegrationType::Mock => match non_proxy(i, false) {
             Ok((request, responses)) => Target::Mock(Arc::new(MockIntegration { request, responses })),
+            Err(why) => Target::Misconfigured(why),
+        },
+        IntegrationType::HttpProxy => match HttpProxyTarget::compile(i, vars) {
+            Ok(t) => Target::HttpProxy(Arc::new(t)),
             Err(why) => Target::Misconfigured(why),
         },
         other => Target::Misconfigured(format!("integration type {} is not supported", other.as_str())),

@@ -4,10 +4,11 @@
 //! stage's compiled deployment ([`route`]), decide who may call it
 //! ([`authorize`]: resource policy, IAM, Lambda authorizers, API keys and
 //! usage plans), check the request against the method's validator and
-//! models ([`validate`]), run the integration (Lambda proxy through the
-//! function host, or MOCK) and map the response ([`proxy`]). Every refusal
-//! is one of the deployment's gateway responses ([`respond`]); a miss is
-//! 403 `{"message":"Missing Authentication Token"}`.
+//! models ([`validate`]), run the integration ([`integrate`]: Lambda proxy
+//! or non-proxy through the function host, HTTP_PROXY through the pooled
+//! HTTP client, or MOCK) and map the response. Every refusal is one of the
+//! deployment's gateway responses ([`respond`]); a miss is 403
+//! `{"message":"Missing Authentication Token"}`.
 //!
 //! The hot path reads the compiled stages through one atomic pointer
 //! ([`FrontDoor::apis`]); the management side swaps in a new map after each
@@ -56,6 +57,8 @@ pub struct FrontDoor {
     apis: ArcSwap<HashMap<String, Arc<ApiRuntime>>>,
     host: Arc<Host>,
     pub access: AccessControl,
+    /// The one pooled client for HTTP backends.
+    pub http: integrate::http::HttpBackend,
 }
 
 impl FrontDoor {
@@ -72,6 +75,7 @@ impl FrontDoor {
                 authorizer_invocations: Default::default(),
             },
             host,
+            http: integrate::http::HttpBackend::new(),
         }
     }
 
@@ -410,7 +414,7 @@ async fn serve(
         lazy: integrate::Lazy::default(),
     };
     integrate::run(
-        &fd.host,
+        fd,
         &plan.target,
         &view,
         responses,

@@ -173,7 +173,7 @@ pub async fn test_invoke(
                 .responses
                 .render(rejected.response_type(), Some(rejected.message()), &ctx)
         }
-        None => integrate::run(&fd.host, &plan.target, &view, &compiled.responses, &mut log).await,
+        None => integrate::run(fd, &plan.target, &view, &compiled.responses, &mut log).await,
     };
     let (parts, body) = response.into_parts();
     let body = to_bytes(body, usize::MAX).await.unwrap_or_default();

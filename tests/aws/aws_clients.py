@@ -657,6 +657,8 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     if not ONLY or "iam" in ONLY:
         iam_checks()
+    if not ONLY or "http" in ONLY:
+        http_proxy_checks()
     print(f"aws-clients: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
@@ -758,6 +760,86 @@ def iam_checks():
         check("boto3 iam: paginated list_users, errors, inactive keys", boto_iam)
     finally:
         server.stop()
+
+
+def http_proxy_checks():
+    """HTTP_PROXY built with the AWS CLI: a greedy /{proxy+} ANY method whose
+    integration maps the path into http://127.0.0.1:PORT/{proxy} of a local
+    echo server, deployed and called through the front door."""
+    import http.server
+    import threading
+    import urllib.error
+    import urllib.request
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def answer(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.dumps({
+                "method": self.command,
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": self.rfile.read(length).decode("latin-1"),
+            }).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Upstream", "echo")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = answer
+
+        def log_message(self, *args):
+            pass
+
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    port = upstream.server_address[1]
+    server = Server()
+    try:
+        def cli_http_proxy():
+            api_id = json.loads(aws(server, "apigateway", "create-rest-api", "--name", "proxy").stdout)["id"]
+            res = json.loads(aws(server, "apigateway", "get-resources", "--rest-api-id", api_id).stdout)
+            root = [r for r in res["items"] if r["path"] == "/"][0]["id"]
+            proxy = json.loads(aws(server, "apigateway", "create-resource", "--rest-api-id", api_id,
+                                   "--parent-id", root, "--path-part", "{proxy+}").stdout)
+            aws(server, "apigateway", "put-method", "--rest-api-id", api_id, "--resource-id", proxy["id"],
+                "--http-method", "ANY", "--authorization-type", "NONE",
+                "--request-parameters", "method.request.path.proxy=true")
+            integ = json.loads(aws(server, "apigateway", "put-integration", "--rest-api-id", api_id,
+                                   "--resource-id", proxy["id"], "--http-method", "ANY", "--type", "HTTP_PROXY",
+                                   "--integration-http-method", "ANY",
+                                   "--uri", f"http://127.0.0.1:{port}/{{proxy}}",
+                                   "--request-parameters",
+                                   "integration.request.path.proxy=method.request.path.proxy").stdout)
+            assert integ["type"] == "HTTP_PROXY" and integ["connectionType"] == "INTERNET", integ
+            assert integ["requestParameters"] == {
+                "integration.request.path.proxy": "method.request.path.proxy"}, integ
+            aws(server, "apigateway", "create-deployment", "--rest-api-id", api_id, "--stage-name", "prod")
+            url = f"http://{server.front}/restapis/{api_id}/prod/_user_request_/orders/42?expand=items"
+            req = urllib.request.Request(url, data=b'{"qty":2}', method="PUT",
+                                         headers={"Content-Type": "application/json", "X-Trace": "t1"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    status, headers, body = r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+            except urllib.error.HTTPError as e:
+                status, headers, body = e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+            assert status == 201, (status, body)
+            assert headers.get("x-upstream") == "echo", headers
+            assert headers.get("x-amzn-remapped-server", "").startswith("BaseHTTP"), headers
+            echo = json.loads(body)
+            assert echo["method"] == "PUT" and echo["path"] == "/orders/42?expand=items", echo
+            assert echo["body"] == '{"qty":2}', echo
+            assert echo["headers"]["x-trace"] == "t1", echo
+            assert echo["headers"]["host"] == f"127.0.0.1:{port}", echo
+            assert echo["headers"]["x-forwarded-for"] == "127.0.0.1", echo
+            assert echo["headers"]["x-amzn-apigateway-api-id"] == api_id, echo
+
+        check("aws apigateway put-integration --type HTTP_PROXY (greedy {proxy} to a local server), deploy, call",
+              cli_http_proxy)
+    finally:
+        server.stop()
+        upstream.shutdown()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 //! Shared test helpers: build the example functions (once per run, cargo
 //! makes repeat builds no-ops), start the real `portico` binary on free
-//! loopback ports, and talk to it over HTTP.
+//! loopback ports, and talk to it over HTTP; [`upstream`] is a local HTTP
+//! server for integrations that call external endpoints.
 
 #![allow(dead_code)]
+
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

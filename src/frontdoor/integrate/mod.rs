@@ -11,6 +11,7 @@
 //!
 //! Every integration reads the request through one [`RequestView`], built once.
 
+pub mod http;
 pub mod lambda;
 pub mod mapping;
 pub mod mock;
@@ -283,7 +284,7 @@ pub fn log_pairs(pairs: &[(String, String)]) -> String {
 
 /// Runs a method's integration and returns the method response.
 pub async fn run(
-    host: &std::sync::Arc<crate::host::Host>,
+    fd: &super::FrontDoor,
     target: &super::compile::Target,
     view: &RequestView<'_>,
     responses: &super::respond::GatewayResponses,
@@ -297,8 +298,9 @@ pub async fn run(
             super::internal_error()
         }
         Target::Mock(mock) => mock::respond(mock, view, responses, view.binary_media_types, log),
+        Target::HttpProxy(target) => http::proxy(&fd.http, target, view, responses).await,
         Target::Lambda(lambda) => {
-            lambda::aws(host, lambda, view, responses, view.binary_media_types, log).await
+            lambda::aws(&fd.host, lambda, view, responses, view.binary_media_types, log).await
         }
         Target::LambdaProxy {
             function,
@@ -332,7 +334,7 @@ pub async fn run(
                 accept: view.header_value("accept"),
                 binary_media_types: view.binary_media_types,
             };
-            lambda::proxy(host, call, responses, view.ctx).await
+            lambda::proxy(&fd.host, call, responses, view.ctx).await
         }
     }
 }

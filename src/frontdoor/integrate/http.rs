@@ -1,0 +1,754 @@
+//! HTTP backends: `HTTP_PROXY` end to end, and the client and header rules
+//! the `HTTP` (non-proxy) integration shares.
+//!
+//! - [`HttpBackend`] is the front door's one pooled client (hyper 1 through
+//!   hyper-util's legacy `Client`: keep-alive per host, `TCP_NODELAY`,
+//!   rustls with compiled-in Mozilla roots for `https://`). [`HttpBackend::send`]
+//!   runs one exchange under the integration's `timeoutInMillis` (connect,
+//!   response headers and body together) and buffers the answer up to
+//!   10 MB, as REST APIs do (they do not stream).
+//! - [`HttpFailure`] says why an exchange failed; [`failure_response`] turns
+//!   it into API Gateway's answer.
+//! - [`sanitize_request_headers`] and [`remap_response_headers`] apply the
+//!   header table of the API Gateway developer guide ("Amazon API Gateway
+//!   important notes for REST APIs"): what is dropped, overwritten or
+//!   renamed `x-amzn-Remapped-<name>` on the way to and from the backend.
+//! - [`HttpProxyTarget`] is a compiled `HTTP_PROXY` integration and [`proxy`]
+//!   runs it: the client's method (or the integration's), query string,
+//!   headers and body go through, `requestParameters` add to them, and the
+//!   upstream's status, headers and body come back.
+//!
+//! Failures, as API Gateway answers them:
+//!
+//! | What happened | Answer |
+//! |---|---|
+//! | `timeoutInMillis` elapsed (connect, headers or body) | 504 `{"message": "Endpoint request timed out"}`, INTEGRATION_TIMEOUT |
+//! | No connection (refused, DNS, TLS handshake, invalid address) | 500 `Internal server error`, API_CONFIGURATION_ERROR ("Execution failed due to configuration error") |
+//! | Connection reset, malformed response | 500 `Internal server error`, INTEGRATION_FAILURE (its status as the data plane answers it: 500) |
+//! | Response body over 10 MB | 500 `Internal server error`, API_CONFIGURATION_ERROR |
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::Response;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+use super::RequestView;
+use super::mapping::{MappedRequest, RequestMapping};
+use crate::apigw::model::Integration;
+use crate::frontdoor::compile::substitute;
+use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses, ResponseContext};
+
+/// Largest response body API Gateway takes from an integration.
+pub const MAX_RESPONSE_BODY: usize = 10 * 1024 * 1024;
+
+/// How long an idle upstream connection stays in the pool.
+const POOL_IDLE: Duration = Duration::from_secs(60);
+
+/// The front door's client for HTTP backends: one pool for every API.
+pub struct HttpBackend {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+/// One request to a backend, fully built (method, absolute URL, headers, body).
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    pub method: Method,
+    /// Absolute `http://` or `https://` URL, already percent-encoded.
+    pub url: String,
+    /// Sent as given, except `Content-Length`/`Transfer-Encoding` (the body
+    /// decides them) and `Host` when absent (the URL's authority).
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A backend's complete answer (body buffered, at most [`MAX_RESPONSE_BODY`]).
+#[derive(Debug, Clone)]
+pub struct InboundResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Why an exchange with a backend produced no usable answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HttpFailure {
+    /// `timeoutInMillis` elapsed before the whole answer arrived.
+    #[error("Endpoint request timed out")]
+    Timeout,
+    /// No connection: invalid address, DNS failure, refused, TLS handshake.
+    #[error("endpoint unreachable: {0}")]
+    Unreachable(String),
+    /// Connected, but the exchange broke (reset, malformed response).
+    #[error("network error communicating with endpoint: {0}")]
+    BadResponse(String),
+    /// The response body is larger than [`MAX_RESPONSE_BODY`].
+    #[error("integration response is larger than {MAX_RESPONSE_BODY} bytes")]
+    TooLarge,
+}
+
+impl Default for HttpBackend {
+    fn default() -> Self {
+        HttpBackend::new()
+    }
+}
+
+impl HttpBackend {
+    pub fn new() -> HttpBackend {
+        let mut tcp = HttpConnector::new();
+        tcp.set_nodelay(true);
+        // The HTTPS wrapper hands it https:// URIs too.
+        tcp.enforce_http(false);
+        // The integration timeout bounds the whole exchange, connect included.
+        tcp.set_connect_timeout(None);
+        // ring is the only rustls provider compiled in; its safe default
+        // protocol versions always exist, so this cannot fail.
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .expect("ring supports rustls' default protocol versions")
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .build(tls);
+        HttpBackend { client }
+    }
+
+    /// Runs one exchange; `timeout` covers connecting, the response headers
+    /// and the whole body.
+    pub async fn send(
+        &self,
+        req: OutboundRequest,
+        timeout: Duration,
+    ) -> Result<InboundResponse, HttpFailure> {
+        let uri: Uri = req
+            .url
+            .parse()
+            .map_err(|e| HttpFailure::Unreachable(format!("invalid endpoint address {}: {e}", req.url)))?;
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+            return Err(HttpFailure::Unreachable(format!(
+                "invalid endpoint address {}",
+                req.url
+            )));
+        }
+        let mut request = hyper::Request::new(Full::new(req.body));
+        *request.method_mut() = req.method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = req.headers;
+        let h = request.headers_mut();
+        h.remove(header::CONTENT_LENGTH);
+        h.remove(header::TRANSFER_ENCODING);
+        let exchange = async {
+            let resp = self.client.request(request).await.map_err(classify)?;
+            let (parts, body) = resp.into_parts();
+            let declared = parts
+                .headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|n| n > MAX_RESPONSE_BODY as u64) {
+                return Err(HttpFailure::TooLarge);
+            }
+            let body = Limited::new(body, MAX_RESPONSE_BODY)
+                .collect()
+                .await
+                .map_err(|e| {
+                    if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                        HttpFailure::TooLarge
+                    } else {
+                        HttpFailure::BadResponse(error_chain(e.as_ref()))
+                    }
+                })?
+                .to_bytes();
+            Ok(InboundResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or(Err(HttpFailure::Timeout))
+    }
+}
+
+fn classify(e: hyper_util::client::legacy::Error) -> HttpFailure {
+    if e.is_connect() {
+        HttpFailure::Unreachable(error_chain(&e))
+    } else {
+        HttpFailure::BadResponse(error_chain(&e))
+    }
+}
+
+/// An error and its sources, for the log.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// API Gateway's answer to a failed exchange (see the module table).
+pub fn failure_response(
+    failure: &HttpFailure,
+    responses: &GatewayResponses,
+    ctx: &ResponseContext<'_>,
+) -> Response {
+    match failure {
+        HttpFailure::Timeout => responses.render(GatewayResponseType::IntegrationTimeout, None, ctx),
+        HttpFailure::Unreachable(why) => {
+            tracing::warn!(api = ctx.api_id, request_id = ctx.request_id, error = %why, "Execution failed due to configuration error: endpoint unreachable");
+            responses.render(GatewayResponseType::ApiConfigurationError, None, ctx)
+        }
+        HttpFailure::TooLarge => {
+            tracing::warn!(
+                api = ctx.api_id,
+                request_id = ctx.request_id,
+                "Execution failed due to configuration error: integration response larger than {MAX_RESPONSE_BODY} bytes"
+            );
+            responses.render(GatewayResponseType::ApiConfigurationError, None, ctx)
+        }
+        HttpFailure::BadResponse(why) => {
+            tracing::warn!(api = ctx.api_id, request_id = ctx.request_id, error = %why, "Execution failed due to a network error communicating with endpoint");
+            responses.render_with_status(GatewayResponseType::IntegrationFailure, 500, None, ctx)
+        }
+    }
+}
+
+// ------------------------------------------------------------------ headers
+
+/// Which HTTP integration a header rule is for (the developer guide's table
+/// has one column per type where they differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpIntegrationKind {
+    Http,
+    HttpProxy,
+}
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1 and the RFC 2616 list proxies still
+/// honour): never forwarded in either direction.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Request headers API Gateway drops before an HTTP backend (besides
+/// hop-by-hop ones); `Host` becomes the upstream's.
+const DROPPED_TO_BACKEND: &[&str] = &[
+    "host",
+    "content-length",
+    "content-md5",
+    "expect",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "via",
+    "www-authenticate",
+];
+
+/// Response headers API Gateway drops from an HTTP backend (besides
+/// hop-by-hop ones).
+const DROPPED_FROM_BACKEND: &[&str] = &["expect", "host", "proxy-authenticate"];
+
+/// Response headers that come back as `x-amzn-Remapped-<name>`: the
+/// developer guide's "Remapped" and "Remapped Overwritten" rows, plus
+/// `Content-Length` and API Gateway's own `x-amzn-RequestId`, which a real
+/// HTTP_PROXY call returns remapped (LocalStack's snapshot recorded on AWS).
+const REMAPPED_FROM_BACKEND: &[&str] = &[
+    "authorization",
+    "connection",
+    "content-length",
+    "content-md5",
+    "date",
+    "max-forwards",
+    "server",
+    "user-agent",
+    "www-authenticate",
+    "x-amzn-requestid",
+];
+
+/// Names listed in `Connection` (they are hop-by-hop for this message).
+fn connection_named(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|n| n.trim().to_ascii_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// Removes what API Gateway never sends to an HTTP backend: hop-by-hop
+/// headers (and those named in `Connection`), `Host`, `Content-Length`
+/// (recomputed from the body) and the developer guide's "Dropped" request
+/// headers; for `HTTP_PROXY` also `Content-Encoding`. An `Authorization`
+/// carrying a Signature Version 4 signature is dropped too (it was for API
+/// Gateway, not the backend).
+pub fn sanitize_request_headers(headers: &mut HeaderMap, kind: HttpIntegrationKind) {
+    for name in connection_named(headers) {
+        headers.remove(name.as_str());
+    }
+    for name in HOP_BY_HOP.iter().chain(DROPPED_TO_BACKEND) {
+        headers.remove(*name);
+    }
+    if kind == HttpIntegrationKind::HttpProxy {
+        headers.remove(header::CONTENT_ENCODING);
+    }
+    let sigv4 = headers
+        .get(header::AUTHORIZATION)
+        .is_some_and(|v| v.as_bytes().starts_with(b"AWS4-HMAC-SHA256"));
+    if sigv4 {
+        headers.remove(header::AUTHORIZATION);
+    }
+}
+
+/// A backend's response headers as the client sees them: hop-by-hop and
+/// "Dropped" ones removed, the remapped ones renamed `x-amzn-Remapped-<name>`
+/// (API Gateway sets its own `Date`, `Content-Length` and request id).
+/// `HTTP` also drops `Accept`; `HTTP_PROXY` also drops `Via`.
+pub fn remap_response_headers(headers: HeaderMap, kind: HttpIntegrationKind) -> HeaderMap {
+    let named = connection_named(&headers);
+    let mut out = HeaderMap::with_capacity(headers.len());
+    let mut current: Option<HeaderName> = None;
+    for (name, value) in headers {
+        // `HeaderMap`'s iterator names only the first of repeated values.
+        if let Some(n) = name {
+            current = Some(n);
+        }
+        let Some(name) = current.as_ref() else { continue };
+        let n = name.as_str();
+        let dropped = HOP_BY_HOP.contains(&n)
+            || DROPPED_FROM_BACKEND.contains(&n)
+            || (named.iter().any(|c| c == n) && n != "connection")
+            || (kind == HttpIntegrationKind::Http && n == "accept")
+            || (kind == HttpIntegrationKind::HttpProxy && n == "via");
+        if REMAPPED_FROM_BACKEND.contains(&n) {
+            if let Ok(remapped) = HeaderName::from_bytes(format!("x-amzn-remapped-{n}").as_bytes()) {
+                out.append(remapped, value);
+            }
+        } else if !dropped {
+            out.append(name.clone(), value);
+        }
+    }
+    out
+}
+
+/// A new `X-Amzn-Trace-Id` value (`Root=1-<epoch hex>-<96 random bits>`).
+pub fn new_trace_id() -> String {
+    let secs = chrono::Utc::now().timestamp().max(0);
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("Root=1-{secs:08x}-{}", &random[..24])
+}
+
+// --------------------------------------------------------------- HTTP_PROXY
+
+/// Characters encoded in a value placed into the URL path: everything that
+/// is not allowed there or would end it. `/` stays, as AWS keeps it for a
+/// greedy `{proxy}` (an encoded `%2F` in the request reaches the backend as `/`).
+const PATH_VALUE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// A query-string name or value: everything but unreserved characters.
+const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// One piece of an integration URI.
+#[derive(Debug, Clone, PartialEq)]
+enum UriPart {
+    Text(String),
+    /// `{name}` in the path: filled from `integration.request.path.name`.
+    PathParam(String),
+    /// `{name}` after the `?`.
+    QueryParam(String),
+}
+
+/// An integration URI with stage variables substituted and its `{name}`
+/// placeholders located.
+#[derive(Debug, Clone, PartialEq)]
+struct UriTemplate {
+    parts: Vec<UriPart>,
+}
+
+impl UriTemplate {
+    fn parse(uri: &str) -> Result<UriTemplate, String> {
+        let lower = uri.to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            return Err(format!("Invalid endpoint address {uri}"));
+        }
+        let mut parts = Vec::new();
+        let mut rest = uri;
+        let mut in_query = false;
+        while let Some(open) = rest.find('{') {
+            let Some(len) = rest[open..].find('}') else { break };
+            let text = &rest[..open];
+            in_query |= text.contains('?');
+            if !text.is_empty() {
+                parts.push(UriPart::Text(text.to_string()));
+            }
+            let name = rest[open + 1..open + len].trim_end_matches('+').to_string();
+            parts.push(if in_query {
+                UriPart::QueryParam(name)
+            } else {
+                UriPart::PathParam(name)
+            });
+            rest = &rest[open + len + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(UriPart::Text(rest.to_string()));
+        }
+        let template = UriTemplate { parts };
+        // Placeholders aside, the address must be a valid absolute URL.
+        let probe = template.fill(|_| Some("x".to_string()))?;
+        let parsed: Uri = probe
+            .parse()
+            .map_err(|e| format!("Invalid endpoint address {uri}: {e}"))?;
+        if parsed.host().is_none_or(str::is_empty) {
+            return Err(format!("Invalid endpoint address {uri}"));
+        }
+        Ok(template)
+    }
+
+    fn fill(&self, value: impl Fn(&UriPart) -> Option<String>) -> Result<String, String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                UriPart::Text(t) => out.push_str(t),
+                UriPart::PathParam(name) | UriPart::QueryParam(name) => out.push_str(
+                    &value(part)
+                        .ok_or_else(|| format!("no value mapped to {{{name}}} of the integration URI"))?,
+                ),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The URI with each placeholder replaced by its mapped value (path
+    /// values percent-decoded then re-encoded for a path, keeping `/`).
+    fn render(&self, mapped: &MappedRequest) -> Result<String, String> {
+        self.fill(|part| match part {
+            UriPart::PathParam(name) => mapped.path_value(name).map(encode_path_value),
+            UriPart::QueryParam(name) => mapped
+                .path_value(name)
+                .map(|v| utf8_percent_encode(v, QUERY_COMPONENT).to_string()),
+            UriPart::Text(_) => None,
+        })
+    }
+}
+
+/// A mapped value placed in a URL path: decoded once (values from the
+/// request path arrive percent-encoded), then encoded for a path with `/`
+/// kept. `a%20b/c%2Fd` and `a b/c/d` both become `a%20b/c/d`.
+pub fn encode_path_value(value: &str) -> String {
+    let bytes: Vec<u8> = percent_decode_str(value).collect();
+    percent_encoding::percent_encode(&bytes, PATH_VALUE).to_string()
+}
+
+/// A compiled `HTTP_PROXY` integration.
+#[derive(Debug)]
+pub struct HttpProxyTarget {
+    uri: UriTemplate,
+    /// None: `ANY`, the client's method.
+    method: Option<Method>,
+    mapping: RequestMapping,
+    timeout: Duration,
+}
+
+impl HttpProxyTarget {
+    /// From the stored integration and the stage's variables. An unset
+    /// stage variable, an invalid address or mapping is an error: the
+    /// method then answers 500.
+    pub fn compile(i: &Integration, vars: &BTreeMap<String, String>) -> Result<HttpProxyTarget, String> {
+        let raw = i.uri.as_deref().unwrap_or_default();
+        let uri = substitute(raw, vars).ok_or_else(|| format!("stage variable in {raw} is not set"))?;
+        let method = match i.http_method.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("ANY") => None,
+            Some(m) => Some(Method::from_bytes(m.as_bytes()).map_err(|_| format!("invalid httpMethod {m}"))?),
+        };
+        Ok(HttpProxyTarget {
+            uri: UriTemplate::parse(&uri)?,
+            method,
+            mapping: RequestMapping::compile(&i.request_parameters, false).map_err(|e| e.0)?,
+            timeout: Duration::from_millis(u64::from(i.timeout_in_millis.clamp(50, 29_000))),
+        })
+    }
+
+    /// The request to send for one call: the integration's URL (placeholders
+    /// filled) with the client's raw query string and mapped query
+    /// parameters appended, the client's headers as API Gateway forwards
+    /// them plus mapped ones, the body unchanged.
+    pub fn outbound(&self, view: &RequestView<'_>, trace_id: &str) -> Result<OutboundRequest, String> {
+        let mapped = self.mapping.apply(view);
+        let mut url = self.uri.render(&mapped)?;
+        let mut query: Vec<String> = Vec::new();
+        if let Some(q) = view.ctx.raw_query.filter(|q| !q.is_empty()) {
+            query.push(q.to_string());
+        }
+        for (k, v) in &mapped.query {
+            query.push(format!(
+                "{}={}",
+                utf8_percent_encode(k, QUERY_COMPONENT),
+                utf8_percent_encode(v, QUERY_COMPONENT)
+            ));
+        }
+        if !query.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&query.join("&"));
+        }
+        let method = match &self.method {
+            Some(m) => m.clone(),
+            None => Method::from_bytes(view.ctx.http_method.as_bytes())
+                .map_err(|_| format!("invalid method {}", view.ctx.http_method))?,
+        };
+        let mut headers = view.ctx.headers.clone();
+        sanitize_request_headers(&mut headers, HttpIntegrationKind::HttpProxy);
+        for name in ["x-amzn-trace-id", "x-amzn-apigateway-api-id"] {
+            headers.remove(name);
+        }
+        // Mapped headers replace what the client sent under that name.
+        for (name, _) in &mapped.headers {
+            if let Ok(n) = HeaderName::from_bytes(name.as_bytes()) {
+                headers.remove(n);
+            }
+        }
+        for (name, value) in &mapped.headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.append(n, v);
+            }
+        }
+        // The client's X-Forwarded-For (every line of it), then its address.
+        let mut forwarded: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        forwarded.push(view.ctx.source_ip);
+        let forwarded = forwarded.join(", ");
+        for (name, value) in [
+            ("x-forwarded-for", forwarded.as_str()),
+            ("x-amzn-trace-id", trace_id),
+            ("x-amzn-apigateway-api-id", view.ctx.api_id),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                headers.insert(name, v);
+            }
+        }
+        Ok(OutboundRequest {
+            method,
+            url,
+            headers,
+            body: view.body.clone(),
+        })
+    }
+}
+
+/// `HTTP_PROXY`: one exchange with the upstream, whose status, headers
+/// (remapped as API Gateway does) and body are the method response.
+pub async fn proxy(
+    backend: &HttpBackend,
+    target: &Arc<HttpProxyTarget>,
+    view: &RequestView<'_>,
+    responses: &GatewayResponses,
+) -> Response {
+    let ctx = view.ctx;
+    let trace_id = view
+        .header_value("x-amzn-trace-id")
+        .filter(|t| t.starts_with("Root="))
+        .map(str::to_string)
+        .unwrap_or_else(new_trace_id);
+    let request = match target.outbound(view, &trace_id) {
+        Ok(r) => r,
+        Err(why) => {
+            tracing::warn!(api = ctx.api_id, request_id = ctx.request_id, error = %why, "Execution failed due to configuration error");
+            return responses.render(GatewayResponseType::ApiConfigurationError, None, ctx);
+        }
+    };
+    match backend.send(request, target.timeout).await {
+        Ok(answer) => into_response(answer, HttpIntegrationKind::HttpProxy, &trace_id),
+        Err(failure) => failure_response(&failure, responses, ctx),
+    }
+}
+
+/// A backend answer as the method response of a proxy integration.
+fn into_response(answer: InboundResponse, kind: HttpIntegrationKind, trace_id: &str) -> Response {
+    let mut headers = remap_response_headers(answer.headers, kind);
+    // API Gateway gives every integration response a Content-Type.
+    if !headers.contains_key(header::CONTENT_TYPE) {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    if let Ok(v) = HeaderValue::from_str(trace_id) {
+        headers.insert("x-amzn-trace-id", v);
+    }
+    let mut resp = Response::new(Body::from(answer.body));
+    *resp.status_mut() = answer.status;
+    *resp.headers_mut() = headers;
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    fn names(h: &HeaderMap) -> Vec<String> {
+        let mut n: Vec<String> = h.keys().map(|k| k.to_string()).collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn request_headers_lose_hop_by_hop_and_dropped_ones() {
+        let mut h = headers(&[
+            ("host", "api.example"),
+            ("connection", "keep-alive, x-private"),
+            ("x-private", "1"),
+            ("keep-alive", "timeout=5"),
+            ("te", "trailers"),
+            ("upgrade", "h2c"),
+            ("content-length", "3"),
+            ("content-encoding", "gzip"),
+            ("expect", "100-continue"),
+            ("via", "1.1 cdn"),
+            ("accept", "text/plain"),
+            ("authorization", "Bearer t"),
+            ("x-custom", "a"),
+            ("x-custom", "b"),
+        ]);
+        sanitize_request_headers(&mut h, HttpIntegrationKind::HttpProxy);
+        assert_eq!(names(&h), ["accept", "authorization", "x-custom"]);
+        assert_eq!(h.get_all("x-custom").iter().count(), 2);
+
+        let mut h = headers(&[
+            ("content-encoding", "gzip"),
+            ("authorization", "AWS4-HMAC-SHA256 Credential=x"),
+        ]);
+        sanitize_request_headers(&mut h, HttpIntegrationKind::Http);
+        assert_eq!(names(&h), ["content-encoding"]);
+    }
+
+    #[test]
+    fn response_headers_are_remapped_or_dropped() {
+        let h = headers(&[
+            ("date", "Mon, 01 Jan 2024 00:00:00 GMT"),
+            ("server", "nginx"),
+            ("content-length", "12"),
+            ("connection", "keep-alive"),
+            ("www-authenticate", "Basic"),
+            ("x-amzn-requestid", "upstream-id"),
+            ("transfer-encoding", "chunked"),
+            ("via", "1.1 x"),
+            ("accept", "a/b"),
+            ("set-cookie", "a=1"),
+            ("set-cookie", "b=2"),
+            ("content-type", "text/plain"),
+        ]);
+        let out = remap_response_headers(h.clone(), HttpIntegrationKind::HttpProxy);
+        assert_eq!(
+            names(&out),
+            [
+                "accept",
+                "content-type",
+                "set-cookie",
+                "x-amzn-remapped-connection",
+                "x-amzn-remapped-content-length",
+                "x-amzn-remapped-date",
+                "x-amzn-remapped-server",
+                "x-amzn-remapped-www-authenticate",
+                "x-amzn-remapped-x-amzn-requestid",
+            ]
+        );
+        assert_eq!(out.get_all("set-cookie").iter().count(), 2);
+        assert_eq!(out["x-amzn-remapped-server"], "nginx");
+        let out = remap_response_headers(h, HttpIntegrationKind::Http);
+        assert!(out.contains_key("via") && !out.contains_key("accept"));
+    }
+
+    #[test]
+    fn path_values_keep_slashes_and_are_encoded_once() {
+        assert_eq!(encode_path_value("a b/c"), "a%20b/c");
+        assert_eq!(encode_path_value("a%20b/c%2Fd"), "a%20b/c/d");
+        assert_eq!(encode_path_value("caf%C3%A9/x?y#z"), "caf%C3%A9/x%3Fy%23z");
+        assert_eq!(encode_path_value("100%"), "100%25");
+        assert_eq!(encode_path_value("%FF"), "%FF");
+    }
+
+    #[test]
+    fn uri_templates() {
+        let t = UriTemplate::parse("http://127.0.0.1:9/base/{proxy}?fixed=1&id={id}").unwrap();
+        let mapped = MappedRequest {
+            path: vec![("proxy".into(), "a%20b/c".into()), ("id".into(), "x y&z".into())],
+            ..Default::default()
+        };
+        assert_eq!(
+            t.render(&mapped).unwrap(),
+            "http://127.0.0.1:9/base/a%20b/c?fixed=1&id=x%20y%26z"
+        );
+        assert!(t.render(&MappedRequest::default()).is_err());
+        assert!(UriTemplate::parse("ftp://x/").is_err());
+        assert!(UriTemplate::parse("http:///nohost").is_err());
+        let t = UriTemplate::parse("https://example.com/{proxy+}").unwrap();
+        assert_eq!(t.parts[1], UriPart::PathParam("proxy".into()));
+    }
+
+    #[test]
+    fn trace_ids_look_like_aws() {
+        let t = new_trace_id();
+        let parts: Vec<&str> = t.trim_start_matches("Root=").split('-').collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!((parts[0], parts[1].len(), parts[2].len()), ("1", 8, 24));
+    }
+}
