@@ -1,5 +1,6 @@
 //! Non-proxy integrations end to end: `AWS` (Lambda through mapping
-//! templates) and `MOCK`, built with the management API, deployed, and
+//! templates), `HTTP` (a local upstream through mapping templates) and
+//! `MOCK`, built with the management API, deployed, and
 //! called over HTTP — request templates by Content-Type, passthrough
 //! behaviours, parameter mappings, integration responses selected by
 //! `errorMessage` / status, response templates and overrides, binary
@@ -8,6 +9,7 @@
 mod common;
 
 use common::Server;
+use common::upstream::Upstream;
 use serde_json::{Value, json};
 
 const LAMBDA_URI: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{f}/invocations";
@@ -520,4 +522,92 @@ fn test_invoke_method_runs_the_undeployed_api_and_logs_each_step() {
         Some(json!({})),
     );
     r.assert_error(404, "NotFoundException");
+}
+
+#[test]
+fn http_integration_maps_parameters_templates_and_selects_by_status() {
+    let up = Upstream::start();
+    let s = Server::start();
+    let api = Api::create(&s, json!({}));
+    let orders = api.resource(&api.root, "orders");
+    let order = api.resource(&orders, "{id}");
+    let echo_template = "#set($e = $input.path('$'))\n{\"method\": \"$e.method\", \"path\": \"$e.path\", \"query\": \"$e.query\", \"sent\": $util.base64Decode($e.body_b64)}";
+    api.method(
+        &order,
+        "POST",
+        json!({
+            "type": "HTTP",
+            "httpMethod": "PUT",
+            "uri": format!("{}/backend/{{oid}}?src=gw", up.url()),
+            "requestParameters": {
+                "integration.request.path.oid": "method.request.path.id",
+                "integration.request.querystring.who": "method.request.header.x-who",
+                "integration.request.header.X-Lit": "'literal'",
+            },
+            "requestTemplates": { "application/json": "{\"order\": $input.json('$'), \"id\": \"$input.params('id')\"}" },
+        }),
+        &[(
+            "200",
+            json!({
+                "responseParameters": { "method.response.header.X-Up-Type": "integration.response.header.Content-Type" },
+                "responseTemplates": { "application/json": echo_template },
+            }),
+        )],
+    );
+    let hidden = api.resource(&api.root, "hidden");
+    api.method(
+        &hidden,
+        "GET",
+        json!({ "type": "HTTP", "httpMethod": "GET", "uri": format!("{}/status/404", up.url()) }),
+        &[("200", json!({}))],
+    );
+    let mapped = api.resource(&api.root, "mapped");
+    api.method(
+        &mapped,
+        "GET",
+        json!({ "type": "HTTP", "httpMethod": "GET", "uri": format!("{}/status/404", up.url()) }),
+        &[
+            ("200", json!({})),
+            ("404", json!({ "selectionPattern": "4\\d{2}", "responseTemplates": { "application/json": "{\"missing\": true}" } })),
+        ],
+    );
+    let slow = api.resource(&api.root, "slow");
+    api.method(
+        &slow,
+        "GET",
+        json!({ "type": "HTTP", "httpMethod": "GET", "uri": format!("{}/sleep/3000", up.url()), "timeoutInMillis": 200 }),
+        &[("200", json!({}))],
+    );
+    api.deploy("test", json!({}));
+
+    let r = api.call(
+        "POST",
+        "/orders/77?ignored=1",
+        &[("Content-Type", "application/json"), ("X-Who", "ann")],
+        Some(br#"{"a":1}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!({
+            "method": "PUT",
+            "path": "/backend/77",
+            "query": "src=gw&who=ann",
+            "sent": { "order": { "a": 1 }, "id": "77" },
+        })
+    );
+    assert_eq!(r.header("x-up-type"), Some("application/json"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+
+    // The backend's 404 with only a default mapping: the client sees 200.
+    let r = api.call("GET", "/hidden", &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "status 404");
+    let r = api.call("GET", "/mapped", &[], None);
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(r.json(), json!({ "missing": true }));
+
+    let r = api.call("GET", "/slow", &[], None);
+    assert_eq!(r.status, 504, "{}", r.text());
+    assert_eq!(r.json(), json!({ "message": "Endpoint request timed out" }));
 }

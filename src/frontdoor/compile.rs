@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::authorize::lambda::StageAuthorizer;
 use super::authorize::{Authorization, MethodAccess};
-use super::integrate::http::HttpProxyTarget;
+use super::integrate::http::{HttpIntegration, HttpProxyTarget};
 use super::integrate::lambda::LambdaIntegration;
 use super::integrate::mapping::RequestMapping;
 use super::integrate::mock::MockIntegration;
@@ -78,6 +78,8 @@ pub enum Target {
     /// `HTTP_PROXY` to an external endpoint (stage variables substituted,
     /// `{name}` placeholders filled per request).
     HttpProxy(Arc<HttpProxyTarget>),
+    /// `HTTP` to an external endpoint, through mapping templates.
+    Http(Arc<HttpIntegration>),
     /// Resolvable only at call time into an error (e.g. a stage variable
     /// that is not set): answered with 500 Internal server error.
     Misconfigured(String),
@@ -188,11 +190,7 @@ pub fn check_integration(i: &Integration) -> Result<(), String> {
             Ok(())
         }
         IntegrationType::Mock => Ok(()),
-        IntegrationType::HttpProxy => check_http_integration(i),
-        other => Err(format!(
-            "Integration type {} is not supported yet by Portico (supported: AWS_PROXY, HTTP_PROXY, MOCK)",
-            other.as_str()
-        )),
+        IntegrationType::HttpProxy | IntegrationType::Http => check_http_integration(i),
     }
 }
 
@@ -316,11 +314,14 @@ fn target_of(i: &Integration, vars: &BTreeMap<String, String>) -> Target {
             Ok((request, responses)) => Target::Mock(Arc::new(MockIntegration { request, responses })),
             Err(why) => Target::Misconfigured(why),
         },
+        IntegrationType::Http => match HttpIntegration::compile(i, vars) {
+            Ok(t) => Target::Http(Arc::new(t)),
+            Err(why) => Target::Misconfigured(why),
+        },
         IntegrationType::HttpProxy => match HttpProxyTarget::compile(i, vars) {
             Ok(t) => Target::HttpProxy(Arc::new(t)),
             Err(why) => Target::Misconfigured(why),
         },
-        other => Target::Misconfigured(format!("integration type {} is not supported", other.as_str())),
     }
 }
 

@@ -43,8 +43,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
-use super::RequestView;
 use super::mapping::{MappedRequest, RequestMapping};
+use super::request::{IntegrationRequest, RequestFailure};
+use super::response::{Answer, IntegrationResponses, NoMatch};
+use super::{ExecutionLog, RequestView, log_pairs};
 use crate::apigw::model::Integration;
 use crate::frontdoor::compile::substitute;
 use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses, ResponseContext};
@@ -627,6 +629,186 @@ fn into_response(answer: InboundResponse, kind: HttpIntegrationKind, trace_id: &
     *resp.status_mut() = answer.status;
     *resp.headers_mut() = headers;
     resp
+}
+
+/// A compiled `HTTP` (non-proxy) integration: the request goes through
+/// the integration request (mappings, template, passthrough) and the
+/// answer through the integration responses, selected by status code.
+pub struct HttpIntegration {
+    uri: UriTemplate,
+    /// None: `ANY`, the client's method.
+    method: Option<Method>,
+    pub request: IntegrationRequest,
+    pub responses: IntegrationResponses,
+    timeout: Duration,
+}
+
+impl HttpIntegration {
+    pub fn compile(i: &Integration, vars: &BTreeMap<String, String>) -> Result<HttpIntegration, String> {
+        let raw = i.uri.as_deref().unwrap_or_default();
+        let uri = substitute(raw, vars).ok_or_else(|| format!("stage variable in {raw} is not set"))?;
+        let method = match i.http_method.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("ANY") => None,
+            Some(m) => Some(Method::from_bytes(m.as_bytes()).map_err(|_| format!("invalid httpMethod {m}"))?),
+        };
+        Ok(HttpIntegration {
+            uri: UriTemplate::parse(&uri)?,
+            method,
+            request: IntegrationRequest::compile(i, false).map_err(|e| e.0)?,
+            responses: IntegrationResponses::compile(&i.integration_responses).map_err(|e| e.0)?,
+            timeout: Duration::from_millis(u64::from(i.timeout_in_millis.clamp(50, 29_000))),
+        })
+    }
+}
+
+/// `HTTP`: only mapped parameters reach the backend (the client's query
+/// string and headers do not), with the template's output as the body;
+/// only mapped headers come back.
+pub async fn mapped(
+    backend: &HttpBackend,
+    target: &HttpIntegration,
+    view: &RequestView<'_>,
+    responses: &GatewayResponses,
+    log: &mut ExecutionLog,
+) -> Response {
+    let ctx = view.ctx;
+    let prepared = match target.request.prepare(view, view.binary_media_types, log) {
+        Ok(p) => p,
+        Err(RequestFailure::UnsupportedMediaType) => {
+            return responses.render(GatewayResponseType::UnsupportedMediaType, None, ctx);
+        }
+        Err(RequestFailure::Configuration(why)) => {
+            tracing::warn!(api = ctx.api_id, error = %why, "integration request failed");
+            return responses.render(GatewayResponseType::ApiConfigurationError, None, ctx);
+        }
+    };
+    let mapped = MappedRequest {
+        headers: Vec::new(),
+        query: Vec::new(),
+        path: prepared.path.clone(),
+    };
+    let mut url = match target.uri.render(&mapped) {
+        Ok(u) => u,
+        Err(why) => {
+            tracing::warn!(api = ctx.api_id, error = %why, "Execution failed due to configuration error");
+            log.step(|| format!("Execution failed due to configuration error: {why}"));
+            return responses.render(GatewayResponseType::ApiConfigurationError, None, ctx);
+        }
+    };
+    if !prepared.query.is_empty() {
+        let query: Vec<String> = prepared
+            .query
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    utf8_percent_encode(k, QUERY_COMPONENT),
+                    utf8_percent_encode(v, QUERY_COMPONENT)
+                )
+            })
+            .collect();
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&query.join("&"));
+    }
+    let method = match &target.method {
+        Some(m) => m.clone(),
+        None => match Method::from_bytes(ctx.http_method.as_bytes()) {
+            Ok(m) => m,
+            Err(_) => return responses.render(GatewayResponseType::ApiConfigurationError, None, ctx),
+        },
+    };
+    let trace_id = new_trace_id();
+    let mut headers = HeaderMap::new();
+    for (name, value) in &prepared.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    sanitize_request_headers(&mut headers, HttpIntegrationKind::Http);
+    if !headers.contains_key(header::ACCEPT) {
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    }
+    if !headers.contains_key(header::CONTENT_TYPE) && !prepared.body.is_empty() {
+        let ct = view.header_value("content-type").unwrap_or("application/json");
+        if let Ok(v) = HeaderValue::from_str(ct) {
+            headers.insert(header::CONTENT_TYPE, v);
+        }
+    }
+    for (name, value) in [
+        ("user-agent", format!("AmazonAPIGateway_{}", ctx.api_id)),
+        ("x-amzn-trace-id", trace_id.clone()),
+        ("x-amzn-apigateway-api-id", ctx.api_id.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    log.step(|| format!("Endpoint request URI: {url}"));
+    log.step(|| format!("Sending request to {url}"));
+    let started = std::time::Instant::now();
+    let request = OutboundRequest {
+        method,
+        url,
+        headers,
+        body: Bytes::from(prepared.body),
+    };
+    let answer = match backend.send(request, target.timeout).await {
+        Ok(a) => a,
+        Err(failure) => {
+            log.step(|| format!("Execution failed: {failure}"));
+            return failure_response(&failure, responses, ctx);
+        }
+    };
+    let status = answer.status.as_u16().to_string();
+    log.step(|| {
+        format!(
+            "Received response. Status: {status}, Integration latency: {} ms",
+            started.elapsed().as_millis()
+        )
+    });
+    let pairs: Vec<(String, String)> = answer
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    log.step(|| format!("Endpoint response headers: {}", log_pairs(&pairs)));
+    log.step(|| {
+        format!(
+            "Endpoint response body before transformations: {}",
+            String::from_utf8_lossy(&answer.body)
+        )
+    });
+    let binary = answer
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| crate::frontdoor::proxy::is_binary(ct, view.binary_media_types));
+    let reply = Answer {
+        selector: Some(&status),
+        headers: &pairs,
+        body: &answer.body,
+        binary,
+    };
+    match target
+        .responses
+        .respond(&reply, view, view.binary_media_types, log)
+    {
+        Ok(mut r) => {
+            if let Ok(v) = HeaderValue::from_str(&trace_id) {
+                r.headers_mut().insert("x-amzn-trace-id", v);
+            }
+            r
+        }
+        Err(NoMatch) => responses.render(GatewayResponseType::ApiConfigurationError, None, ctx),
+    }
 }
 
 #[cfg(test)]

@@ -299,6 +299,7 @@ pub async fn run(
         }
         Target::Mock(mock) => mock::respond(mock, view, responses, view.binary_media_types, log),
         Target::HttpProxy(target) => http::proxy(&fd.http, target, view, responses).await,
+        Target::Http(target) => http::mapped(&fd.http, target, view, responses, log).await,
         Target::Lambda(lambda) => {
             lambda::aws(&fd.host, lambda, view, responses, view.binary_media_types, log).await
         }
