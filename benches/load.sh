@@ -6,8 +6,10 @@
 # benches/guarded.yaml), (3) `echo` through the Lambda Invoke API, (4) GET
 # /hello through an HTTP_PROXY integration to the bare axum server itself
 # (benches/http_proxy.yaml), at 64 connections for the rate and at one
-# connection for the latency it adds. Prints requests/s, p50/p99 and the
-# ratio to bare axum.
+# connection for the latency it adds, (5) POST /transform/{id} through a
+# non-proxy Lambda integration (`mirror`) with a ~1 KB request template and
+# a response template (benches/nonproxy.json). Prints requests/s, p50/p99
+# and the ratio to bare axum.
 # Usage: benches/load.sh [seconds]   (needs wrk; installs it from Debian)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,7 @@ sleep 1
 export PORTICO_ENDPOINT=http://127.0.0.1:18181
 target/release/portico function create --name echo --code functions/target/wasm32-wasip1/release/echo.wasm >/dev/null
 target/release/portico function create --name hello --code functions/target/wasm32-wasip1/release/hello.wasm >/dev/null
+target/release/portico function create --name mirror --code functions/target/wasm32-wasip1/release/mirror.wasm >/dev/null
 target/release/portico function create --name token_authorizer --code functions/target/wasm32-wasip1/release/token_authorizer.wasm >/dev/null
 API=$(target/release/portico api import --file demo/api.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 target/release/portico api deploy --api "$API" --stage prod >/dev/null
@@ -46,11 +49,17 @@ HTTP_PROXY_API=$(target/release/portico api import --file benches/http_proxy.yam
 curl -sf -XPOST "http://127.0.0.1:18181/restapis/$HTTP_PROXY_API/deployments" -d '{"stageName":"prod","variables":{"upstream":"127.0.0.1:18190"}}' >/dev/null
 HTTP_PROXY_URL="http://127.0.0.1:18180/restapis/$HTTP_PROXY_API/prod/_user_request_/hello"
 echo "HTTP_PROXY GET /hello answers: $(curl -s "$HTTP_PROXY_URL")" >&2
+NON_PROXY_API=$(target/release/portico api import --file benches/nonproxy.json --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+target/release/portico api deploy --api "$NON_PROXY_API" --stage prod >/dev/null
+NON_PROXY_URL="http://127.0.0.1:18180/restapis/$NON_PROXY_API/prod/_user_request_/transform/42?q=x"
+echo "non-proxy POST /transform/42 answers: $(curl -s -XPOST -H 'Content-Type: application/json' -d '{"hello":"world"}' "$NON_PROXY_URL")" >&2
 printf 'wrk.headers["Authorization"] = "allow-stage"\nwrk.headers["x-api-key"] = "%s"\n' "$APIKEY" > "$GUARDED_LUA"
 echo "GET /hello answers: $HELLO_BODY" >&2
 
 LUA="$DATA/post.lua"
 printf 'wrk.method = "POST"\nwrk.body = "{\\"hello\\":\\"world\\"}"\n' > "$LUA"
+JSON_LUA="$DATA/post-json.lua"
+printf 'wrk.method = "POST"\nwrk.body = "{\\"hello\\":\\"world\\"}"\nwrk.headers["Content-Type"] = "application/json"\n' > "$JSON_LUA"
 run() { # URL [lua] -> "req/s p50 p99"   (CONNS=1 for a latency run)
   local out conns="${CONNS:-64}" threads=2
   [ "$conns" -lt 2 ] && threads=1
@@ -78,6 +87,8 @@ echo "== bare axum (POST)" >&2;                read -r B3 B3P50 B3P99 <<<"$(run 
 echo "== bare axum (GET), before HTTP_PROXY" >&2; read -r B5 B5P50 B5P99 <<<"$(run http://127.0.0.1:18190/hello)"
 echo "== portico GET /hello, HTTP_PROXY to bare axum" >&2; read -r H HP50 HP99 <<<"$(run "$HTTP_PROXY_URL")"
 echo "== bare axum (GET), after HTTP_PROXY" >&2;  read -r B6 B6P50 B6P99 <<<"$(run http://127.0.0.1:18190/hello)"
+echo "== portico POST /transform/42, non-proxy + templates" >&2; read -r N NP50 NP99 <<<"$(run "$NON_PROXY_URL" "$JSON_LUA")"
+echo "== bare axum (POST), after non-proxy" >&2;  read -r B7 B7P50 B7P99 <<<"$(run http://127.0.0.1:18190/echo "$JSON_LUA")"
 echo "== bare axum (GET), 1 connection" >&2;     read -r D1 D1P50 D1P99 <<<"$(CONNS=1 run http://127.0.0.1:18190/hello)"
 echo "== portico HTTP_PROXY, 1 connection" >&2;  read -r H1 H1P50 H1P99 <<<"$(CONNS=1 run "$HTTP_PROXY_URL")"
 
@@ -88,3 +99,4 @@ echo "GET /hello + authorizer + API key: ${G} req/s (p50 ${GP50}, p99 ${GP99}), 
 echo "Lambda Invoke echo:    ${L} req/s (p50 ${LP50}, p99 ${LP99}), ratio to bare axum $(ratio "$B2" "$L" "$B3")"
 echo "HTTP_PROXY GET /hello: ${H} req/s (p50 ${HP50}, p99 ${HP99}), bare axum ${B5} / ${B6} req/s (p50 ${B5P50} / ${B6P50}), ratio to bare axum $(ratio "$B5" "$H" "$B6")"
 echo "HTTP_PROXY, 1 connection: p50 ${H1P50} vs ${D1P50} direct: added p50 $(added "$H1P50" "$D1P50") (target <= 0.3 ms); ${H1} vs ${D1} req/s"
+echo "non-proxy POST (1 KB request template + response template): ${N} req/s (p50 ${NP50}, p99 ${NP99}), bare axum POST ${B7} req/s, bare axum POST before ${B3}, ratio to bare axum $(ratio "$B3" "$N" "$B7") (target >= 0.5)"
