@@ -250,6 +250,47 @@ fn query_headers_and_binary_body() {
 }
 
 #[test]
+fn binary_image_round_trip_through_a_proxy_integration() {
+    let s = Server::start();
+    s.deploy("mirror", "mirror");
+    let api = Api::create(&s, "img");
+    s.admin(
+        "PATCH",
+        &format!("/restapis/{}", api.id),
+        Some(json!({"patchOperations": [{"op": "add", "path": "/binaryMediaTypes/image~1png"}]})),
+    );
+    let r = api.resource(&api.root, "image");
+    api.lambda_method(&r, "POST", "mirror");
+    api.deploy("prod");
+    let png: Vec<u8> = [0x89u8, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]
+        .into_iter()
+        .chain(0u8..=255)
+        .collect();
+    // Binary in (base64 in the event), base64 out decoded because the first
+    // Accept type is binary.
+    let r = api.call(
+        "POST",
+        "prod",
+        "/image",
+        &[("Content-Type", "image/png"), ("Accept", "image/png, */*")],
+        Some(&png),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.body, png);
+    assert_eq!(r.header("content-type"), Some("image/png"));
+    // A text first Accept type gets the base64 text, as AWS sends it.
+    let r = api.call(
+        "POST",
+        "prod",
+        "/image",
+        &[("Content-Type", "image/png"), ("Accept", "application/json")],
+        Some(&png),
+    );
+    use base64::Engine as _;
+    assert_eq!(r.text(), base64::engine::general_purpose::STANDARD.encode(&png));
+}
+
+#[test]
 fn function_errors_and_malformed_responses_are_502() {
     let s = Server::start();
     s.deploy("faults", "faults");
