@@ -126,6 +126,8 @@ fn lambda_with_request_and_response_templates_and_selection_patterns() {
                     "selectionPattern": "",
                     "responseParameters": {
                         "method.response.header.X-Pet-Id": "integration.response.body.$.id",
+                        // AWS's documented form leaves out the `$.`.
+                        "method.response.header.X-Count": "integration.response.body.count",
                         "method.response.header.X-Served-By": "'portico'",
                         "method.response.header.X-Stage": "context.stage",
                     },
@@ -156,6 +158,7 @@ fn lambda_with_request_and_response_templates_and_selection_patterns() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json(), json!({ "pet": "7", "tags": ["a", "b"], "n": 2 }));
     assert_eq!(r.header("x-pet-id"), Some("7"));
+    assert_eq!(r.header("x-count"), Some("2"));
     assert_eq!(r.header("x-served-by"), Some("portico"));
     assert_eq!(r.header("x-stage"), Some("test"));
     assert_eq!(r.header("content-type"), Some("application/json"));
