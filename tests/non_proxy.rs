@@ -387,6 +387,42 @@ fn mock_selects_by_status_and_renders_templates() {
 }
 
 #[test]
+fn an_empty_template_is_echoed_as_null_and_renders_an_empty_body() {
+    let s = Server::start();
+    let api = Api::create(&s, json!({}));
+    let rid = api.resource(&api.root, "empty");
+    api.method(
+        &rid,
+        "OPTIONS",
+        json!({ "type": "MOCK", "requestTemplates": { "application/json": "{\"statusCode\": 200}" } }),
+        &[],
+    );
+    let base = format!("/restapis/{}/resources/{rid}/methods/OPTIONS", api.id);
+    let r = s.admin("PUT", &format!("{base}/responses/200"), Some(json!({})));
+    assert_eq!(r.status, 201, "{}", r.text());
+    // "" (what the console and the CLI send) and null (what AWS answers,
+    // so what a client copying that answer sends) are both taken.
+    for sent in [json!(""), Value::Null] {
+        let r = s.admin(
+            "PUT",
+            &format!("{base}/integration/responses/200"),
+            Some(json!({ "responseTemplates": { "application/json": sent } })),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.json()["responseTemplates"], json!({ "application/json": null }));
+    }
+    let r = s.admin("GET", &format!("{base}/integration"), None);
+    assert_eq!(
+        r.json()["integrationResponses"]["200"]["responseTemplates"],
+        json!({ "application/json": null })
+    );
+    api.deploy("test", json!({}));
+    let r = api.call("OPTIONS", "/empty", &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "");
+}
+
+#[test]
 fn binary_through_a_non_proxy_integration() {
     let s = Server::start();
     s.deploy("mirror", "mirror");
