@@ -128,6 +128,8 @@ fn lambda_with_request_and_response_templates_and_selection_patterns() {
                     "selectionPattern": "",
                     "responseParameters": {
                         "method.response.header.X-Pet-Id": "integration.response.body.$.id",
+                        // AWS's documented form leaves out the `$.`.
+                        "method.response.header.X-Count": "integration.response.body.count",
                         "method.response.header.X-Served-By": "'portico'",
                         "method.response.header.X-Stage": "context.stage",
                     },
@@ -158,6 +160,7 @@ fn lambda_with_request_and_response_templates_and_selection_patterns() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json(), json!({ "pet": "7", "tags": ["a", "b"], "n": 2 }));
     assert_eq!(r.header("x-pet-id"), Some("7"));
+    assert_eq!(r.header("x-count"), Some("2"));
     assert_eq!(r.header("x-served-by"), Some("portico"));
     assert_eq!(r.header("x-stage"), Some("test"));
     assert_eq!(r.header("content-type"), Some("application/json"));
@@ -383,6 +386,42 @@ fn mock_selects_by_status_and_renders_templates() {
     // A statusCode that is not an integer is a 500.
     let r = api.call("GET", "/mock?code=abc", &[], None);
     assert_eq!(r.status, 500, "{}", r.text());
+}
+
+#[test]
+fn an_empty_template_is_echoed_as_null_and_renders_an_empty_body() {
+    let s = Server::start();
+    let api = Api::create(&s, json!({}));
+    let rid = api.resource(&api.root, "empty");
+    api.method(
+        &rid,
+        "OPTIONS",
+        json!({ "type": "MOCK", "requestTemplates": { "application/json": "{\"statusCode\": 200}" } }),
+        &[],
+    );
+    let base = format!("/restapis/{}/resources/{rid}/methods/OPTIONS", api.id);
+    let r = s.admin("PUT", &format!("{base}/responses/200"), Some(json!({})));
+    assert_eq!(r.status, 201, "{}", r.text());
+    // "" (what the console and the CLI send) and null (what AWS answers,
+    // so what a client copying that answer sends) are both taken.
+    for sent in [json!(""), Value::Null] {
+        let r = s.admin(
+            "PUT",
+            &format!("{base}/integration/responses/200"),
+            Some(json!({ "responseTemplates": { "application/json": sent } })),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.json()["responseTemplates"], json!({ "application/json": null }));
+    }
+    let r = s.admin("GET", &format!("{base}/integration"), None);
+    assert_eq!(
+        r.json()["integrationResponses"]["200"]["responseTemplates"],
+        json!({ "application/json": null })
+    );
+    api.deploy("test", json!({}));
+    let r = api.call("OPTIONS", "/empty", &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "");
 }
 
 #[test]

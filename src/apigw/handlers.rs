@@ -835,12 +835,20 @@ struct PutIntegrationInput {
     connection_id: Option<String>,
     credentials: Option<String>,
     request_parameters: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "templates")]
     request_templates: Option<BTreeMap<String, String>>,
     passthrough_behavior: Option<String>,
     content_handling: Option<String>,
     timeout_in_millis: Option<i64>,
     cache_namespace: Option<String>,
     cache_key_parameters: Option<Vec<String>>,
+}
+
+/// A template map in which a template may be `null` (what AWS answers for
+/// an empty template, so what clients that copy its output send): kept as "".
+fn templates<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    let m: Option<BTreeMap<String, Option<String>>> = Deserialize::deserialize(d)?;
+    Ok(m.map(|m| m.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect()))
 }
 
 fn check_timeout(t: i64) -> ApiGwResult<u32> {
@@ -1076,6 +1084,7 @@ pub async fn delete_integration(
 struct IntegrationResponseInput {
     selection_pattern: Option<String>,
     response_parameters: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "templates")]
     response_templates: Option<BTreeMap<String, String>>,
     content_handling: Option<String>,
 }

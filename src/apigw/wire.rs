@@ -24,6 +24,19 @@ fn put_map<V: serde::Serialize>(
     }
 }
 
+/// Mapping templates: AWS keeps an empty template as no template text and
+/// echoes it as `null` (`--response-templates '{"application/json": ""}'`
+/// answers `{"application/json": null}`).
+fn put_templates(m: &mut Map<String, Value>, key: &str, v: &std::collections::BTreeMap<String, String>) {
+    if !v.is_empty() {
+        let t: Map<String, Value> = v
+            .iter()
+            .map(|(ct, t)| (ct.clone(), Some(t.as_str()).filter(|t| !t.is_empty()).into()))
+            .collect();
+        m.insert(key.into(), Value::Object(t));
+    }
+}
+
 pub fn rest_api(a: &RestApi) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), a.id.clone().into());
@@ -120,7 +133,7 @@ pub fn integration(i: &Integration) -> Value {
     put_opt(&mut m, "connectionId", &i.connection_id);
     put_opt(&mut m, "credentials", &i.credentials);
     put_map(&mut m, "requestParameters", &i.request_parameters);
-    put_map(&mut m, "requestTemplates", &i.request_templates);
+    put_templates(&mut m, "requestTemplates", &i.request_templates);
     m.insert(
         "passthroughBehavior".into(),
         i.passthrough_behavior
@@ -148,7 +161,7 @@ pub fn integration_response(r: &IntegrationResponse) -> Value {
     m.insert("statusCode".into(), r.status_code.clone().into());
     put_opt(&mut m, "selectionPattern", &r.selection_pattern);
     put_map(&mut m, "responseParameters", &r.response_parameters);
-    put_map(&mut m, "responseTemplates", &r.response_templates);
+    put_templates(&mut m, "responseTemplates", &r.response_templates);
     put_opt(&mut m, "contentHandling", &r.content_handling);
     Value::Object(m)
 }

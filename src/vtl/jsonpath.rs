@@ -1,6 +1,7 @@
 //! JSONPath as API Gateway evaluates it (Jayway JsonPath): for `$input.path`,
 //! `$input.json`, and parameter mappings such as
-//! `integration.response.body.$.a.b` or `method.request.body.$.x`.
+//! `integration.response.body.a.b` or `method.request.body.x` (AWS's form,
+//! without the `$.`; `integration.response.body.$.a.b` works too).
 //!
 //! Jayway's rules kept here: a path not starting with `$` gets `$.` in
 //! front; dot names may hold any character but `.`, `[`, `(`, `)`, blanks

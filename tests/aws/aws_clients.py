@@ -659,6 +659,8 @@ def main():
         iam_checks()
     if not ONLY or "http" in ONLY:
         http_proxy_checks()
+    if not ONLY or "non-proxy" in ONLY:
+        non_proxy_checks()
     print(f"aws-clients: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
@@ -840,6 +842,293 @@ def http_proxy_checks():
     finally:
         server.stop()
         upstream.shutdown()
+
+
+LAMBDA_URI = ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+              "arn:aws:lambda:us-east-1:000000000000:function:{}/invocations")
+
+
+def http_call(method, url, body=None, headers=None):
+    """One plain HTTP call through the front door: (status, lower-cased headers, body bytes)."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+def non_proxy_checks():
+    """Non-proxy integrations (AWS Lambda with mapping templates, MOCK, CORS,
+    binary) built with the AWS CLI and boto3 as AWS's docs build them, then
+    called through the front door and through TestInvokeMethod."""
+    import zipfile
+
+    import boto3
+    from botocore.config import Config
+
+    server = Server()
+    tmp = tempfile.mkdtemp()
+    apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
+                         aws_access_key_id="test", aws_secret_access_key="test",
+                         config=Config(retries={"max_attempts": 1}))
+    state = {}
+
+    def cli(*args):
+        return json.loads(aws(server, "apigateway", *args).stdout or "{}")
+
+    def new_api(name, *extra):
+        api = cli("create-rest-api", "--name", name, *extra)
+        return api, api["rootResourceId"]
+
+    def url(api_id, stage, path):
+        return f"http://{server.front}/restapis/{api_id}/{stage}/_user_request_{path}"
+
+    try:
+        def cli_aws_integration():
+            mirror = os.path.join(tmp, "mirror.zip")
+            with zipfile.ZipFile(mirror, "w") as z:
+                z.write(os.path.join(WASM, "mirror.wasm"), "mirror.wasm")
+            aws(server, "lambda", "create-function", "--function-name", "mirror", "--runtime", "provided.al2023",
+                "--handler", "mirror", "--role", ROLE, "--zip-file", f"fileb://{mirror}")
+            api, root = new_api("non-proxy")
+            api_id = api["id"]
+            x = cli("create-resource", "--rest-api-id", api_id, "--parent-id", root, "--path-part", "x")["id"]
+            rid = cli("create-resource", "--rest-api-id", api_id, "--parent-id", x, "--path-part", "{id}")["id"]
+            state.update(api_id=api_id, rid=rid)
+            base = ["--rest-api-id", api_id, "--resource-id", rid, "--http-method", "POST"]
+            cli("put-method", *base, "--authorization-type", "NONE")
+            request_template = ('{"id": "$input.params(\'id\')", "q": "$input.params(\'q\')", '
+                                '"env": "$stageVariables.env", "body": $input.json(\'$.data\'), '
+                                '"fail": $input.json(\'$.fail\')}')
+            uri = LAMBDA_URI.format("mirror")
+            integ = cli("put-integration", *base, "--type", "AWS", "--integration-http-method", "POST",
+                        "--uri", uri, "--request-templates", json.dumps({"application/json": request_template}),
+                        "--passthrough-behavior", "WHEN_NO_TEMPLATES")
+            want = {
+                "type": "AWS", "httpMethod": "POST", "uri": uri,
+                "requestTemplates": {"application/json": request_template},
+                "passthroughBehavior": "WHEN_NO_TEMPLATES", "timeoutInMillis": 29000,
+                "cacheNamespace": rid, "cacheKeyParameters": [],
+            }
+            assert integ == want, integ
+            for code in ("200", "400"):
+                mr = cli("put-method-response", *base, "--status-code", code,
+                         "--response-parameters", "method.response.header.X-Id=false")
+                assert mr == {"statusCode": code,
+                              "responseParameters": {"method.response.header.X-Id": False}}, mr
+            ok_templates = {"application/json": '{"echo": $input.json(\'$\'), "via": "template"}'}
+            ok_params = {"method.response.header.X-Id": "integration.response.body.id"}
+            ir = cli("put-integration-response", *base, "--status-code", "200", "--selection-pattern", "",
+                     "--response-templates", json.dumps(ok_templates),
+                     "--response-parameters", json.dumps(ok_params))
+            want_200 = {"statusCode": "200", "selectionPattern": "", "responseParameters": ok_params,
+                        "responseTemplates": ok_templates}
+            assert ir == want_200, ir
+            bad_templates = {"application/json": '{"error": "$input.path(\'$.errorMessage\')"}'}
+            bad_params = {"method.response.header.X-Id": "'failed'"}
+            ir = cli("put-integration-response", *base, "--status-code", "400", "--selection-pattern",
+                     "BadRequest.*", "--response-templates", json.dumps(bad_templates),
+                     "--response-parameters", json.dumps(bad_params))
+            want_400 = {"statusCode": "400", "selectionPattern": "BadRequest.*", "responseParameters": bad_params,
+                        "responseTemplates": bad_templates}
+            assert ir == want_400, ir
+            got = cli("get-integration", *base)
+            assert got == dict(want, integrationResponses={"200": want_200, "400": want_400}), got
+            got = cli("get-integration-response", *base, "--status-code", "400")
+            assert got == want_400, got
+            method = cli("get-method", *base)
+            assert method["methodIntegration"]["integrationResponses"]["200"] == want_200, method
+            assert method["methodResponses"]["400"]["responseParameters"] == {
+                "method.response.header.X-Id": False}, method
+
+            cli("create-deployment", "--rest-api-id", api_id, "--stage-name", "dev", "--variables", "env=dev")
+            json_ct = {"Content-Type": "application/json"}
+            status, headers, body = http_call("POST", url(api_id, "dev", "/x/7?q=2"),
+                                              b'{"data": {"name": "ann"}}', json_ct)
+            assert status == 200, (status, body)
+            assert json.loads(body) == {"echo": {"id": "7", "q": "2", "env": "dev", "body": {"name": "ann"},
+                                                 "fail": None}, "via": "template"}, body
+            assert headers.get("x-id") == "7", headers
+            assert headers.get("content-type") == "application/json", headers
+            status, headers, body = http_call("POST", url(api_id, "dev", "/x/8"),
+                                              b'{"fail": "BadRequest: no name"}', json_ct)
+            assert status == 400, (status, body)
+            assert json.loads(body) == {"error": "BadRequest: no name"}, body
+            assert headers.get("x-id") == "failed", headers
+            # An error no pattern selects takes the default (200) response, error JSON and all.
+            status, _, body = http_call("POST", url(api_id, "dev", "/x/9"), b'{"fail": "Boom"}', json_ct)
+            assert status == 200, (status, body)
+            assert json.loads(body)["echo"]["errorMessage"] == "Boom", body
+            # WHEN_NO_TEMPLATES with a template defined: an unmatched Content-Type is refused.
+            status, headers, body = http_call("POST", url(api_id, "dev", "/x/7"), b"plain",
+                                              {"Content-Type": "text/plain"})
+            assert status == 415, (status, body)
+            assert json.loads(body) == {"message": "Unsupported Media Type"}, body
+
+        def cli_test_invoke_method():
+            api_id, rid = state["api_id"], state["rid"]
+            out = cli("test-invoke-method", "--rest-api-id", api_id, "--resource-id", rid, "--http-method", "POST",
+                      "--path-with-query-string", "/x/1?q=2", "--body", '{"data": [1, 2]}',
+                      "--headers", "Content-Type=application/json", "--stage-variables", "env=dev")
+            assert out["status"] == 200, out
+            assert json.loads(out["body"]) == {"echo": {"id": "1", "q": "2", "env": "dev", "body": [1, 2],
+                                                        "fail": None}, "via": "template"}, out
+            assert isinstance(out["headers"], dict) and all(isinstance(v, str) for v in out["headers"].values()), out
+            assert all(isinstance(v, list) and all(isinstance(i, str) for i in v)
+                       for v in out["multiValueHeaders"].values()), out
+            # AWS names them as sent (Content-Type, X-Id as declared); Portico's are
+            # lower-cased, so compare without case.
+            headers = {k.lower(): v for k, v in out["headers"].items()}
+            assert headers.get("x-id") == "1" and headers.get("content-type") == "application/json", out
+            assert {k.lower(): v for k, v in out["multiValueHeaders"].items()}.get("x-id") == ["1"], out
+            assert "Method completed with status: 200" in out["log"], out["log"]
+            assert "Endpoint request body after transformations: " in out["log"], out["log"]
+            assert isinstance(out["latency"], int) and out["latency"] >= 0, out
+            # boto3 parses the same answer into the model's types.
+            r = apigw.test_invoke_method(restApiId=api_id, resourceId=rid, httpMethod="POST",
+                                         pathWithQueryString="/x/5", body='{"fail": "BadRequest: x"}',
+                                         headers={"Content-Type": "application/json"},
+                                         stageVariables={"env": "dev"})
+            assert r["status"] == 400 and json.loads(r["body"]) == {"error": "BadRequest: x"}, r
+            assert {k.lower(): v for k, v in r["headers"].items()}.get("x-id") == "failed", r
+            assert "Method completed with status: 400" in r["log"], r["log"]
+            assert isinstance(r["latency"], int), r
+            try:
+                apigw.test_invoke_method(restApiId=api_id, resourceId=rid, httpMethod="GET")
+                raise AssertionError("expected an error")
+            except apigw.exceptions.NotFoundException as e:
+                assert "Invalid Method identifier specified" in str(e), e
+
+        def boto_mock():
+            api_id = apigw.create_rest_api(name="mock")["id"]
+            root = apigw.get_rest_api(restApiId=api_id)["rootResourceId"]
+            rid = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="mock")["id"]
+            base = dict(restApiId=api_id, resourceId=rid, httpMethod="GET")
+            apigw.put_method(**base, authorizationType="NONE",
+                             requestParameters={"method.request.querystring.code": False})
+            i = apigw.put_integration(**base, type="MOCK",
+                                      requestTemplates={"application/json": '{"statusCode": $input.params(\'code\')}'})
+            assert i["type"] == "MOCK" and i["passthroughBehavior"] == "WHEN_NO_MATCH", i
+            assert i["timeoutInMillis"] == 29000 and i["cacheNamespace"] == rid and i["cacheKeyParameters"] == [], i
+            assert "httpMethod" not in i and "uri" not in i and "connectionType" not in i, i
+            for code in ("200", "404"):
+                apigw.put_method_response(**base, statusCode=code, responseModels={"application/json": "Empty"})
+            r = apigw.put_integration_response(**base, statusCode="200",
+                                               responseTemplates={"application/json": '{"found": true}'})
+            assert r["statusCode"] == "200" and "selectionPattern" not in r, r
+            apigw.put_integration_response(**base, statusCode="404", selectionPattern="404",
+                                           responseTemplates={"application/json": '{"found": false}'})
+            got = apigw.get_integration(**base)
+            assert sorted(got["integrationResponses"]) == ["200", "404"], got
+            assert got["integrationResponses"]["404"]["selectionPattern"] == "404", got
+            apigw.create_deployment(restApiId=api_id, stageName="prod")
+            status, headers, body = http_call("GET", url(api_id, "prod", "/mock?code=404"))
+            assert status == 404 and json.loads(body) == {"found": False}, (status, body)
+            assert headers.get("content-type") == "application/json", headers
+            status, _, body = http_call("GET", url(api_id, "prod", "/mock?code=200"))
+            assert status == 200 and json.loads(body) == {"found": True}, (status, body)
+            r = apigw.test_invoke_method(**base, pathWithQueryString="/mock?code=404")
+            assert r["status"] == 404 and json.loads(r["body"]) == {"found": False}, r
+
+        def cli_cors():
+            api, root = new_api("cors")
+            api_id = api["id"]
+            rid = cli("create-resource", "--rest-api-id", api_id, "--parent-id", root, "--path-part", "items")["id"]
+            base = ["--rest-api-id", api_id, "--resource-id", rid, "--http-method", "OPTIONS"]
+            cli("put-method", *base, "--authorization-type", "NONE", "--no-api-key-required")
+            cli("put-integration", *base, "--type", "MOCK",
+                "--request-templates", '{"application/json": "{\\"statusCode\\": 200}"}')
+            mr = cli("put-method-response", *base, "--status-code", "200",
+                     "--response-parameters",
+                     "method.response.header.Access-Control-Allow-Headers=false,"
+                     "method.response.header.Access-Control-Allow-Methods=false,"
+                     "method.response.header.Access-Control-Allow-Origin=false",
+                     "--response-models", "application/json=Empty")
+            assert mr["responseModels"] == {"application/json": "Empty"}, mr
+            allow = {
+                "method.response.header.Access-Control-Allow-Headers":
+                    "'Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token'",
+                "method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS'",
+                "method.response.header.Access-Control-Allow-Origin": "'*'",
+            }
+            ir = cli("put-integration-response", *base, "--status-code", "200",
+                     "--response-parameters", json.dumps(allow),
+                     "--response-templates", '{"application/json": ""}')
+            assert ir["responseParameters"] == allow, ir
+            # AWS keeps an empty template as null, and echoes it so.
+            assert ir["responseTemplates"] == {"application/json": None}, ir
+            got = cli("get-integration", *base)
+            assert got["integrationResponses"]["200"]["responseTemplates"] == {"application/json": None}, got
+            gr = cli("put-gateway-response", "--rest-api-id", api_id, "--response-type", "DEFAULT_4XX",
+                     "--response-parameters", "gatewayresponse.header.Access-Control-Allow-Origin=\"'*'\"")
+            assert gr["responseParameters"] == {"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}, gr
+            assert gr["responseType"] == "DEFAULT_4XX" and gr["defaultResponse"] is False, gr
+            cli("create-deployment", "--rest-api-id", api_id, "--stage-name", "prod")
+            status, headers, body = http_call("OPTIONS", url(api_id, "prod", "/items"), headers={
+                "Origin": "https://example.com", "Access-Control-Request-Method": "GET"})
+            assert status == 200, (status, body)
+            assert headers.get("access-control-allow-origin") == "*", headers
+            assert headers.get("access-control-allow-methods") == "GET,OPTIONS", headers
+            assert headers.get("access-control-allow-headers") == \
+                "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token", headers
+            assert body == b"", body
+            # A miss (no such method) is a 403 gateway response; DEFAULT_4XX adds the CORS header.
+            status, headers, body = http_call("GET", url(api_id, "prod", "/nothing"))
+            assert status == 403, (status, body)
+            assert json.loads(body) == {"message": "Missing Authentication Token"}, body
+            assert headers.get("access-control-allow-origin") == "*", headers
+
+        def cli_binary():
+            api, root = new_api("binary", "--binary-media-types", "image/png")
+            api_id = api["id"]
+            assert api["binaryMediaTypes"] == ["image/png"], api
+            upd = cli("update-rest-api", "--rest-api-id", api_id,
+                      "--patch-operations", "op=add,path=/binaryMediaTypes/image~1jpeg")
+            assert sorted(upd["binaryMediaTypes"]) == ["image/jpeg", "image/png"], upd
+            assert sorted(cli("get-rest-api", "--rest-api-id", api_id)["binaryMediaTypes"]) == \
+                ["image/jpeg", "image/png"]
+            rid = cli("create-resource", "--rest-api-id", api_id, "--parent-id", root, "--path-part", "img")["id"]
+            base = ["--rest-api-id", api_id, "--resource-id", rid, "--http-method", "POST"]
+            cli("put-method", *base, "--authorization-type", "NONE")
+            to_lambda = '{"image": "$input.body"}'
+            integ = cli("put-integration", *base, "--type", "AWS", "--integration-http-method", "POST",
+                        "--uri", LAMBDA_URI.format("mirror"), "--content-handling", "CONVERT_TO_TEXT",
+                        "--request-templates", json.dumps({"image/png": to_lambda, "image/jpeg": to_lambda}))
+            assert integ["contentHandling"] == "CONVERT_TO_TEXT", integ
+            cli("put-method-response", *base, "--status-code", "200")
+            from_lambda = "$input.path('$.image')"
+            ir = cli("put-integration-response", *base, "--status-code", "200", "--selection-pattern", "",
+                     "--content-handling", "CONVERT_TO_BINARY",
+                     "--response-templates", json.dumps({"image/png": from_lambda, "image/jpeg": from_lambda}))
+            assert ir["contentHandling"] == "CONVERT_TO_BINARY", ir
+            got = cli("get-integration", *base)
+            assert got["contentHandling"] == "CONVERT_TO_TEXT", got
+            assert got["integrationResponses"]["200"]["contentHandling"] == "CONVERT_TO_BINARY", got
+            cli("create-deployment", "--rest-api-id", api_id, "--stage-name", "prod")
+            image = bytes(range(256)) + b"\x89PNG\r\n\x1a\n\x00\xff"
+            for ct in ("image/png", "image/jpeg"):
+                status, headers, body = http_call("POST", url(api_id, "prod", "/img"), image,
+                                                  {"Content-Type": ct, "Accept": ct})
+                assert status == 200, (ct, status, body)
+                assert body == image, (ct, body)
+                assert headers.get("content-type") == ct, headers
+
+        check("non-proxy: aws apigateway put-integration --type AWS (Lambda) with templates, integration "
+              "responses, get-integration round trip, deploy, call (template, header, 400, 415)",
+              cli_aws_integration)
+        check("non-proxy: aws + boto3 apigateway test-invoke-method (status, body, headers, log, latency)",
+              cli_test_invoke_method)
+        check("non-proxy: boto3 apigateway MOCK integration selected by statusCode (200 / 404)", boto_mock)
+        check("non-proxy: aws apigateway CORS (OPTIONS + MOCK + '*' literals) and a DEFAULT_4XX gateway response",
+              cli_cors)
+        check("non-proxy: aws apigateway binaryMediaTypes (create/update-rest-api), CONVERT_TO_TEXT / "
+              "CONVERT_TO_BINARY, bytes round trip", cli_binary)
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -90,8 +90,10 @@ fn parse_request_source(s: &str) -> Option<RequestSource> {
     if s == "method.request.body" {
         return Some(RequestSource::Body);
     }
+    // AWS's syntax leaves out the `$.` (`method.request.body.pet.name`);
+    // the JSONPath compiler puts it back, and `$.pet.name` works too.
     if let Some(p) = s.strip_prefix("method.request.body.") {
-        return p.starts_with('$').then(|| RequestSource::BodyPath(p.to_string()));
+        return (!p.is_empty()).then(|| RequestSource::BodyPath(p.to_string()));
     }
     None.or_else(|| named("method.request.path.").map(RequestSource::Path))
         .or_else(|| named("method.request.querystring.").map(RequestSource::Query))
@@ -244,8 +246,8 @@ impl ResponseMapping {
             } else if s == "integration.response.body" {
                 Some(ResponseSource::Body)
             } else if let Some(p) = s.strip_prefix("integration.response.body.") {
-                p.starts_with('$')
-                    .then(|| ResponseSource::BodyPath(p.to_string()))
+                // `integration.response.body.id` (AWS's form, no `$.`) or `...body.$.id`.
+                (!p.is_empty()).then(|| ResponseSource::BodyPath(p.to_string()))
             } else {
                 named("integration.response.header.")
                     .map(ResponseSource::Header)
