@@ -358,7 +358,7 @@ fn enable_cors_then_preflight_and_test_invoke_from_the_cli() {
     );
     assert!(ok, "{out}{err}");
     assert!(out.contains("status: 200"), "{out}");
-    assert!(out.contains("access-control-allow-methods: GET,OPTIONS"), "{out}");
+    assert!(out.contains("Access-Control-Allow-Methods: GET,OPTIONS"), "{out}");
     assert!(out.contains("Method completed with status: 200"), "{out}");
 
     let r = s.admin(

@@ -538,7 +538,7 @@ fn test_invoke_method_runs_the_undeployed_api_and_logs_each_step() {
         body,
         json!({ "got": { "id": "42", "q": "z", "env": "dev", "h": "hv" } })
     );
-    assert_eq!(v["headers"]["content-type"], "application/json");
+    assert_eq!(v["headers"]["Content-Type"], "application/json");
     let log = v["log"].as_str().unwrap();
     for step in [
         "Execution log for request ",

@@ -270,12 +270,15 @@ pub async fn test_invoke_method(
     let mut single = serde_json::Map::new();
     let mut multi = serde_json::Map::new();
     for (k, v) in &outcome.headers {
+        // HTTP/1.1 names are case-insensitive and ours are stored lower
+        // case; AWS's JSON shows them capitalised (`Content-Type`, `X-Id`).
+        let name = title_case(k.as_str());
         let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
-        single.insert(k.as_str().to_string(), Value::from(v.clone()));
-        match multi.get_mut(k.as_str()) {
+        single.insert(name.clone(), Value::from(v.clone()));
+        match multi.get_mut(&name) {
             Some(Value::Array(a)) => a.push(Value::from(v)),
             _ => {
-                multi.insert(k.as_str().to_string(), json!([v]));
+                multi.insert(name, json!([v]));
             }
         }
     }
@@ -287,4 +290,18 @@ pub async fn test_invoke_method(
         "log": outcome.log,
         "latency": outcome.latency_ms,
     })))
+}
+
+/// `x-amzn-requestid` → `X-Amzn-Requestid`: each dash-separated word capitalised.
+fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }

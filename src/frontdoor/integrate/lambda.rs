@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
 use super::request::{IntegrationRequest, RequestFailure};
-use super::response::{Answer, IntegrationResponses, NoMatch};
+use super::response::{IntegrationResponses, answer};
 use super::{ExecutionLog, RequestView};
 use crate::frontdoor::proxy;
 use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses, ResponseContext};
@@ -210,7 +210,7 @@ pub async fn aws(
             view.ctx.request_id.to_string(),
         ));
         log.step(|| "Received response. Status: 202".to_string());
-        return finish(
+        return answer(
             &target.responses,
             None,
             b"",
@@ -243,7 +243,7 @@ pub async fn aws(
                     String::from_utf8_lossy(&body)
                 )
             });
-            finish(
+            answer(
                 &target.responses,
                 None,
                 &body,
@@ -267,7 +267,7 @@ pub async fn aws(
                 )
             });
             log.step(|| "Endpoint response headers: {X-Amz-Function-Error=Unhandled}".to_string());
-            finish(
+            answer(
                 &target.responses,
                 Some(&message),
                 &payload,
@@ -277,28 +277,5 @@ pub async fn aws(
                 log,
             )
         }
-    }
-}
-
-/// Through the integration responses; no match and no default is AWS's
-/// API_CONFIGURATION_ERROR.
-pub fn finish(
-    integration_responses: &IntegrationResponses,
-    selector: Option<&str>,
-    body: &[u8],
-    view: &RequestView<'_>,
-    binary_media_types: &[String],
-    responses: &GatewayResponses,
-    log: &mut ExecutionLog,
-) -> Response {
-    let answer = Answer {
-        selector,
-        headers: &[],
-        body,
-        binary: false,
-    };
-    match integration_responses.respond(&answer, view, binary_media_types, log) {
-        Ok(r) => r,
-        Err(NoMatch) => responses.render(GatewayResponseType::ApiConfigurationError, None, view.ctx),
     }
 }

@@ -4,9 +4,9 @@
 
 use axum::response::Response;
 
-use super::lambda::finish;
 use super::request::{IntegrationRequest, RequestFailure};
 use super::response::IntegrationResponses;
+use super::response::answer;
 use super::{ExecutionLog, RequestView};
 use crate::frontdoor::internal_error;
 use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses};
@@ -52,7 +52,7 @@ pub fn respond(
             status.as_deref().unwrap_or("200")
         )
     });
-    finish(
+    answer(
         &target.responses,
         Some(status.as_deref().unwrap_or("200")),
         b"",

@@ -17,6 +17,7 @@ use super::request::{CompiledTemplate, TemplateInputs, compile_templates};
 use super::{ContentHandling, ExecutionLog, RequestView};
 use crate::apigw::model::IntegrationResponse;
 use crate::frontdoor::proxy;
+use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses};
 use crate::vtl::Variables;
 
 /// One integration response, compiled.
@@ -198,6 +199,29 @@ impl IntegrationResponses {
             }
         }
         Ok(resp)
+    }
+}
+
+/// Through the integration responses; no match and no default is AWS's
+/// API_CONFIGURATION_ERROR.
+pub fn answer(
+    integration_responses: &IntegrationResponses,
+    selector: Option<&str>,
+    body: &[u8],
+    view: &RequestView<'_>,
+    binary_media_types: &[String],
+    responses: &GatewayResponses,
+    log: &mut ExecutionLog,
+) -> Response {
+    let answer = Answer {
+        selector,
+        headers: &[],
+        body,
+        binary: false,
+    };
+    match integration_responses.respond(&answer, view, binary_media_types, log) {
+        Ok(r) => r,
+        Err(NoMatch) => responses.render(GatewayResponseType::ApiConfigurationError, None, view.ctx),
     }
 }
 
