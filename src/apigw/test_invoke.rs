@@ -52,18 +52,7 @@ pub async fn test_invoke_authorizer(
         .ok_or_else(|| ApiGwError::not_found("Invalid Authorizer identifier specified"))?;
     let compiled = StageAuthorizer::compile(authorizer, &input.stage_variables);
 
-    let mut headers = HeaderMap::new();
-    let pairs = input.headers.iter().chain(
-        input
-            .multi_value_headers
-            .iter()
-            .flat_map(|(k, vs)| vs.iter().map(move |v| (k, v))),
-    );
-    for (k, v) in pairs {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
-            headers.append(name, value);
-        }
-    }
+    let headers = header_map(&input.headers, &input.multi_value_headers);
     let path_and_query = input.path_with_query_string.as_deref().unwrap_or("/");
     let (path, query) = match path_and_query.split_once('?') {
         Some((p, q)) => (p, Some(q)),
@@ -235,18 +224,7 @@ pub async fn test_invoke_method(
     if method.integration.is_none() {
         return Err(ApiGwError::bad_request("No integration defined for method"));
     }
-    let mut headers = HeaderMap::new();
-    let pairs = input.headers.iter().chain(
-        input
-            .multi_value_headers
-            .iter()
-            .flat_map(|(k, vs)| vs.iter().map(move |v| (k, v))),
-    );
-    for (k, v) in pairs {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
-            headers.append(name, value);
-        }
-    }
+    let headers = header_map(&input.headers, &input.multi_value_headers);
     let default_path = RestApi::path_of(&api.resources, &resource_id).unwrap_or_else(|| "/".to_string());
     let deployment = super::handlers::draft(&api, None);
     let outcome = test_invoke(
@@ -304,4 +282,18 @@ fn title_case(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// A test call's `headers` and `multiValueHeaders` as one header map.
+fn header_map(single: &BTreeMap<String, String>, multi: &BTreeMap<String, Vec<String>>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let pairs = single
+        .iter()
+        .chain(multi.iter().flat_map(|(k, vs)| vs.iter().map(move |v| (k, v))));
+    for (k, v) in pairs {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+            headers.append(name, value);
+        }
+    }
+    headers
 }

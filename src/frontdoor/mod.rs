@@ -309,16 +309,7 @@ async fn serve(
             );
         }
     };
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers: Vec<(String, String)> = integrate::header_pairs(&parts.headers);
     let request_time_epoch_ms = chrono::Utc::now().timestamp_millis();
     let event_for = |authorizer: Option<&serde_json::Value>, identity: proxy::CallerIdentity<'_>| {
         proxy::build_event(&proxy::ProxyRequest {

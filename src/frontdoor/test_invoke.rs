@@ -114,16 +114,7 @@ pub async fn test_invoke(
         authorizer: None,
         validation_error_string: None,
     };
-    let headers: Vec<(String, String)> = req
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers: Vec<(String, String)> = integrate::header_pairs(&req.headers);
     let view = integrate::RequestView {
         ctx: &ctx,
         body: &req.body,
@@ -179,16 +170,7 @@ pub async fn test_invoke(
     let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
     let status = parts.status.as_u16();
     log.step(|| {
-        let pairs: Vec<(String, String)> = parts
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let pairs: Vec<(String, String)> = integrate::header_pairs(&parts.headers);
         format!("Method response headers: {}", log_pairs(&pairs))
     });
     log.step(|| {

@@ -769,16 +769,7 @@ pub async fn mapped(
             started.elapsed().as_millis()
         )
     });
-    let pairs: Vec<(String, String)> = answer
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let pairs: Vec<(String, String)> = super::header_pairs(&answer.headers);
     log.step(|| format!("Endpoint response headers: {}", log_pairs(&pairs)));
     log.step(|| {
         format!(

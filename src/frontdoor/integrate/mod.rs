@@ -276,6 +276,19 @@ impl ExecutionLog {
     }
 }
 
+/// A header map as `(name, value)` pairs in order (values lossily UTF-8).
+pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Headers as `{name=value, ...}`, the way the execution log prints them.
 pub fn log_pairs(pairs: &[(String, String)]) -> String {
     let inner: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
