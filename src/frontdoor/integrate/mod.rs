@@ -7,9 +7,14 @@
 //! - `http` runs `HTTP_PROXY` and `HTTP` against an external endpoint;
 //! - `mock` answers `MOCK`;
 //! - `mapping` applies `requestParameters` (`method.request.*` →
-//!   `integration.request.*`) and `responseParameters`.
+//!   `integration.request.*`) and `responseParameters`;
+//! - `request` and `response` are the two halves every non-proxy type
+//!   shares: the integration request (mappings, template by Content-Type,
+//!   passthrough, contentHandling) and the integration response (selection
+//!   by `selectionPattern`, mappings, template by Accept, binary table).
 //!
-//! Every integration reads the request through one [`RequestView`], built once.
+//! Every integration reads the request through one [`RequestView`], built
+//! once; [`run`] is the one entry point (the front door and TestInvokeMethod).
 
 pub mod http;
 pub mod lambda;
