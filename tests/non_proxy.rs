@@ -154,10 +154,18 @@ fn lambda_with_request_and_response_templates_and_selection_patterns() {
     let r = api.call(
         "POST",
         "/pets/7?kind=cat&kind=dog",
-        &[("Content-Type", "application/json"), ("X-Agent", "t1")],
+        &[
+            ("Content-Type", "application/json"),
+            ("X-Agent", "t1"),
+            ("X-Amzn-Trace-Id", "Root=1-5f84c3a8-91f49e7a5d1f2a3c4b5e6d7f"),
+        ],
         Some(br#"{"name":"Rex \"the\" dog","tags":["a","b"]}"#),
     );
     assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.header("x-amzn-trace-id"),
+        Some("Root=1-5f84c3a8-91f49e7a5d1f2a3c4b5e6d7f")
+    );
     assert_eq!(r.json(), json!({ "pet": "7", "tags": ["a", "b"], "n": 2 }));
     assert_eq!(r.header("x-pet-id"), Some("7"));
     assert_eq!(r.header("x-count"), Some("2"));
@@ -376,6 +384,7 @@ fn mock_selects_by_status_and_renders_templates() {
     api.deploy("test", json!({}));
     let r = api.call("GET", "/mock?code=200", &[], None);
     assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-amzn-trace-id"), None, "MOCK reaches no backend");
     assert_eq!(r.json()["id"].as_str(), r.header("x-amzn-RequestId"));
     let r = api.call("GET", "/mock?code=404", &[], None);
     assert_eq!(r.status, 404);

@@ -114,6 +114,11 @@ fn seed_flow_post_users_with_echo() {
     );
     let rid = r.header("x-amzn-RequestId").unwrap().to_string();
     assert!(r.header("x-amz-apigw-id").is_some());
+    assert!(
+        r.header("x-amzn-trace-id")
+            .is_some_and(|t| t.starts_with("Root=1-")),
+        "a Lambda proxy answer carries X-Amzn-Trace-Id"
+    );
     let ev = event_of(&r);
     assert_eq!(ev["resource"], "/users");
     assert_eq!(ev["path"], "/users");

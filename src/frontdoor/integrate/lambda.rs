@@ -120,7 +120,11 @@ pub async fn proxy(
         LambdaOutcome::Refused(r) => return r,
     };
     match proxy::map_response(&result, call.accept, call.binary_media_types) {
-        Ok(r) => into_response(r),
+        Ok(r) => {
+            let mut resp = into_response(r);
+            super::stamp_trace_id(&mut resp, ctx);
+            resp
+        }
         Err(why) => {
             tracing::info!(function = %function, "Malformed Lambda proxy response: {}", why.0);
             bad_gateway()
@@ -210,7 +214,7 @@ pub async fn aws(
             view.ctx.request_id.to_string(),
         ));
         log.step(|| "Received response. Status: 202".to_string());
-        return answer(
+        let mut resp = answer(
             &target.responses,
             None,
             b"",
@@ -219,6 +223,8 @@ pub async fn aws(
             responses,
             log,
         );
+        super::stamp_trace_id(&mut resp, view.ctx);
+        return resp;
     }
     let started = std::time::Instant::now();
     let call = LambdaCall {
@@ -228,8 +234,8 @@ pub async fn aws(
         timeout: target.timeout,
         request_id: view.ctx.request_id,
     };
-    match invoke(host, &call, responses, view.ctx).await {
-        LambdaOutcome::Refused(r) => r,
+    let mut resp = match invoke(host, &call, responses, view.ctx).await {
+        LambdaOutcome::Refused(r) => return r,
         LambdaOutcome::Result(body) => {
             log.step(|| {
                 format!(
@@ -277,5 +283,7 @@ pub async fn aws(
                 log,
             )
         }
-    }
+    };
+    super::stamp_trace_id(&mut resp, view.ctx);
+    resp
 }

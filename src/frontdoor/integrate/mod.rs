@@ -281,6 +281,22 @@ impl ExecutionLog {
     }
 }
 
+/// Marks a response that came from its backend with `X-Amzn-Trace-Id`, as
+/// API Gateway does for non-MOCK integrations: the client's trace id when
+/// it sent one, else a new one.
+pub fn stamp_trace_id(resp: &mut axum::response::Response, ctx: &ResponseContext<'_>) {
+    let id = ctx
+        .headers
+        .get("x-amzn-trace-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| t.starts_with("Root="))
+        .map(str::to_string)
+        .unwrap_or_else(http::new_trace_id);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-amzn-trace-id", v);
+    }
+}
+
 /// A header map as `(name, value)` pairs in order (values lossily UTF-8).
 pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
     headers
