@@ -28,12 +28,7 @@ use crate::lambda::LambdaService;
 use crate::lambda::error::{ErrorCode, LambdaError};
 use crate::store::Store;
 use crate::store::blobs::CodeStore;
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum LogFormat {
-    Human,
-    Json,
-}
+pub use crate::logging::LogFormat;
 
 /// `portico serve` options; each can also come from the environment.
 #[derive(Debug, Clone, Args)]
@@ -99,18 +94,6 @@ pub enum AdminAuth {
 
 /// Largest management request (CreateFunction's cap, with base64 overhead).
 const ADMIN_BODY_LIMIT: usize = 72 * 1024 * 1024;
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
-}
 
 /// Everything a running gateway holds.
 pub struct Gateway {
@@ -269,7 +252,7 @@ async fn shutdown_signal() {
 
 /// Runs the gateway until a shutdown signal.
 pub fn run(config: ServeConfig) -> anyhow::Result<()> {
-    init_logging(config.log_format);
+    let _log_flush = crate::logging::init(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let gw = open(&config)?;

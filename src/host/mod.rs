@@ -23,6 +23,7 @@ use dashmap::DashMap;
 use crate::function::{Alias, FunctionRecord, Version};
 use instance::GuestFailure;
 use module::Modules;
+pub use pool::within;
 use pool::{Run, VersionPool};
 
 /// Host-wide settings.
@@ -369,16 +370,7 @@ fn pick_weighted(alias: &Alias) -> Version {
 
 /// Sends the function's own output and any failure to the host log.
 fn emit_output(request_id: &str, config: &crate::function::FunctionConfig, run: &Run) {
-    // Decoding and splitting the output costs time; skip it when nobody
-    // listens (the events below are all at INFO).
-    if !tracing::enabled!(target: "portico::function", tracing::Level::INFO) {
-        return;
-    }
-    if !run.logs.data.is_empty() {
-        for line in String::from_utf8_lossy(&run.logs.data).lines() {
-            tracing::info!(target: "portico::function", function = %config.name, request_id, "{line}");
-        }
-    }
+    crate::logging::function_output(&config.name, request_id, &run.logs.data);
     if let Err(f) = &run.result {
         tracing::info!(target: "portico::function", function = %config.name, request_id, error_type = %f.error_type, "{}", f.message);
     }

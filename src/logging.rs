@@ -1,0 +1,161 @@
+//! The process log: a `tracing` subscriber for the gateway's own events, and
+//! a direct path for what functions print ([`function_output`]).
+//!
+//! Lines are formatted on the thread that logs them and written by a
+//! background thread in batches (one `write` per batch, not per line).
+//! Nothing is dropped: a full queue makes loggers wait. Colours only on a
+//! terminal.
+//!
+//! Function output is logged for every invocation, so it skips `tracing`'s
+//! generic event machinery: each invocation's lines are formatted by hand, in
+//! exactly the shape the subscriber gives an event with `function` and
+//! `request_id` fields (human or JSON), and queued with one send. The
+//! `portico::function` filter of `RUST_LOG` still decides whether they
+//! appear.
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use clap::ValueEnum;
+use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
+
+use crate::json_out as json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Where function output goes once [`init`] ran.
+struct FunctionSink {
+    writer: NonBlocking,
+    format: LogFormat,
+}
+
+static FUNCTION_SINK: OnceLock<FunctionSink> = OnceLock::new();
+
+/// Installs the subscriber and the function-output path. The returned guard
+/// flushes what is queued when dropped, at shutdown.
+pub fn init(format: LogFormat) -> WorkerGuard {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::stderr().is_terminal();
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("portico-log")
+        .finish(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(writer.clone());
+    let installed = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    // With colours on, function lines go through `tracing` to be coloured
+    // like the rest.
+    if installed.is_ok() && !ansi {
+        let _ = FUNCTION_SINK.set(FunctionSink { writer, format });
+    }
+    guard
+}
+
+/// Logs what one invocation printed, line by line, at INFO under the
+/// `portico::function` target with `function` and `request_id` fields.
+pub fn function_output(function: &str, request_id: &str, output: &[u8]) {
+    if output.is_empty() || !tracing::enabled!(target: "portico::function", tracing::Level::INFO) {
+        return;
+    }
+    let text = String::from_utf8_lossy(output);
+    let Some(sink) = FUNCTION_SINK.get() else {
+        for line in text.lines() {
+            tracing::info!(target: "portico::function", function, request_id, "{line}");
+        }
+        return;
+    };
+    let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let mut out = Vec::with_capacity(text.len() + 160);
+    for line in text.lines() {
+        match sink.format {
+            LogFormat::Human => human_line(&mut out, &timestamp, function, request_id, line),
+            LogFormat::Json => json_line(&mut out, &timestamp, function, request_id, line),
+        }
+    }
+    let _ = sink.writer.clone().write_all(&out);
+}
+
+/// `2026-11-23T19:25:32.009765Z  INFO portico::function: {line} function={f} request_id="{id}"`,
+/// control characters other than tab escaped (no terminal escapes from a guest).
+fn human_line(out: &mut Vec<u8>, timestamp: &str, function: &str, request_id: &str, line: &str) {
+    out.extend_from_slice(timestamp.as_bytes());
+    out.extend_from_slice(b"  INFO portico::function: ");
+    push_escaped(out, line);
+    out.extend_from_slice(b" function=");
+    push_escaped(out, function);
+    out.extend_from_slice(b" request_id=\"");
+    push_escaped(out, request_id);
+    out.extend_from_slice(b"\"\n");
+}
+
+fn push_escaped(out: &mut Vec<u8>, s: &str) {
+    if !s.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
+    for c in s.chars() {
+        if c.is_ascii_control() && c != '\t' {
+            let _ = write!(out, "{}", c.escape_default());
+        } else {
+            let mut buf = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+}
+
+/// The subscriber's JSON shape: `{"timestamp","level","fields":{"message",
+/// "function","request_id"},"target"}`.
+fn json_line(out: &mut Vec<u8>, timestamp: &str, function: &str, request_id: &str, line: &str) {
+    out.extend_from_slice(b"{\"timestamp\":");
+    json::push_str(out, timestamp);
+    out.extend_from_slice(b",\"level\":\"INFO\",\"fields\":{\"message\":");
+    json::push_str(out, line);
+    out.extend_from_slice(b",\"function\":");
+    json::push_str(out, function);
+    out.extend_from_slice(b",\"request_id\":");
+    json::push_str(out, request_id);
+    out.extend_from_slice(b"},\"target\":\"portico::function\"}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_lines_escape_control_characters() {
+        let mut out = Vec::new();
+        human_line(&mut out, "T", "hello", "r-1", "INFO\tsaid \u{1b}[31mred\r");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "T  INFO portico::function: INFO\tsaid \\u{1b}[31mred\\r function=hello request_id=\"r-1\"\n"
+        );
+    }
+
+    #[test]
+    fn json_lines_are_the_subscribers_shape() {
+        let mut out = Vec::new();
+        json_line(&mut out, "T", "hello", "r-1", "a \"quoted\"\u{1} line");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "timestamp": "T",
+                "level": "INFO",
+                "fields": {"message": "a \"quoted\"\u{1} line", "function": "hello", "request_id": "r-1"},
+                "target": "portico::function"
+            })
+        );
+        assert!(out.ends_with(b"}\n"));
+    }
+}
