@@ -44,6 +44,10 @@ pub fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine> {
         .max_wasm_stack(MAX_WASM_STACK)
         .async_stack_size(MAX_WASM_STACK + (1 << 20))
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    // `PORTICO_PERFMAP=1`: name guest code in `perf` profiles (/tmp/perf-PID.map).
+    if std::env::var_os("PORTICO_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     Engine::new(&config)
 }
 

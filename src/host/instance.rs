@@ -12,13 +12,15 @@ use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use super::module::Prepared;
-use super::output::Capture;
+use super::output::{Capture, GuestOutput};
 use crate::function::MAX_RESPONSE_PAYLOAD;
 
 /// Per-store host state.
 pub struct InstanceState {
     pub wasi: WasiP1Ctx,
     pub limits: MemoryLimits,
+    /// Where the guest's stdout and stderr go (see `output::fd_write`).
+    pub output: GuestOutput,
 }
 
 /// Caps linear memory at the function's MemorySize and records the peak.
@@ -88,6 +90,10 @@ fn new_store(
             limit: env.memory_bytes,
             peak: 0,
             denied: false,
+        },
+        output: GuestOutput {
+            stdout: stdout.clone(),
+            stderr: stderr.clone(),
         },
     };
     let mut store = Store::new(prepared.pre.module().engine(), state);

@@ -80,6 +80,20 @@ impl Modules {
     pub fn new(engine: Engine, code: CodeStore, data_dir: &std::path::Path) -> wasmtime::Result<Modules> {
         let mut linker: Linker<InstanceState> = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut InstanceState| &mut s.wasi)?;
+        // Guest output never waits, so its `fd_write` is synchronous.
+        linker.allow_shadowing(true);
+        linker.func_wrap(
+            "wasi_snapshot_preview1",
+            "fd_write",
+            |mut caller: wasmtime::Caller<'_, InstanceState>, fd: i32, iovs: i32, iovs_len: i32, nwritten: i32| {
+                let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory()) else {
+                    return 21; // EFAULT: no memory to read from
+                };
+                let (data, state) = memory.data_and_store_mut(&mut caller);
+                super::output::fd_write(data, &state.output, fd, iovs, iovs_len, nwritten)
+            },
+        )?;
+        linker.allow_shadowing(false);
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         Ok(Modules {

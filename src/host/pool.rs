@@ -201,7 +201,7 @@ impl VersionPool {
 /// finish on its first poll: a warm invocation usually does, and then costs
 /// no timer (tokio takes the timer driver's global lock to drop one, even
 /// one never registered).
-async fn within<F: Future>(deadline: Instant, fut: F) -> Option<F::Output> {
+pub async fn within<F: Future>(deadline: Instant, fut: F) -> Option<F::Output> {
     let mut fut = std::pin::pin!(fut);
     let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
     std::future::poll_fn(|cx| {
