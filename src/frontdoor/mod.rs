@@ -32,7 +32,7 @@ use arc_swap::ArcSwap;
 use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
@@ -203,8 +203,9 @@ pub fn remove_dot_segments(path: &str) -> std::borrow::Cow<'_, str> {
         seg == "." || seg.eq_ignore_ascii_case("%2e")
     }
     fn is_dot_dot(seg: &str) -> bool {
-        let s = seg.to_ascii_lowercase();
-        matches!(s.as_str(), ".." | ".%2e" | "%2e." | "%2e%2e")
+        [".." , ".%2e", "%2e.", "%2e%2e"]
+            .iter()
+            .any(|d| seg.eq_ignore_ascii_case(d))
     }
     if !path.split('/').any(|s| is_dot(s) || is_dot_dot(s)) {
         return std::borrow::Cow::Borrowed(path);
@@ -235,15 +236,23 @@ async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    static REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+    static EXTENDED_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
+    let request_id = String::from(
+        uuid::Uuid::new_v4()
+            .hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer()),
+    );
     let extended_id = extended_request_id();
-    let mut resp = serve(&fd, peer, req, &request_id, &extended_id).await;
+    // Boxed: the request's whole state machine is large, and the layers
+    // above would otherwise move it by value.
+    let mut resp = Box::pin(serve(&fd, peer, req, &request_id, &extended_id)).await;
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
-        h.insert("x-amzn-RequestId", v);
+        h.insert(REQUEST_ID.clone(), v);
     }
     if let Ok(v) = HeaderValue::from_str(&extended_id) {
-        h.insert("x-amz-apigw-id", v);
+        h.insert(EXTENDED_ID.clone(), v);
     }
     resp
 }

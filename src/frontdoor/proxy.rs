@@ -28,12 +28,12 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::alphabet;
-use base64::display::Base64Display;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+use crate::json_out as json;
 
 /// Everything the Lambda proxy (payload 1.0) event is built from.
 pub struct ProxyRequest<'a> {
@@ -189,151 +189,165 @@ pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
         .map(|q| Grouped::new(parse_query(q), false))
         .filter(|g| !g.is_empty());
 
-    let (body, is_base64_encoded) = if req.body.is_empty() {
-        (None, false)
-    } else if is_binary(content_type.unwrap_or(DEFAULT_MEDIA_TYPE), req.binary_media_types) {
-        (Some(EventBody::Base64(req.body)), true)
-    } else {
-        (Some(EventBody::Text(String::from_utf8_lossy(req.body))), false)
-    };
-
-    let event = Event {
-        resource: req.resource_path,
-        path: event_path(req.raw_path),
-        http_method: req.method,
-        headers: headers.as_ref().map(|g| g.view(false)),
-        multi_value_headers: headers.as_ref().map(|g| g.view(true)),
-        query_string_parameters: query.as_ref().map(|g| g.view(false)),
-        multi_value_query_string_parameters: query.as_ref().map(|g| g.view(true)),
-        path_parameters: (!req.path_params.is_empty()).then_some(PathParams(req.path_params)),
-        stage_variables: (!req.stage_variables.is_empty()).then_some(req.stage_variables),
-        request_context: RequestContext {
-            resource_id: req.resource_id,
-            authorizer: req.authorizer,
-            resource_path: req.resource_path,
-            http_method: req.method,
-            extended_request_id: req.extended_request_id,
-            request_time: ClfTime(req.request_time_epoch_ms),
-            path: ContextPath {
-                stage: req.stage,
-                raw_path: req.raw_path,
-            },
-            account_id: req.account_id,
-            protocol: "HTTP/1.1",
-            stage: req.stage,
-            domain_prefix: domain_prefix(req.domain_name),
-            request_time_epoch: req.request_time_epoch_ms,
-            request_id: req.request_id,
-            identity: Identity {
-                cognito_identity_pool_id: None,
-                account_id: req.identity.account_id,
-                cognito_identity_id: None,
-                caller: req.identity.caller,
-                api_key: req.identity.api_key,
-                api_key_id: req.identity.api_key_id,
-                source_ip: Some(req.source_ip),
-                principal_org_id: None,
-                access_key: req.identity.access_key,
-                cognito_authentication_type: None,
-                cognito_authentication_provider: None,
-                user_arn: req.identity.user_arn,
-                user_agent,
-                user: req.identity.user,
-            },
-            domain_name: req.domain_name,
-            deployment_id: req.deployment_id,
-            api_id: req.api_id,
-        },
-        body,
-        is_base64_encoded,
-    };
-
     let headers_len: usize = req.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
     let estimate = 1024 + 3 * headers_len + 2 * req.raw_query.map_or(0, str::len) + req.body.len() / 3 * 4;
     let mut out = Vec::with_capacity(estimate);
-    let written = serde_json::to_writer(&mut out, &event);
-    // Every map key is a string and no Serialize impl here fails, so writing to a Vec cannot fail.
-    debug_assert!(written.is_ok(), "serialising the proxy event failed: {written:?}");
+    let o = &mut out;
+    // Fields in the order of AWS's sample events.
+    o.extend_from_slice(b"{\"resource\":");
+    json::push_str(o, req.resource_path);
+    o.extend_from_slice(b",\"path\":");
+    json::push_str(o, &event_path(req.raw_path));
+    o.extend_from_slice(b",\"httpMethod\":");
+    json::push_str(o, req.method);
+    o.extend_from_slice(b",\"headers\":");
+    write_grouped(o, headers.as_ref(), false);
+    o.extend_from_slice(b",\"multiValueHeaders\":");
+    write_grouped(o, headers.as_ref(), true);
+    o.extend_from_slice(b",\"queryStringParameters\":");
+    write_grouped(o, query.as_ref(), false);
+    o.extend_from_slice(b",\"multiValueQueryStringParameters\":");
+    write_grouped(o, query.as_ref(), true);
+    o.extend_from_slice(b",\"pathParameters\":");
+    write_map(o, req.path_params.iter().map(|(k, v)| (*k, v.as_str())));
+    o.extend_from_slice(b",\"stageVariables\":");
+    write_map(o, req.stage_variables.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    o.extend_from_slice(b",\"requestContext\":{\"resourceId\":");
+    json::push_str(o, req.resource_id);
+    if let Some(authorizer) = req.authorizer {
+        o.extend_from_slice(b",\"authorizer\":");
+        // A Value always serialises.
+        let _ = serde_json::to_writer(&mut *o, authorizer);
+    }
+    o.extend_from_slice(b",\"resourcePath\":");
+    json::push_str(o, req.resource_path);
+    o.extend_from_slice(b",\"httpMethod\":");
+    json::push_str(o, req.method);
+    o.extend_from_slice(b",\"extendedRequestId\":");
+    json::push_str(o, req.extended_request_id);
+    o.extend_from_slice(b",\"requestTime\":\"");
+    match clf_time(req.request_time_epoch_ms) {
+        Some(buf) => o.extend_from_slice(&buf),
+        // Years outside 0..=9999 (never a real request time) go the slow way.
+        None => {
+            let time = chrono::DateTime::from_timestamp_millis(req.request_time_epoch_ms).unwrap_or_default();
+            o.extend_from_slice(time.format("%d/%b/%Y:%H:%M:%S +0000").to_string().as_bytes());
+        }
+    }
+    o.extend_from_slice(b"\",\"path\":\"/");
+    json::push_str_contents(o, req.stage);
+    json::push_str_contents(o, req.raw_path);
+    o.extend_from_slice(b"\",\"accountId\":");
+    json::push_str(o, req.account_id);
+    o.extend_from_slice(b",\"protocol\":\"HTTP/1.1\",\"stage\":");
+    json::push_str(o, req.stage);
+    o.extend_from_slice(b",\"domainPrefix\":");
+    json::push_str(o, domain_prefix(req.domain_name));
+    o.extend_from_slice(b",\"requestTimeEpoch\":");
+    json::push_int(o, req.request_time_epoch_ms);
+    o.extend_from_slice(b",\"requestId\":");
+    json::push_str(o, req.request_id);
+    // `identity`: every key always present, `null` when unknown (the API key
+    // fields only after a usage-plan check).
+    let id = &req.identity;
+    o.extend_from_slice(b",\"identity\":{\"cognitoIdentityPoolId\":null,\"accountId\":");
+    json::push_opt_str(o, id.account_id);
+    o.extend_from_slice(b",\"cognitoIdentityId\":null,\"caller\":");
+    json::push_opt_str(o, id.caller);
+    if let Some(key) = id.api_key {
+        o.extend_from_slice(b",\"apiKey\":");
+        json::push_str(o, key);
+    }
+    if let Some(key_id) = id.api_key_id {
+        o.extend_from_slice(b",\"apiKeyId\":");
+        json::push_str(o, key_id);
+    }
+    o.extend_from_slice(b",\"sourceIp\":");
+    json::push_str(o, req.source_ip);
+    o.extend_from_slice(b",\"principalOrgId\":null,\"accessKey\":");
+    json::push_opt_str(o, id.access_key);
+    o.extend_from_slice(
+        b",\"cognitoAuthenticationType\":null,\"cognitoAuthenticationProvider\":null,\"userArn\":",
+    );
+    json::push_opt_str(o, id.user_arn);
+    o.extend_from_slice(b",\"userAgent\":");
+    json::push_opt_str(o, user_agent);
+    o.extend_from_slice(b",\"user\":");
+    json::push_opt_str(o, id.user);
+    o.extend_from_slice(b"},\"domainName\":");
+    json::push_str(o, req.domain_name);
+    o.extend_from_slice(b",\"deploymentId\":");
+    json::push_str(o, req.deployment_id);
+    o.extend_from_slice(b",\"apiId\":");
+    json::push_str(o, req.api_id);
+    o.extend_from_slice(b"},\"body\":");
+    if req.body.is_empty() {
+        o.extend_from_slice(b"null,\"isBase64Encoded\":false}");
+    } else if is_binary(content_type.unwrap_or(DEFAULT_MEDIA_TYPE), req.binary_media_types) {
+        o.push(b'"');
+        let at = o.len();
+        o.resize(at + req.body.len().div_ceil(3) * 4, 0);
+        let written = STANDARD.encode_slice(req.body, &mut o[at..]).unwrap_or(0);
+        o.truncate(at + written);
+        o.extend_from_slice(b"\",\"isBase64Encoded\":true}");
+    } else {
+        json::push_str(o, &String::from_utf8_lossy(req.body));
+        o.extend_from_slice(b",\"isBase64Encoded\":false}");
+    }
     out
 }
 
-/// The event, fields in the order of AWS's sample events.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Event<'r> {
-    resource: &'r str,
-    path: Cow<'r, str>,
-    http_method: &'r str,
-    headers: Option<GroupedView<'r, 'r>>,
-    multi_value_headers: Option<GroupedView<'r, 'r>>,
-    query_string_parameters: Option<GroupedView<'r, 'r>>,
-    multi_value_query_string_parameters: Option<GroupedView<'r, 'r>>,
-    path_parameters: Option<PathParams<'r>>,
-    stage_variables: Option<&'r BTreeMap<String, String>>,
-    request_context: RequestContext<'r>,
-    body: Option<EventBody<'r>>,
-    is_base64_encoded: bool,
+/// A `{key: value}` object of strings, `null` when empty.
+fn write_map<'a>(out: &mut Vec<u8>, entries: impl ExactSizeIterator<Item = (&'a str, &'a str)>) {
+    if entries.len() == 0 {
+        out.extend_from_slice(b"null");
+        return;
+    }
+    out.push(b'{');
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json::push_str(out, k);
+        out.push(b':');
+        json::push_str(out, v);
+    }
+    out.push(b'}');
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RequestContext<'r> {
-    resource_id: &'r str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    authorizer: Option<&'r serde_json::Value>,
-    resource_path: &'r str,
-    http_method: &'r str,
-    extended_request_id: &'r str,
-    request_time: ClfTime,
-    path: ContextPath<'r>,
-    account_id: &'r str,
-    protocol: &'static str,
-    stage: &'r str,
-    domain_prefix: &'r str,
-    request_time_epoch: i64,
-    request_id: &'r str,
-    identity: Identity<'r>,
-    domain_name: &'r str,
-    deployment_id: &'r str,
-    api_id: &'r str,
-}
-
-/// `requestContext.identity`: every key always present, `null` when unknown.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Identity<'r> {
-    cognito_identity_pool_id: Option<&'r str>,
-    account_id: Option<&'r str>,
-    cognito_identity_id: Option<&'r str>,
-    caller: Option<&'r str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    api_key: Option<&'r str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    api_key_id: Option<&'r str>,
-    source_ip: Option<&'r str>,
-    principal_org_id: Option<&'r str>,
-    access_key: Option<&'r str>,
-    cognito_authentication_type: Option<&'r str>,
-    cognito_authentication_provider: Option<&'r str>,
-    user_arn: Option<&'r str>,
-    user_agent: Option<&'r str>,
-    user: Option<&'r str>,
-}
-
-/// `requestTime` in Common Log Format, rendered straight into the output.
-struct ClfTime(i64);
-
-impl Serialize for ClfTime {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match clf_time(self.0) {
-            Some(buf) => s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default()),
-            // Years outside 0..=9999 (never a real request time) go the slow way.
-            None => {
-                let time = chrono::DateTime::from_timestamp_millis(self.0).unwrap_or_default();
-                s.collect_str(&time.format("%d/%b/%Y:%H:%M:%S +0000"))
+/// Grouped headers or query parameters: the single-value map (last value
+/// wins) or the multi-value map (all values in order); `null` when absent.
+fn write_grouped(out: &mut Vec<u8>, grouped: Option<&Grouped<'_>>, multi: bool) {
+    let Some(Grouped { pairs, order, groups }) = grouped else {
+        out.extend_from_slice(b"null");
+        return;
+    };
+    out.push(b'{');
+    for (i, &(start, end)) in groups.iter().enumerate() {
+        let members = &order[start..end];
+        // Groups are never empty by construction.
+        let (Some(&first), Some(&last)) = (members.first(), members.last()) else {
+            continue;
+        };
+        if i > 0 {
+            out.push(b',');
+        }
+        json::push_str(out, &pairs[first].key);
+        out.push(b':');
+        if multi {
+            out.push(b'[');
+            for (j, &m) in members.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                json::push_str(out, &pairs[m].value);
             }
+            out.push(b']');
+        } else {
+            json::push_str(out, &pairs[last].value);
         }
     }
+    out.push(b'}');
 }
 
 /// `dd/Mon/yyyy:HH:MM:SS +0000` for a time in years 0..=9999, formatted by hand: this runs for
@@ -370,40 +384,6 @@ pub(crate) fn clf_time(epoch_ms: i64) -> Option<[u8; 26]> {
     two(18, secs_of_day % 60);
     out[3..6].copy_from_slice(MONTHS[(month - 1) as usize]);
     Some(out)
-}
-
-/// `requestContext.path`: `/{stage}` plus the raw path, not collapsed.
-struct ContextPath<'r> {
-    stage: &'r str,
-    raw_path: &'r str,
-}
-
-impl Serialize for ContextPath<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&format_args!("/{}{}", self.stage, self.raw_path))
-    }
-}
-
-enum EventBody<'r> {
-    Text(Cow<'r, str>),
-    Base64(&'r [u8]),
-}
-
-impl Serialize for EventBody<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            EventBody::Text(text) => s.serialize_str(text),
-            EventBody::Base64(bytes) => s.collect_str(&Base64Display::new(bytes, &STANDARD)),
-        }
-    }
-}
-
-struct PathParams<'r>(&'r [(&'r str, String)]);
-
-impl Serialize for PathParams<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(k, v)| (*k, v.as_str())))
-    }
 }
 
 /// One header or query parameter.
@@ -447,52 +427,6 @@ impl<'a> Grouped<'a> {
 
     fn is_empty(&self) -> bool {
         self.groups.is_empty()
-    }
-
-    /// The single-value map (last value wins) or the multi-value map (all values in order).
-    fn view(&self, multi: bool) -> GroupedView<'_, 'a> {
-        GroupedView { grouped: self, multi }
-    }
-}
-
-struct GroupedView<'g, 'a> {
-    grouped: &'g Grouped<'a>,
-    multi: bool,
-}
-
-impl Serialize for GroupedView<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let Grouped { pairs, order, groups } = self.grouped;
-        let mut map = s.serialize_map(Some(groups.len()))?;
-        for &(start, end) in groups {
-            let members = &order[start..end];
-            // Groups are never empty by construction.
-            let (Some(&first), Some(&last)) = (members.first(), members.last()) else {
-                continue;
-            };
-            map.serialize_key(&*pairs[first].key)?;
-            if self.multi {
-                map.serialize_value(&Values { pairs, members })?;
-            } else {
-                map.serialize_value(&*pairs[last].value)?;
-            }
-        }
-        map.end()
-    }
-}
-
-struct Values<'g, 'a> {
-    pairs: &'g [Pair<'a>],
-    members: &'g [usize],
-}
-
-impl Serialize for Values<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.members.len()))?;
-        for &i in self.members {
-            seq.serialize_element(&*self.pairs[i].value)?;
-        }
-        seq.end()
     }
 }
 

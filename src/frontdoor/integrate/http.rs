@@ -360,9 +360,13 @@ pub fn remap_response_headers(headers: HeaderMap, kind: HttpIntegrationKind) -> 
 
 /// A new `X-Amzn-Trace-Id` value (`Root=1-<epoch hex>-<96 random bits>`).
 pub fn new_trace_id() -> String {
-    let secs = chrono::Utc::now().timestamp().max(0);
-    let random = uuid::Uuid::new_v4().simple().to_string();
-    format!("Root=1-{secs:08x}-{}", &random[..24])
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // 96 random bits (a v4 UUID's fixed version/variant bits are among them;
+    // X-Ray asks only for 24 hex digits).
+    let random = uuid::Uuid::new_v4().as_u128() >> 32;
+    format!("Root=1-{secs:08x}-{random:024x}")
 }
 
 // --------------------------------------------------------------- HTTP_PROXY

@@ -292,8 +292,9 @@ pub fn stamp_trace_id(resp: &mut axum::response::Response, ctx: &ResponseContext
         .filter(|t| t.starts_with("Root="))
         .map(str::to_string)
         .unwrap_or_else(http::new_trace_id);
+    static TRACE_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-amzn-trace-id");
     if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
-        resp.headers_mut().insert("x-amzn-trace-id", v);
+        resp.headers_mut().insert(TRACE_ID.clone(), v);
     }
 }
 
