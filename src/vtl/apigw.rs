@@ -16,11 +16,11 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use base64::Engine as _;
-use indexmap::IndexMap;
 
 use super::Overrides;
 use super::error::{ErrorKind, VtlError};
 use super::render::Renderer;
+use super::value::Entries;
 use super::value::{Value, from_serde, parse_json};
 
 fn invalid(message: impl Into<String>) -> VtlError {
@@ -43,7 +43,7 @@ fn body_doc(r: &mut Renderer<'_, '_>) -> Result<Value, VtlError> {
     let body = r.vars.body;
     r.tick(body.len() as u64 / 64)?;
     let doc = if body.trim().is_empty() {
-        Value::new_map(IndexMap::new())
+        Value::new_map(Entries::default())
     } else {
         parse_json(body).unwrap_or_else(|_| Value::str(body))
     };
@@ -108,7 +108,7 @@ fn last(pairs: &[(String, String)], matches: impl Fn(&str) -> bool) -> Option<&s
 }
 
 fn string_map(pairs: &[(String, String)]) -> Value {
-    let mut m = IndexMap::with_capacity(pairs.len());
+    let mut m = Entries::with_capacity_and_hasher(pairs.len(), Default::default());
     for (k, v) in pairs {
         m.insert(Rc::from(k.as_str()), Value::str(v.as_str()));
     }
@@ -121,7 +121,7 @@ fn params(r: &mut Renderer<'_, '_>) -> Result<Value, VtlError> {
     }
     let vars = r.vars;
     r.tick((vars.path.len() + vars.querystring.len() + vars.header.len()) as u64)?;
-    let mut m = IndexMap::new();
+    let mut m = Entries::default();
     m.insert(Rc::from("path"), string_map(vars.path));
     m.insert(Rc::from("querystring"), string_map(vars.querystring));
     m.insert(Rc::from("header"), string_map(vars.header));
@@ -238,16 +238,16 @@ pub(crate) fn url_decode(s: &str) -> Result<String, VtlError> {
 pub(crate) fn context_value(context: &serde_json::Value) -> Value {
     let ctx = match from_serde(context, 0) {
         m @ Value::Map(_) => m,
-        _ => Value::new_map(IndexMap::new()),
+        _ => Value::new_map(Entries::default()),
     };
     if let Value::Map(m) = &ctx {
         let mut m = m.borrow_mut();
-        let ensure = |m: &mut IndexMap<Rc<str>, Value>, key: &str, fields: &[&str]| {
+        let ensure = |m: &mut Entries, key: &str, fields: &[&str]| {
             let entry = m
                 .entry(Rc::from(key))
-                .or_insert_with(|| Value::new_map(IndexMap::new()));
+                .or_insert_with(|| Value::new_map(Entries::default()));
             if !matches!(entry, Value::Map(_)) {
-                *entry = Value::new_map(IndexMap::new());
+                *entry = Value::new_map(Entries::default());
             }
             if let Value::Map(inner) = entry {
                 let mut inner = inner.borrow_mut();
@@ -255,7 +255,7 @@ pub(crate) fn context_value(context: &serde_json::Value) -> Value {
                     inner
                         .entries
                         .entry(Rc::from(*f))
-                        .or_insert_with(|| Value::new_map(IndexMap::new()));
+                        .or_insert_with(|| Value::new_map(Entries::default()));
                 }
             }
         };

@@ -8,10 +8,10 @@
 
 use std::rc::Rc;
 
-use indexmap::IndexMap;
 
 use super::error::{ErrorKind, VtlError};
 use super::render::{MAX_ITEMS, Renderer};
+use super::value::Entries;
 use super::value::{Builtin, Value, java_equals};
 
 fn thrown(message: impl Into<String>) -> VtlError {
@@ -565,7 +565,7 @@ fn map_method(
             old.unwrap_or(Value::Null)
         }
         ("putAll", [Value::Map(other)]) => {
-            let extra: IndexMap<Rc<str>, Value> = other.borrow().entries.clone();
+            let extra: Entries = other.borrow().entries.clone();
             if map.borrow().entries.len() + extra.len() > MAX_ITEMS {
                 return Err(VtlError::limit(format!("map larger than {MAX_ITEMS} entries")));
             }

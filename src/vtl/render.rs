@@ -20,11 +20,11 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use indexmap::IndexMap;
 
 use super::ast::{Accessor, BinOp, Block, Expr, Node, Reference};
 use super::error::{ErrorKind, VtlError};
 use super::jsonpath::PathCache;
+use super::value::Entries;
 use super::value::{Builtin, LoopState, Value, java_equals};
 use super::{Overrides, Rendered, Variables, apigw, methods};
 
@@ -542,7 +542,7 @@ impl Renderer<'_, '_> {
                 None => Value::Null,
             },
             Expr::Map(entries) => {
-                let mut map = IndexMap::with_capacity(entries.len());
+                let mut map = Entries::with_capacity_and_hasher(entries.len(), Default::default());
                 for (k, v) in entries {
                     let k = self.eval(k)?;
                     let v = self.eval(v)?;

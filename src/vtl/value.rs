@@ -13,6 +13,10 @@ use std::rc::Rc;
 
 use indexmap::IndexMap;
 
+/// A VTL map: insertion-ordered, hashed with foldhash (several times
+/// cheaper than SipHash for the short keys templates use, and seeded).
+pub(crate) type Entries = IndexMap<Rc<str>, Value, foldhash::fast::RandomState>;
+
 use super::error::VtlError;
 
 /// How deep printing, JSON conversion and comparison follow nested values.
@@ -43,7 +47,7 @@ pub(crate) struct List {
 
 #[derive(Debug, Default)]
 pub(crate) struct Map {
-    pub entries: IndexMap<Rc<str>, Value>,
+    pub entries: Entries,
 }
 
 /// The gateway objects and loop state a template can reach.
@@ -70,7 +74,7 @@ impl Value {
         Value::List(Rc::new(RefCell::new(List { items, json })))
     }
 
-    pub(crate) fn new_map(entries: IndexMap<Rc<str>, Value>) -> Value {
+    pub(crate) fn new_map(entries: Entries) -> Value {
         Value::Map(Rc::new(RefCell::new(Map { entries })))
     }
 
@@ -365,7 +369,7 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
         Ok(Value::new_list(items, true))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = IndexMap::new();
+        let mut entries = Entries::default();
         while let Some(k) = map.next_key::<String>()? {
             let v = map.next_value_seed(JsonSeed)?;
             entries.insert(Rc::from(k), v);
