@@ -61,7 +61,7 @@ impl Template {
 }
 
 /// What a mapping template can see.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Variables<'a> {
     /// `$input.body`: the payload as text (base64 text for binary payloads). Empty → `{}` as AWS does.
     pub body: &'a str,
@@ -69,8 +69,10 @@ pub struct Variables<'a> {
     pub path: &'a [(String, String)],
     pub querystring: &'a [(String, String)],
     pub header: &'a [(String, String)],
-    /// `$context`: a JSON object tree (requestId, stage, identity.{sourceIp,...}, authorizer.{...}, error.{...}, ...). Built by the caller.
-    pub context: &'a serde_json::Value,
+    /// `$context`: a JSON object tree (requestId, stage, identity.{sourceIp,...}, authorizer.{...}, error.{...}, ...),
+    /// asked for only when the template refers to `$context` (the caller
+    /// builds it on first call).
+    pub context: &'a dyn Fn() -> &'a serde_json::Value,
     /// `$stageVariables`.
     pub stage_variables: &'a BTreeMap<String, String>,
 }

@@ -344,7 +344,7 @@ impl Renderer<'_, '_> {
             "input" => Value::Object(Builtin::Input),
             "util" => Value::Object(Builtin::Util),
             "context" => {
-                let v = apigw::context_value(self.vars.context);
+                let v = apigw::context_value((self.vars.context)());
                 self.globals.insert(Rc::from("context"), v.clone());
                 v
             }

@@ -158,57 +158,72 @@ impl<'a> RequestView<'a> {
 }
 
 /// The `$context` variables API Gateway documents, from one request.
+/// Built only when a template or mapping refers to `$context`; written
+/// field by field (the `json!` macro would serialize each field through
+/// serde's machinery).
 pub fn context_tree(view: &RequestView<'_>) -> serde_json::Value {
-    use serde_json::{Map, Value, json};
+    use serde_json::{Map, Value};
+    fn text(s: &str) -> Value {
+        Value::String(s.to_owned())
+    }
+    fn opt(s: Option<&str>) -> Value {
+        s.map_or(Value::Null, text)
+    }
     let ctx = view.ctx;
     let id = &view.identity;
     let user_agent = ctx
         .headers
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let identity = json!({
-        "sourceIp": ctx.source_ip,
-        "userAgent": user_agent,
-        "accountId": id.account_id,
-        "accessKey": id.access_key,
-        "caller": id.caller,
-        "user": id.user,
-        "userArn": id.user_arn,
-        "apiKey": id.api_key,
-        "apiKeyId": id.api_key_id,
-        "cognitoAuthenticationProvider": Value::Null,
-        "cognitoAuthenticationType": Value::Null,
-        "cognitoIdentityId": Value::Null,
-        "cognitoIdentityPoolId": Value::Null,
-        "principalOrgId": Value::Null,
-    });
-    let authorizer: Option<Map<String, Value>> = ctx.authorizer.map(|a| {
-        a.iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect()
+    let mut identity = Map::new();
+    for (k, v) in [
+        ("sourceIp", Some(ctx.source_ip)),
+        ("userAgent", user_agent),
+        ("accountId", id.account_id),
+        ("accessKey", id.access_key),
+        ("caller", id.caller),
+        ("user", id.user),
+        ("userArn", id.user_arn),
+        ("apiKey", id.api_key),
+        ("apiKeyId", id.api_key_id),
+        ("cognitoAuthenticationProvider", None),
+        ("cognitoAuthenticationType", None),
+        ("cognitoIdentityId", None),
+        ("cognitoIdentityPoolId", None),
+        ("principalOrgId", None),
+    ] {
+        identity.insert(k.to_owned(), opt(v));
+    }
+    let authorizer = ctx.authorizer.map_or(Value::Null, |a| {
+        Value::Object(a.iter().map(|(k, v)| (k.clone(), text(v))).collect())
     });
     let (domain, _) = ctx.domain_name.split_once(':').unwrap_or((ctx.domain_name, ""));
-    json!({
-        "accountId": ctx.account_id,
-        "apiId": ctx.api_id,
-        "authorizer": authorizer,
-        "deploymentId": view.deployment_id,
-        "domainName": domain,
-        "domainPrefix": domain.split('.').next().unwrap_or_default(),
-        "extendedRequestId": ctx.extended_request_id,
-        "httpMethod": ctx.http_method,
-        "identity": identity,
-        "isCanaryRequest": "false",
-        "path": ctx.path,
-        "protocol": "HTTP/1.1",
-        "requestId": ctx.request_id,
-        "requestTime": super::proxy::clf_time(view.request_time_epoch_ms)
-            .map(|t| String::from_utf8_lossy(&t).into_owned()),
-        "requestTimeEpoch": view.request_time_epoch_ms,
-        "resourceId": ctx.resource_id,
-        "resourcePath": ctx.resource_path,
-        "stage": ctx.stage,
-    })
+    let request_time = super::proxy::clf_time(view.request_time_epoch_ms)
+        .map_or(Value::Null, |t| Value::String(String::from_utf8_lossy(&t).into_owned()));
+    let mut tree = Map::new();
+    for (k, v) in [
+        ("accountId", text(ctx.account_id)),
+        ("apiId", text(ctx.api_id)),
+        ("authorizer", authorizer),
+        ("deploymentId", text(view.deployment_id)),
+        ("domainName", text(domain)),
+        ("domainPrefix", text(domain.split('.').next().unwrap_or_default())),
+        ("extendedRequestId", text(ctx.extended_request_id)),
+        ("httpMethod", text(ctx.http_method)),
+        ("identity", Value::Object(identity)),
+        ("isCanaryRequest", text("false")),
+        ("path", text(ctx.path)),
+        ("protocol", text("HTTP/1.1")),
+        ("requestId", text(ctx.request_id)),
+        ("requestTime", request_time),
+        ("requestTimeEpoch", view.request_time_epoch_ms.into()),
+        ("resourceId", text(ctx.resource_id)),
+        ("resourcePath", text(ctx.resource_path)),
+        ("stage", text(ctx.stage)),
+    ] {
+        tree.insert(k.to_owned(), v);
+    }
+    Value::Object(tree)
 }
 
 /// A raw query string as `(name, value)` pairs, form-decoded, in order.
