@@ -6,6 +6,12 @@ use clap::{Parser, Subcommand};
 use portico::cli;
 use portico::server::{self, ServeConfig};
 
+/// mimalloc instead of glibc's malloc: a request allocates and frees many
+/// small objects on whichever worker thread runs it, which glibc serves
+/// through contended arenas and periodic consolidation.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "portico",
