@@ -11,72 +11,50 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use common::Server;
+use common::rest_api::{RestApi, lambda_uri as uri};
 use serde_json::{Value, json};
 
-const LAMBDA_URI: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{f}/invocations";
+/// An API of methods backed by `echo`, called on stage `prod`.
+struct Api<'a>(RestApi<'a>);
 
-fn uri(f: &str) -> String {
-    LAMBDA_URI.replace("{f}", f)
-}
-
-struct Api<'a> {
-    s: &'a Server,
-    id: String,
-    root: String,
+impl<'a> std::ops::Deref for Api<'a> {
+    type Target = RestApi<'a>;
+    fn deref(&self) -> &RestApi<'a> {
+        &self.0
+    }
 }
 
 impl<'a> Api<'a> {
     fn create(s: &'a Server, body: Value) -> Api<'a> {
-        let r = s.admin("POST", "/restapis", Some(body));
-        assert_eq!(r.status, 201, "{}", r.text());
-        let v = r.json();
-        Api {
-            s,
-            id: v["id"].as_str().unwrap().to_string(),
-            root: v["rootResourceId"].as_str().unwrap().to_string(),
-        }
+        Api(RestApi::create(s, body))
     }
 
+    /// A management call under this API, always with a body.
     fn admin(&self, method: &str, path: &str, body: Value) -> common::Reply {
-        self.s
-            .admin(method, &format!("/restapis/{}{path}", self.id), Some(body))
+        self.0.admin(method, path, Some(body))
     }
 
     fn authorizer(&self, body: Value) -> String {
-        let r = self.admin("POST", "/authorizers", body);
-        assert_eq!(r.status, 201, "{}", r.text());
-        r.json()["id"].as_str().unwrap().to_string()
-    }
-
-    fn resource(&self, parent: &str, part: &str) -> String {
-        let r = self.admin(
-            "POST",
-            &format!("/resources/{parent}"),
-            json!({ "pathPart": part }),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        r.json()["id"].as_str().unwrap().to_string()
+        let v = self.ok("POST", "/authorizers", body, 201);
+        v["id"].as_str().unwrap_or_default().to_string()
     }
 
     /// A method backed by `echo`, with the given method settings.
     fn method(&self, rid: &str, method: &str, settings: Value) {
-        let r = self.admin("PUT", &format!("/resources/{rid}/methods/{method}"), settings);
-        assert_eq!(r.status, 201, "{}", r.text());
-        let r = self.admin(
-            "PUT",
-            &format!("/resources/{rid}/methods/{method}/integration"),
+        self.0.method(
+            rid,
+            method,
+            settings,
             json!({ "type": "AWS_PROXY", "httpMethod": "POST", "uri": uri("echo") }),
         );
-        assert_eq!(r.status, 201, "{}", r.text());
     }
 
     fn deploy(&self, stage: &str) {
-        let r = self.admin("POST", "/deployments", json!({ "stageName": stage }));
-        assert_eq!(r.status, 201, "{}", r.text());
+        self.0.deploy(stage);
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}/restapis/{}/prod/_user_request_{path}", self.s.front, self.id)
+        self.0.url("prod", path)
     }
 
     fn get(&self, path: &str, headers: &[(&str, &str)]) -> common::Reply {
@@ -352,11 +330,11 @@ fn api_keys_usage_plans_quota_and_throttle() {
     drop(api);
     s.stop();
     let s = Server::start_in(dir.path(), &[]);
-    let api = Api {
+    let api = Api(RestApi {
         s: &s,
         id: api_id,
         root: api_root,
-    };
+    });
     assert_eq!(api.get("/keyed", &[("x-api-key", quota_key)]).status, 200);
     let r = api.get("/keyed", &[("x-api-key", quota_key)]);
     assert_eq!(r.status, 429, "{}", r.text());

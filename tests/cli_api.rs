@@ -8,12 +8,11 @@ use std::path::Path;
 use std::process::Command;
 
 use common::Server;
+use common::rest_api::lambda_uri;
 use serde_json::{Value, json};
 
-const LAMBDA_URI: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{f}/invocations";
-
 fn integration(f: &str) -> Value {
-    json!({ "type": "aws_proxy", "httpMethod": "POST", "uri": LAMBDA_URI.replace("{f}", f) })
+    json!({ "type": "aws_proxy", "httpMethod": "POST", "uri": lambda_uri(f) })
 }
 
 fn portico(server: &Server, args: &[&str]) -> (bool, String, String) {
@@ -224,7 +223,7 @@ fn api_commands_happy_path_and_errors() {
     let r = s.admin(
         "PUT",
         &format!("/restapis/{id}/resources/{rid}/methods/GET/integration"),
-        Some(json!({ "type": "AWS_PROXY", "httpMethod": "POST", "uri": LAMBDA_URI.replace("{f}", "hello") })),
+        Some(json!({ "type": "AWS_PROXY", "httpMethod": "POST", "uri": lambda_uri("hello") })),
     );
     assert_eq!(r.status, 201, "{}", r.text());
 

@@ -5,62 +5,37 @@
 
 mod common;
 
+use common::rest_api::{RestApi, merged};
 use common::upstream::{self, Upstream};
 use common::{Reply, Server};
 use serde_json::{Value, json};
 
-struct Api<'a> {
-    s: &'a Server,
-    id: String,
-    root: String,
+/// An API of HTTP_PROXY methods, called on stage `prod`.
+struct Api<'a>(RestApi<'a>);
+
+impl<'a> std::ops::Deref for Api<'a> {
+    type Target = RestApi<'a>;
+    fn deref(&self) -> &RestApi<'a> {
+        &self.0
+    }
 }
 
 impl<'a> Api<'a> {
     fn create(s: &'a Server) -> Api<'a> {
-        let r = s.admin("POST", "/restapis", Some(json!({ "name": "http-proxy" })));
-        assert_eq!(r.status, 201, "{}", r.text());
-        let v = r.json();
-        Api {
-            s,
-            id: v["id"].as_str().unwrap().to_string(),
-            root: v["rootResourceId"].as_str().unwrap().to_string(),
-        }
-    }
-
-    fn resource(&self, parent: &str, part: &str) -> String {
-        let r = self.s.admin(
-            "POST",
-            &format!("/restapis/{}/resources/{parent}", self.id),
-            Some(json!({ "pathPart": part })),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        r.json()["id"].as_str().unwrap().to_string()
+        Api(RestApi::create(s, json!({ "name": "http-proxy" })))
     }
 
     /// `method` on `rid` with an HTTP_PROXY integration described by `integration`.
     fn proxy_method(&self, rid: &str, method: &str, integration: Value) {
-        let r = self.s.admin(
-            "PUT",
-            &format!("/restapis/{}/resources/{rid}/methods/{method}", self.id),
-            Some(json!({
+        self.method(
+            rid,
+            method,
+            json!({
                 "authorizationType": "NONE",
                 "requestParameters": { "method.request.path.proxy": true }
-            })),
+            }),
+            merged(json!({ "type": "HTTP_PROXY" }), integration),
         );
-        assert_eq!(r.status, 201, "{}", r.text());
-        let mut body = json!({ "type": "HTTP_PROXY" });
-        if let (Some(b), Some(extra)) = (body.as_object_mut(), integration.as_object()) {
-            b.extend(extra.clone());
-        }
-        let r = self.s.admin(
-            "PUT",
-            &format!(
-                "/restapis/{}/resources/{rid}/methods/{method}/integration",
-                self.id
-            ),
-            Some(body),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
     }
 
     /// `/{proxy+}` with ANY, proxying to `uri` (`{proxy}` mapped from the path).
@@ -90,32 +65,11 @@ impl<'a> Api<'a> {
     }
 
     fn deploy(&self, stage: &str, variables: Value) -> String {
-        let r = self.s.admin(
-            "POST",
-            &format!("/restapis/{}/deployments", self.id),
-            Some(json!({ "stageName": stage, "variables": variables })),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        r.json()["id"].as_str().unwrap().to_string()
+        self.deploy_with(stage, variables)
     }
 
     fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
-        self.call_stage("prod", method, path, headers, body)
-    }
-
-    fn call_stage(
-        &self,
-        stage: &str,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&[u8]>,
-    ) -> Reply {
-        let url = format!(
-            "{}/restapis/{}/{stage}/_user_request_{path}",
-            self.s.front, self.id
-        );
-        common::request(method, &url, headers, body)
+        self.0.call(method, "prod", path, headers, body)
     }
 }
 
@@ -366,7 +320,7 @@ fn stage_variables_in_the_uri() {
         Some(json!({ "stageName": "bare", "deploymentId": deployment })),
     );
     assert_eq!(r.status, 201, "{}", r.text());
-    let r = api.call_stage("bare", "GET", "/x", &[], None);
+    let r = api.0.call("GET", "bare", "/x", &[], None);
     assert_eq!(r.status, 500, "{}", r.text());
     assert_eq!(r.json(), json!({ "message": "Internal server error" }));
 }
@@ -568,11 +522,11 @@ fn openapi_import_of_an_http_proxy_integration() {
         Some(json!({ "stageName": "prod" })),
     );
     assert_eq!(r.status, 201, "{}", r.text());
-    let api = Api {
+    let api = Api(RestApi {
         s: &s,
         id,
         root: String::new(),
-    };
+    });
     let e = Echo::of(&api.call("DELETE", "/svc/a/b?q=1", &[], None));
     assert_eq!(e.method(), "DELETE");
     assert_eq!(e.path(), "/a/b");

@@ -9,92 +9,57 @@
 mod common;
 
 use common::Server;
+use common::rest_api::{RestApi, lambda_uri, merged};
 use common::upstream::Upstream;
 use serde_json::{Value, json};
 
-const LAMBDA_URI: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{f}/invocations";
+/// An API of non-proxy methods on stage `test`.
+struct Api<'a>(RestApi<'a>);
 
-struct Api<'a> {
-    s: &'a Server,
-    id: String,
-    root: String,
+impl<'a> std::ops::Deref for Api<'a> {
+    type Target = RestApi<'a>;
+    fn deref(&self) -> &RestApi<'a> {
+        &self.0
+    }
 }
 
 impl<'a> Api<'a> {
     fn create(s: &'a Server, extra: Value) -> Api<'a> {
-        let mut body = json!({ "name": "non-proxy" });
-        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-            b.extend(e.clone());
-        }
-        let r = s.admin("POST", "/restapis", Some(body));
-        assert_eq!(r.status, 201, "{}", r.text());
-        let v = r.json();
-        Api {
-            s,
-            id: v["id"].as_str().unwrap().to_string(),
-            root: v["rootResourceId"].as_str().unwrap().to_string(),
-        }
+        Api(RestApi::create(s, merged(json!({ "name": "non-proxy" }), extra)))
     }
 
-    fn resource(&self, parent: &str, part: &str) -> String {
-        let r = self.s.admin(
-            "POST",
-            &format!("/restapis/{}/resources/{parent}", self.id),
-            Some(json!({ "pathPart": part })),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        r.json()["id"].as_str().unwrap().to_string()
-    }
-
+    /// An unauthenticated method with `integration`, and for each
+    /// `(status, integration response)` a method response and the
+    /// integration response.
     fn method(&self, rid: &str, method: &str, integration: Value, responses: &[(&str, Value)]) {
-        let base = format!("/restapis/{}/resources/{rid}/methods/{method}", self.id);
-        let r = self
-            .s
-            .admin("PUT", &base, Some(json!({ "authorizationType": "NONE" })));
-        assert_eq!(r.status, 201, "{}", r.text());
-        let r = self
-            .s
-            .admin("PUT", &format!("{base}/integration"), Some(integration));
-        assert_eq!(r.status, 201, "{}", r.text());
+        self.0
+            .method(rid, method, json!({ "authorizationType": "NONE" }), integration);
+        let base = format!("/resources/{rid}/methods/{method}");
         for (code, ir) in responses {
-            let r = self
-                .s
-                .admin("PUT", &format!("{base}/responses/{code}"), Some(json!({})));
-            assert_eq!(r.status, 201, "{}", r.text());
-            let r = self.s.admin(
+            self.ok("PUT", &format!("{base}/responses/{code}"), json!({}), 201);
+            self.ok(
                 "PUT",
                 &format!("{base}/integration/responses/{code}"),
-                Some(ir.clone()),
+                ir.clone(),
+                201,
             );
-            assert_eq!(r.status, 201, "{}", r.text());
         }
     }
 
     fn deploy(&self, stage: &str, variables: Value) {
-        let r = self.s.admin(
-            "POST",
-            &format!("/restapis/{}/deployments", self.id),
-            Some(json!({ "stageName": stage, "variables": variables })),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
+        self.deploy_with(stage, variables);
     }
 
     fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> common::Reply {
-        let url = format!("{}/restapis/{}/test/_user_request_{path}", self.s.front, self.id);
-        common::request(method, &url, headers, body)
+        self.0.call(method, "test", path, headers, body)
     }
 }
 
 fn lambda(extra: Value) -> Value {
-    let mut v = json!({
-        "type": "AWS",
-        "httpMethod": "POST",
-        "uri": LAMBDA_URI.replace("{f}", "mirror"),
-    });
-    if let (Some(b), Some(e)) = (v.as_object_mut(), extra.as_object()) {
-        b.extend(e.clone());
-    }
-    v
+    merged(
+        json!({ "type": "AWS", "httpMethod": "POST", "uri": lambda_uri("mirror") }),
+        extra,
+    )
 }
 
 #[test]

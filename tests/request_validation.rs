@@ -9,38 +9,23 @@
 
 mod common;
 
+use common::rest_api::{RestApi, lambda_uri, merged};
 use common::{Reply, Server};
 use serde_json::{Value, json};
 
-const LAMBDA_URI: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:echo/invocations";
+/// An API of methods backed by `echo`, deployed to and called on `prod`.
+struct Api<'a>(RestApi<'a>);
 
-struct Api<'a> {
-    s: &'a Server,
-    id: String,
-    root: String,
+impl<'a> std::ops::Deref for Api<'a> {
+    type Target = RestApi<'a>;
+    fn deref(&self) -> &RestApi<'a> {
+        &self.0
+    }
 }
 
 impl<'a> Api<'a> {
     fn create(s: &'a Server, name: &str) -> Api<'a> {
-        let r = s.admin("POST", "/restapis", Some(json!({ "name": name })));
-        assert_eq!(r.status, 201, "{}", r.text());
-        let v = r.json();
-        Api {
-            s,
-            id: v["id"].as_str().unwrap_or_default().to_string(),
-            root: v["rootResourceId"].as_str().unwrap_or_default().to_string(),
-        }
-    }
-
-    fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
-        self.s
-            .admin(method, &format!("/restapis/{}{path}", self.id), body)
-    }
-
-    fn ok(&self, method: &str, path: &str, body: Value, status: u16) -> Value {
-        let r = self.admin(method, path, Some(body));
-        assert_eq!(r.status, status, "{method} {path}: {}", r.text());
-        if r.body.is_empty() { Value::Null } else { r.json() }
+        Api(RestApi::create(s, json!({ "name": name })))
     }
 
     fn model(&self, name: &str, schema: Value) {
@@ -69,38 +54,22 @@ impl<'a> Api<'a> {
         v["id"].as_str().unwrap_or_default().to_string()
     }
 
-    fn resource(&self, parent: &str, part: &str) -> String {
-        let v = self.ok(
-            "POST",
-            &format!("/resources/{parent}"),
-            json!({ "pathPart": part }),
-            201,
-        );
-        v["id"].as_str().unwrap_or_default().to_string()
-    }
-
     /// A method backed by `echo` with the given PutMethod settings.
     fn method(&self, rid: &str, verb: &str, settings: Value) {
-        let mut body = json!({ "authorizationType": "NONE" });
-        if let (Some(b), Some(extra)) = (body.as_object_mut(), settings.as_object()) {
-            b.extend(extra.clone());
-        }
-        self.ok("PUT", &format!("/resources/{rid}/methods/{verb}"), body, 201);
-        self.ok(
-            "PUT",
-            &format!("/resources/{rid}/methods/{verb}/integration"),
-            json!({ "type": "AWS_PROXY", "httpMethod": "POST", "uri": LAMBDA_URI }),
-            201,
+        self.0.method(
+            rid,
+            verb,
+            merged(json!({ "authorizationType": "NONE" }), settings),
+            json!({ "type": "AWS_PROXY", "httpMethod": "POST", "uri": lambda_uri("echo") }),
         );
     }
 
     fn deploy(&self) {
-        self.ok("POST", "/deployments", json!({ "stageName": "prod" }), 201);
+        self.0.deploy("prod");
     }
 
     fn call(&self, verb: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
-        let url = format!("{}/restapis/{}/prod/_user_request_{path}", self.s.front, self.id);
-        common::request(verb, &url, headers, body.map(str::as_bytes))
+        self.0.call(verb, "prod", path, headers, body.map(str::as_bytes))
     }
 }
 
@@ -553,7 +522,7 @@ fn imported_models_and_validators_are_enforced() {
         "paths": { "/pets": { "post": {
             "parameters": [{ "name": "tenant", "in": "header", "required": true, "schema": { "type": "string" } }],
             "requestBody": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Pet" } } } },
-            "x-amazon-apigateway-integration": { "type": "aws_proxy", "httpMethod": "POST", "uri": LAMBDA_URI }
+            "x-amazon-apigateway-integration": { "type": "aws_proxy", "httpMethod": "POST", "uri": lambda_uri("echo") }
         } } }
     });
     let r = common::request(
@@ -564,11 +533,11 @@ fn imported_models_and_validators_are_enforced() {
     );
     assert_eq!(r.status, 201, "{}", r.text());
     assert!(r.json().get("warnings").is_none(), "{}", r.text());
-    let api = Api {
+    let api = Api(RestApi {
         s: &s,
         id: r.json()["id"].as_str().unwrap_or_default().to_string(),
         root: String::new(),
-    };
+    });
     let models = api.admin("GET", "/models", None).json();
     let names: Vec<&str> = models["item"]
         .as_array()

@@ -5,89 +5,8 @@
 mod common;
 
 use common::Server;
+use common::rest_api::{RestApi as Api, lambda_uri as uri};
 use serde_json::{Value, json};
-
-const LAMBDA_URI: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{f}/invocations";
-
-fn uri(f: &str) -> String {
-    LAMBDA_URI.replace("{f}", f)
-}
-
-struct Api<'a> {
-    s: &'a Server,
-    id: String,
-    root: String,
-}
-
-impl<'a> Api<'a> {
-    fn create(s: &'a Server, name: &str) -> Api<'a> {
-        let r = s.admin("POST", "/restapis", Some(json!({ "name": name })));
-        assert_eq!(r.status, 201, "{}", r.text());
-        let v = r.json();
-        assert_eq!(v["id"].as_str().unwrap().len(), 10);
-        Api {
-            s,
-            id: v["id"].as_str().unwrap().to_string(),
-            root: v["rootResourceId"].as_str().unwrap().to_string(),
-        }
-    }
-
-    fn resource(&self, parent: &str, part: &str) -> String {
-        let r = self.s.admin(
-            "POST",
-            &format!("/restapis/{}/resources/{parent}", self.id),
-            Some(json!({ "pathPart": part })),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        r.json()["id"].as_str().unwrap().to_string()
-    }
-
-    fn lambda_method(&self, rid: &str, method: &str, function: &str) {
-        let r = self.s.admin(
-            "PUT",
-            &format!("/restapis/{}/resources/{rid}/methods/{method}", self.id),
-            Some(json!({ "authorizationType": "NONE" })),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        let r = self.s.admin(
-            "PUT",
-            &format!(
-                "/restapis/{}/resources/{rid}/methods/{method}/integration",
-                self.id
-            ),
-            Some(json!({ "type": "AWS_PROXY", "httpMethod": "POST", "uri": uri(function) })),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-    }
-
-    fn deploy(&self, stage: &str) -> String {
-        let r = self.s.admin(
-            "POST",
-            &format!("/restapis/{}/deployments", self.id),
-            Some(json!({ "stageName": stage })),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        r.json()["id"].as_str().unwrap().to_string()
-    }
-
-    fn url(&self, stage: &str, path: &str) -> String {
-        format!(
-            "{}/restapis/{}/{stage}/_user_request_{path}",
-            self.s.front, self.id
-        )
-    }
-
-    fn call(
-        &self,
-        method: &str,
-        stage: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&[u8]>,
-    ) -> common::Reply {
-        common::request(method, &self.url(stage, path), headers, body)
-    }
-}
 
 fn event_of(r: &common::Reply) -> Value {
     assert_eq!(r.status, 200, "{}", r.text());
@@ -100,7 +19,7 @@ fn event_of(r: &common::Reply) -> Value {
 fn seed_flow_post_users_with_echo() {
     let s = Server::start();
     s.deploy("echo", "echo");
-    let api = Api::create(&s, "users-api");
+    let api = Api::create(&s, json!({ "name": "users-api" }));
     let users = api.resource(&api.root, "users");
     api.lambda_method(&users, "POST", "echo");
     let deployment = api.deploy("prod");
@@ -160,7 +79,7 @@ fn seed_flow_post_users_with_echo() {
 fn host_based_invoke_url() {
     let s = Server::start();
     s.deploy("hello", "hello");
-    let api = Api::create(&s, "hello-api");
+    let api = Api::create(&s, json!({ "name": "hello-api" }));
     let hello = api.resource(&api.root, "hello");
     api.lambda_method(&hello, "GET", "hello");
     api.deploy("prod");
@@ -181,7 +100,7 @@ fn host_based_invoke_url() {
 fn routing_precedence_and_greedy_paths() {
     let s = Server::start();
     s.deploy("echo", "echo");
-    let api = Api::create(&s, "routes");
+    let api = Api::create(&s, json!({ "name": "routes" }));
     let users = api.resource(&api.root, "users");
     let user = api.resource(&users, "{id}");
     let me = api.resource(&users, "me");
@@ -223,7 +142,7 @@ fn routing_precedence_and_greedy_paths() {
 fn query_headers_and_binary_body() {
     let s = Server::start();
     s.deploy("echo", "echo");
-    let api = Api::create(&s, "bin");
+    let api = Api::create(&s, json!({ "name": "bin" }));
     s.admin(
         "PATCH",
         &format!("/restapis/{}", api.id),
@@ -258,7 +177,7 @@ fn query_headers_and_binary_body() {
 fn binary_image_round_trip_through_a_proxy_integration() {
     let s = Server::start();
     s.deploy("mirror", "mirror");
-    let api = Api::create(&s, "img");
+    let api = Api::create(&s, json!({ "name": "img" }));
     s.admin(
         "PATCH",
         &format!("/restapis/{}", api.id),
@@ -300,7 +219,7 @@ fn function_errors_and_malformed_responses_are_502() {
     let s = Server::start();
     s.deploy("faults", "faults");
     s.deploy("cmd", "command_echo");
-    let api = Api::create(&s, "bad");
+    let api = Api::create(&s, json!({ "name": "bad" }));
     let f = api.resource(&api.root, "f");
     api.lambda_method(&f, "POST", "faults");
     let c = api.resource(&api.root, "c");
@@ -334,7 +253,7 @@ fn stages_switch_deployments_and_survive_restart() {
     let mut s = Server::start_in(dir.path(), &[]);
     s.deploy("hello", "hello");
     s.deploy("echo", "echo");
-    let api = Api::create(&s, "switch");
+    let api = Api::create(&s, json!({ "name": "switch" }));
     let r = api.resource(&api.root, "x");
     api.lambda_method(&r, "GET", "hello");
     let d1 = api.deploy("prod");
@@ -400,7 +319,7 @@ fn stages_switch_deployments_and_survive_restart() {
 #[test]
 fn management_errors_match_aws() {
     let s = Server::start();
-    let api = Api::create(&s, "errs");
+    let api = Api::create(&s, json!({ "name": "errs" }));
     let id = &api.id;
     s.admin("GET", "/restapis/nope", None)
         .assert_error(404, "NotFoundException");
@@ -450,7 +369,7 @@ fn management_errors_match_aws() {
 #[test]
 fn mock_integration() {
     let s = Server::start();
-    let api = Api::create(&s, "mock");
+    let api = Api::create(&s, json!({ "name": "mock" }));
     let id = &api.id;
     let r = api.resource(&api.root, "ping");
     s.admin(
@@ -487,7 +406,7 @@ fn stage_switch_under_load_fails_no_request() {
     let s = Server::start();
     s.deploy("hello", "hello");
     s.deploy("echo", "echo");
-    let api = Api::create(&s, "flip");
+    let api = Api::create(&s, json!({ "name": "flip" }));
     let r = api.resource(&api.root, "x");
     api.lambda_method(&r, "GET", "hello");
     let d1 = api.deploy("prod");
@@ -630,7 +549,7 @@ paths:
 #[test]
 fn tags_on_apis_and_stages() {
     let s = Server::start();
-    let api = Api::create(&s, "tagged");
+    let api = Api::create(&s, json!({ "name": "tagged" }));
     let arn = format!("arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2F{}", api.id);
     let r = s.admin(
         "PUT",

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod rest_api;
 pub mod upstream;
 
 use std::path::{Path, PathBuf};
