@@ -26,9 +26,9 @@ use crate::host::module::Modules;
 use crate::host::{Host, HostSettings};
 use crate::lambda::LambdaService;
 use crate::lambda::error::{ErrorCode, LambdaError};
+pub use crate::logging::LogFormat;
 use crate::store::Store;
 use crate::store::blobs::CodeStore;
-pub use crate::logging::LogFormat;
 
 /// `portico serve` options; each can also come from the environment.
 #[derive(Debug, Clone, Args)]

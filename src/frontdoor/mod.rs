@@ -203,7 +203,7 @@ pub fn remove_dot_segments(path: &str) -> std::borrow::Cow<'_, str> {
         seg == "." || seg.eq_ignore_ascii_case("%2e")
     }
     fn is_dot_dot(seg: &str) -> bool {
-        [".." , ".%2e", "%2e.", "%2e%2e"]
+        ["..", ".%2e", "%2e.", "%2e%2e"]
             .iter()
             .any(|d| seg.eq_ignore_ascii_case(d))
     }

@@ -30,8 +30,8 @@ use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::json_out as json;
 
@@ -211,7 +211,10 @@ pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
     o.extend_from_slice(b",\"pathParameters\":");
     write_map(o, req.path_params.iter().map(|(k, v)| (*k, v.as_str())));
     o.extend_from_slice(b",\"stageVariables\":");
-    write_map(o, req.stage_variables.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    write_map(
+        o,
+        req.stage_variables.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
     o.extend_from_slice(b",\"requestContext\":{\"resourceId\":");
     json::push_str(o, req.resource_id);
     if let Some(authorizer) = req.authorizer {

@@ -85,7 +85,11 @@ impl Modules {
         linker.func_wrap(
             "wasi_snapshot_preview1",
             "fd_write",
-            |mut caller: wasmtime::Caller<'_, InstanceState>, fd: i32, iovs: i32, iovs_len: i32, nwritten: i32| {
+            |mut caller: wasmtime::Caller<'_, InstanceState>,
+             fd: i32,
+             iovs: i32,
+             iovs_len: i32,
+             nwritten: i32| {
                 let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory()) else {
                     return 21; // EFAULT: no memory to read from
                 };

@@ -176,10 +176,7 @@ pub fn fd_write(
     for iov in table.chunks_exact(8) {
         let word = |at: usize| u32::from_le_bytes([iov[at], iov[at + 1], iov[at + 2], iov[at + 3]]);
         let (ptr, len) = (word(0) as usize, word(4));
-        let Some(bytes) = ptr
-            .checked_add(len as usize)
-            .and_then(|end| memory.get(ptr..end))
-        else {
+        let Some(bytes) = ptr.checked_add(len as usize).and_then(|end| memory.get(ptr..end)) else {
             return ERRNO_FAULT;
         };
         capture.append(bytes);

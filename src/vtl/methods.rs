@@ -8,7 +8,6 @@
 
 use std::rc::Rc;
 
-
 use super::error::{ErrorKind, VtlError};
 use super::render::{MAX_ITEMS, Renderer};
 use super::value::Entries;

@@ -20,7 +20,6 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-
 use super::ast::{Accessor, BinOp, Block, Expr, Node, Reference};
 use super::error::{ErrorKind, VtlError};
 use super::jsonpath::PathCache;

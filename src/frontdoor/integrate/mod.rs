@@ -198,8 +198,9 @@ pub fn context_tree(view: &RequestView<'_>) -> serde_json::Value {
         Value::Object(a.iter().map(|(k, v)| (k.clone(), text(v))).collect())
     });
     let (domain, _) = ctx.domain_name.split_once(':').unwrap_or((ctx.domain_name, ""));
-    let request_time = super::proxy::clf_time(view.request_time_epoch_ms)
-        .map_or(Value::Null, |t| Value::String(String::from_utf8_lossy(&t).into_owned()));
+    let request_time = super::proxy::clf_time(view.request_time_epoch_ms).map_or(Value::Null, |t| {
+        Value::String(String::from_utf8_lossy(&t).into_owned())
+    });
     let mut tree = Map::new();
     for (k, v) in [
         ("accountId", text(ctx.account_id)),
