@@ -295,9 +295,9 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
             let _ = rx.wait_for(|s| *s).await;
         };
         let front_srv = axum::serve(
-            front,
+            crate::frontdoor::listener::CasingListener(front),
             crate::frontdoor::router(gw.frontdoor.clone())
-                .into_make_service_with_connect_info::<SocketAddr>(),
+                .into_make_service_with_connect_info::<crate::frontdoor::listener::ClientConn>(),
         )
         .with_graceful_shutdown(wait(stop_rx.clone()));
         let admin_srv = axum::serve(admin, admin_router(&gw)).with_graceful_shutdown(wait(stop_rx));

@@ -574,3 +574,70 @@ fn tags_on_apis_and_stages() {
     s.admin("GET", "/tags/arn%3Aaws%3As3%3A%3A%3Abucket", None)
         .assert_error(400, "BadRequestException");
 }
+
+/// Splits HTTP/1.1 responses read from one connection (each with a
+/// Content-Length) into their JSON bodies.
+fn json_bodies(mut raw: &[u8]) -> Vec<Value> {
+    let mut out = Vec::new();
+    while let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+        let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("content-length");
+        let body = &raw[end + 4..end + 4 + len];
+        out.push(serde_json::from_slice(body).expect("JSON body"));
+        raw = &raw[end + 4 + len..];
+    }
+    out
+}
+
+#[test]
+fn event_headers_keep_the_clients_casing_across_keep_alive_requests() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    s.deploy("echo", "echo");
+    let api = Api::create(&s, json!({ "name": "casing" }));
+    let any = api.resource(&api.root, "{proxy+}");
+    api.lambda_method(&any, "ANY", "echo");
+    api.deploy("prod");
+
+    // Three requests on one connection: a Content-Length body, a chunked
+    // body with a trailer, and no body; names in the client's own casing.
+    let addr = s.front.trim_start_matches("http://");
+    let base = format!("/restapis/{}/prod/_user_request_", api.id);
+    let requests = format!(
+        "POST {base}/one HTTP/1.1\r\nHost: {addr}\r\ntEsT-HEADeR: a\r\nContent-Type: application/json\r\nContent-Length: 8\r\n\r\n{{\"n\": 1}}\
+         POST {base}/two HTTP/1.1\r\nHost: {addr}\r\nX-Second: b\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\nX-Trailer: t\r\n\r\n\
+         GET {base}/three HTTP/1.1\r\nhost: {addr}\r\nACCEPT: */*\r\nuser-agent: raw/1\r\nConnection: close\r\n\r\n"
+    );
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(requests.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let events = json_bodies(&raw);
+    assert_eq!(events.len(), 3, "{}", String::from_utf8_lossy(&raw));
+
+    let names = |e: &Value| -> Vec<String> { e["headers"].as_object().unwrap().keys().cloned().collect() };
+    let one = names(&events[0]);
+    assert_eq!(events[0]["path"], "/one");
+    for n in ["Host", "tEsT-HEADeR", "Content-Type"] {
+        assert!(one.iter().any(|k| k == n), "{n} in {one:?}");
+    }
+    assert_eq!(events[0]["headers"]["tEsT-HEADeR"], "a");
+    assert_eq!(events[0]["multiValueHeaders"]["tEsT-HEADeR"], json!(["a"]));
+    let two = names(&events[1]);
+    assert_eq!(events[1]["path"], "/two");
+    assert_eq!(events[1]["body"], "abcd");
+    assert!(two.iter().any(|k| k == "X-Second"), "{two:?}");
+    let three = names(&events[2]);
+    assert_eq!(events[2]["path"], "/three");
+    // `User-Agent` is always title-cased, as on AWS; the rest as sent.
+    for n in ["host", "ACCEPT", "User-Agent"] {
+        assert!(three.iter().any(|k| k == n), "{n} in {three:?}");
+    }
+}

@@ -18,6 +18,7 @@
 pub mod authorize;
 pub mod compile;
 pub mod integrate;
+pub mod listener;
 pub mod proxy;
 pub mod respond;
 pub mod route;
@@ -233,9 +234,12 @@ pub fn remove_dot_segments(path: &str) -> std::borrow::Cow<'_, str> {
 /// The front door's request handler.
 async fn handle(
     State(fd): State<Arc<FrontDoor>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(conn): ConnectInfo<listener::ClientConn>,
     req: Request,
 ) -> Response {
+    // Taken for every request, answered or not, to stay in step with the
+    // connection's requests.
+    let names = conn.take_names();
     static REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
     static EXTENDED_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
     let request_id = String::from(
@@ -246,7 +250,15 @@ async fn handle(
     let extended_id = extended_request_id();
     // Boxed: the request's whole state machine is large, and the layers
     // above would otherwise move it by value.
-    let mut resp = Box::pin(serve(&fd, peer, req, &request_id, &extended_id)).await;
+    let mut resp = Box::pin(serve(
+        &fd,
+        conn.peer,
+        names.as_deref(),
+        req,
+        &request_id,
+        &extended_id,
+    ))
+    .await;
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         h.insert(REQUEST_ID.clone(), v);
@@ -260,6 +272,7 @@ async fn handle(
 async fn serve(
     fd: &FrontDoor,
     peer: SocketAddr,
+    names_as_sent: Option<&[String]>,
     req: Request,
     request_id: &str,
     extended_id: &str,
@@ -318,7 +331,7 @@ async fn serve(
             );
         }
     };
-    let headers: Vec<(String, String)> = integrate::header_pairs(&parts.headers);
+    let headers: Vec<(String, String)> = integrate::header_pairs_as_sent(&parts.headers, names_as_sent);
     let request_time_epoch_ms = chrono::Utc::now().timestamp_millis();
     let event_for = |authorizer: Option<&serde_json::Value>, identity: proxy::CallerIdentity<'_>| {
         proxy::build_event(&proxy::ProxyRequest {

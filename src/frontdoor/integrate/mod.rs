@@ -316,11 +316,26 @@ pub fn stamp_trace_id(resp: &mut axum::response::Response, ctx: &ResponseContext
 
 /// A header map as `(name, value)` pairs in order (values lossily UTF-8).
 pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    header_pairs_as_sent(headers, None)
+}
+
+/// [`header_pairs`] with each name spelled as the client sent it (the first
+/// spelling among `names_as_sent` that matches without case; lower case
+/// when none does).
+pub fn header_pairs_as_sent(
+    headers: &axum::http::HeaderMap,
+    names_as_sent: Option<&[String]>,
+) -> Vec<(String, String)> {
+    let names = names_as_sent.unwrap_or_default();
     headers
         .iter()
         .map(|(k, v)| {
+            let name = names
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(k.as_str()))
+                .map_or(k.as_str(), String::as_str);
             (
-                k.as_str().to_string(),
+                name.to_string(),
                 String::from_utf8_lossy(v.as_bytes()).into_owned(),
             )
         })

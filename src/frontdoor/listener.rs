@@ -1,0 +1,390 @@
+//! The front door's listener. It accepts TCP connections like axum's own,
+//! and also records the header names of every request exactly as the client
+//! wrote them: hyper keeps names lower-cased only, while API Gateway passes
+//! the client's casing to Lambda (`tEsT-HEADeR` stays `tEsT-HEADeR`).
+//!
+//! Each connection's bytes go through a small HTTP/1.1 framing scanner as
+//! hyper reads them: a request head's names are queued, its body is skipped
+//! (Content-Length or chunked), and the next head follows. The request
+//! handler takes one entry per request ([`ClientConn::take_names`]), which
+//! hyper can only have read after the scanner saw it. The names are used
+//! only where they match the request's headers case-insensitively, so a
+//! scanner that lost track affects casing, never content; on anything it
+//! does not understand it stops, and names stay lower case.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Largest request head the scanner keeps (hyper refuses larger ones).
+const MAX_HEAD: usize = 512 * 1024;
+/// Most headers the scanner reads in one head.
+const MAX_HEADERS: usize = 256;
+
+/// A TCP listener whose connections record header-name casing.
+pub struct CasingListener(pub TcpListener);
+
+impl Listener for CasingListener {
+    type Io = CasingStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (CasingStream, SocketAddr) {
+        let (stream, addr) = Listener::accept(&mut self.0).await;
+        let _ = stream.set_nodelay(true);
+        let names = Arc::new(Mutex::new(VecDeque::new()));
+        let stream = CasingStream {
+            inner: stream,
+            scanner: Scanner::new(names.clone()),
+            names,
+        };
+        (stream, addr)
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+/// The header names of one request head, in arrival order.
+type Names = Vec<String>;
+
+/// A connection whose reads feed the scanner.
+pub struct CasingStream {
+    inner: TcpStream,
+    scanner: Scanner,
+    names: Arc<Mutex<VecDeque<Names>>>,
+}
+
+impl AsyncRead for CasingStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll {
+            this.scanner.feed(&buf.filled()[before..]);
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for CasingStream {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// What the request handler knows of its connection.
+#[derive(Clone)]
+pub struct ClientConn {
+    pub peer: SocketAddr,
+    names: Arc<Mutex<VecDeque<Names>>>,
+}
+
+impl ClientConn {
+    /// A connection seen without the scanner (names stay lower case).
+    pub fn without_casing(peer: SocketAddr) -> ClientConn {
+        ClientConn {
+            peer,
+            names: Arc::default(),
+        }
+    }
+
+    /// The next request's header names as the client wrote them.
+    pub fn take_names(&self) -> Option<Names> {
+        self.names.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+    }
+}
+
+impl Connected<IncomingStream<'_, CasingListener>> for ClientConn {
+    fn connect_info(stream: IncomingStream<'_, CasingListener>) -> ClientConn {
+        ClientConn {
+            peer: *stream.remote_addr(),
+            names: stream.io().names.clone(),
+        }
+    }
+}
+
+impl Connected<SocketAddr> for ClientConn {
+    fn connect_info(peer: SocketAddr) -> ClientConn {
+        ClientConn::without_casing(peer)
+    }
+}
+
+/// Where the scanner is in the byte stream of one connection.
+enum State {
+    /// Collecting a request head (bytes so far).
+    Head(Vec<u8>),
+    /// Skipping this many body bytes.
+    Body(u64),
+    /// A chunk-size line (bytes so far).
+    ChunkSize(Vec<u8>),
+    /// Skipping chunk data, then its CRLF.
+    ChunkData(u64),
+    /// The CRLF after chunk data: skip to the end of the line.
+    ChunkEnd,
+    /// Trailer lines after the last chunk; true when the line so far is empty.
+    Trailers { line_empty: bool },
+    /// Lost track: record nothing more on this connection.
+    Off,
+}
+
+/// The HTTP/1.1 request framing scanner.
+struct Scanner {
+    state: State,
+    names: Arc<Mutex<VecDeque<Names>>>,
+}
+
+impl Scanner {
+    fn new(names: Arc<Mutex<VecDeque<Names>>>) -> Scanner {
+        Scanner {
+            state: State::Head(Vec::new()),
+            names,
+        }
+    }
+
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            bytes = match &mut self.state {
+                State::Off => return,
+                State::Head(head) => {
+                    // Empty lines before a request line are allowed.
+                    if head.is_empty() {
+                        let start = bytes
+                            .iter()
+                            .position(|b| *b != b'\r' && *b != b'\n')
+                            .unwrap_or(bytes.len());
+                        bytes = &bytes[start..];
+                        if bytes.is_empty() {
+                            return;
+                        }
+                    }
+                    let seen = head.len();
+                    head.extend_from_slice(bytes);
+                    match find_head_end(head, seen.saturating_sub(3)) {
+                        Some(end) => {
+                            let rest = head.len() - end;
+                            let next = self.head_done(end);
+                            self.state = next;
+                            &bytes[bytes.len() - rest..]
+                        }
+                        None if head.len() > MAX_HEAD => {
+                            self.state = State::Off;
+                            return;
+                        }
+                        None => return,
+                    }
+                }
+                State::Body(left) => {
+                    let n = (*left).min(bytes.len() as u64) as usize;
+                    *left -= n as u64;
+                    if *left == 0 {
+                        self.state = State::Head(Vec::new());
+                    }
+                    &bytes[n..]
+                }
+                State::ChunkSize(line) => match bytes.iter().position(|b| *b == b'\n') {
+                    None => {
+                        line.extend_from_slice(bytes);
+                        if line.len() > 1024 {
+                            self.state = State::Off;
+                        }
+                        return;
+                    }
+                    Some(i) => {
+                        line.extend_from_slice(&bytes[..i]);
+                        self.state = match chunk_size(line) {
+                            Some(0) => State::Trailers { line_empty: true },
+                            Some(n) => State::ChunkData(n),
+                            None => State::Off,
+                        };
+                        &bytes[i + 1..]
+                    }
+                },
+                State::ChunkData(left) => {
+                    let n = (*left).min(bytes.len() as u64) as usize;
+                    *left -= n as u64;
+                    if *left == 0 {
+                        self.state = State::ChunkEnd;
+                    }
+                    &bytes[n..]
+                }
+                State::ChunkEnd => match bytes.iter().position(|b| *b == b'\n') {
+                    None => return,
+                    Some(i) => {
+                        self.state = State::ChunkSize(Vec::new());
+                        &bytes[i + 1..]
+                    }
+                },
+                State::Trailers { line_empty } => {
+                    let mut i = 0;
+                    let mut done = false;
+                    while i < bytes.len() {
+                        match bytes[i] {
+                            b'\n' if *line_empty => {
+                                done = true;
+                                i += 1;
+                                break;
+                            }
+                            b'\n' => *line_empty = true,
+                            b'\r' => {}
+                            _ => *line_empty = false,
+                        }
+                        i += 1;
+                    }
+                    if done {
+                        self.state = State::Head(Vec::new());
+                    }
+                    &bytes[i..]
+                }
+            };
+        }
+    }
+
+    /// Parses the head held in `State::Head` (its first `end` bytes),
+    /// queues its names and says how its body is framed.
+    fn head_done(&mut self, end: usize) -> State {
+        let State::Head(head) = &self.state else {
+            return State::Off;
+        };
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&head[..end]) {
+            Ok(httparse::Status::Complete(_)) => {}
+            _ => return State::Off,
+        }
+        let mut names = Vec::with_capacity(req.headers.len());
+        let mut chunked = false;
+        let mut length: Option<u64> = None;
+        for h in req.headers.iter() {
+            names.push(h.name.to_owned());
+            if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = std::str::from_utf8(h.value)
+                    .ok()
+                    .and_then(|v| v.rsplit(',').next())
+                    .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
+            } else if h.name.eq_ignore_ascii_case("content-length") {
+                match std::str::from_utf8(h.value)
+                    .ok()
+                    .and_then(|v| v.trim().parse().ok())
+                {
+                    Some(n) => length = Some(n),
+                    None => return State::Off,
+                }
+            }
+        }
+        self.names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(names);
+        match (chunked, length) {
+            (true, _) => State::ChunkSize(Vec::new()),
+            (false, Some(n)) if n > 0 => State::Body(n),
+            _ => State::Head(Vec::new()),
+        }
+    }
+}
+
+/// The end of a request head (just past its blank line), searching from `from`.
+fn find_head_end(head: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < head.len() {
+        if head[i] == b'\n' {
+            if head[i + 1..].starts_with(b"\r\n") {
+                return Some(i + 3);
+            }
+            if head[i + 1..].starts_with(b"\n") {
+                return Some(i + 2);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A chunk-size line's size (hex, extensions after `;` ignored).
+fn chunk_size(line: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(line).ok()?;
+    let size = text.split(';').next()?.trim();
+    u64::from_str_radix(size, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(pieces: &[&[u8]]) -> Vec<Names> {
+        let names = Arc::new(Mutex::new(VecDeque::new()));
+        let mut s = Scanner::new(names.clone());
+        for p in pieces {
+            s.feed(p);
+        }
+        let out = names.lock().unwrap().drain(..).collect();
+        out
+    }
+
+    #[test]
+    fn names_keep_the_clients_casing() {
+        let got = scan(&[b"GET /prod/x HTTP/1.1\r\nHost: a\r\ntEsT-HEADeR: v\r\naccept: */*\r\n\r\n"]);
+        assert_eq!(got, vec![vec!["Host", "tEsT-HEADeR", "accept"]]);
+    }
+
+    #[test]
+    fn bodies_are_skipped_between_keep_alive_requests() {
+        let stream = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloPOST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n\r\nGET /c HTTP/1.1\r\nX-Last: 1\r\n\r\n";
+        let whole = scan(&[stream]);
+        assert_eq!(
+            whole,
+            vec![
+                vec!["Host", "Content-Length"],
+                vec!["Host", "Transfer-Encoding"],
+                vec!["X-Last"],
+            ]
+        );
+        // Byte by byte gives the same.
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(scan(&bytes), whole);
+        // And in uneven pieces.
+        let pieces: Vec<&[u8]> = stream.chunks(7).collect();
+        assert_eq!(scan(&pieces), whole);
+    }
+
+    #[test]
+    fn a_head_it_cannot_read_stops_the_scanner() {
+        let got = scan(&[b"GET / HTTP/1.1\r\nContent-Length: nope\r\n\r\nGET / HTTP/1.1\r\nA: b\r\n\r\n"]);
+        assert!(got.is_empty());
+        let got = scan(&[b"\x00\x01 garbage\r\n\r\nGET / HTTP/1.1\r\nA: b\r\n\r\n"]);
+        assert!(got.is_empty());
+    }
+}
