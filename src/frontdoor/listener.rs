@@ -39,11 +39,9 @@ impl Listener for CasingListener {
     async fn accept(&mut self) -> (CasingStream, SocketAddr) {
         let (stream, addr) = Listener::accept(&mut self.0).await;
         let _ = stream.set_nodelay(true);
-        let names = Arc::new(Mutex::new(VecDeque::new()));
         let stream = CasingStream {
             inner: stream,
-            scanner: Scanner::new(names.clone()),
-            names,
+            scanner: Scanner::new(Arc::default()),
         };
         (stream, addr)
     }
@@ -60,7 +58,6 @@ type Names = Vec<String>;
 pub struct CasingStream {
     inner: TcpStream,
     scanner: Scanner,
-    names: Arc<Mutex<VecDeque<Names>>>,
 }
 
 impl AsyncRead for CasingStream {
@@ -113,14 +110,6 @@ pub struct ClientConn {
 }
 
 impl ClientConn {
-    /// A connection seen without the scanner (names stay lower case).
-    pub fn without_casing(peer: SocketAddr) -> ClientConn {
-        ClientConn {
-            peer,
-            names: Arc::default(),
-        }
-    }
-
     /// The next request's header names as the client wrote them.
     pub fn take_names(&self) -> Option<Names> {
         self.names.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
@@ -131,14 +120,8 @@ impl Connected<IncomingStream<'_, CasingListener>> for ClientConn {
     fn connect_info(stream: IncomingStream<'_, CasingListener>) -> ClientConn {
         ClientConn {
             peer: *stream.remote_addr(),
-            names: stream.io().names.clone(),
+            names: stream.io().scanner.names.clone(),
         }
-    }
-}
-
-impl Connected<SocketAddr> for ClientConn {
-    fn connect_info(peer: SocketAddr) -> ClientConn {
-        ClientConn::without_casing(peer)
     }
 }
 
