@@ -12,35 +12,62 @@ pub fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Appends `s` escaped as the inside of a JSON string.
+/// Appends `s` escaped as the inside of a JSON string. Runs of eight bytes
+/// with nothing to escape (the usual case: header values, paths, ids) are
+/// recognised a word at a time and copied in one piece.
 pub fn push_str_contents(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let short: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => {
-                out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
-                start = i + 1;
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = match bytes[i..].first_chunk::<8>() {
+            Some(word) if !needs_escape(u64::from_ne_bytes(*word)) => {
+                i += 8;
                 continue;
             }
-            _ => continue,
+            Some(_) => i + 8,
+            None => bytes.len(),
         };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(short);
-        start = i + 1;
+        while i < end {
+            if let Some(escaped) = escape(bytes[i]) {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(escaped.as_bytes());
+                start = i + 1;
+            }
+            i += 1;
+        }
     }
     out.extend_from_slice(&bytes[start..]);
+}
+
+/// Whether any of the eight bytes in `w` is `"`, `\` or below 0x20 (the
+/// classic "has zero byte" / "has byte less than" tests; exact about whether
+/// one exists, which is all the caller asks).
+const fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let control = w.wrapping_sub(ONES * 0x20) & !w;
+    let quote = w ^ (ONES * b'"' as u64);
+    let quote = quote.wrapping_sub(ONES) & !quote;
+    let backslash = w ^ (ONES * b'\\' as u64);
+    let backslash = backslash.wrapping_sub(ONES) & !backslash;
+    (control | quote | backslash) & HIGH != 0
+}
+
+/// How `serde_json` writes byte `b` inside a string, if not as itself.
+fn escape(b: u8) -> Option<&'static str> {
+    const CONTROL: [&str; 32] = [
+        "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007", "\\b", "\\t",
+        "\\n", "\\u000b", "\\f", "\\r", "\\u000e", "\\u000f", "\\u0010", "\\u0011", "\\u0012", "\\u0013",
+        "\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c",
+        "\\u001d", "\\u001e", "\\u001f",
+    ];
+    match b {
+        b'"' => Some("\\\""),
+        b'\\' => Some("\\\\"),
+        0x00..=0x1f => Some(CONTROL[usize::from(b)]),
+        _ => None,
+    }
 }
 
 /// Appends `"key":` (the key is a literal without characters to escape).
@@ -76,6 +103,16 @@ mod tests {
             "\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f} é 漢字 🦀 \u{2028}".into(),
         ];
         samples.extend((0u8..=0x7f).map(|b| format!("a{}b", b as char)));
+        // Every position inside and across the eight-byte words.
+        for len in 1..20 {
+            for at in 0..len {
+                for c in ['"', '\\', '\n', '\u{1}', '\u{1f}', ' ', '\u{7f}', 'é'] {
+                    let mut s: String = "abcdefghijklmnopqrstu".chars().take(len).collect();
+                    s.replace_range(at..=at, &c.to_string());
+                    samples.push(s);
+                }
+            }
+        }
         for s in samples {
             let mut out = Vec::new();
             push_str(&mut out, &s);
