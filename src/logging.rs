@@ -75,7 +75,7 @@ pub fn function_output(function: &str, request_id: &str, output: &[u8]) {
         }
         return;
     };
-    let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let timestamp = timestamp(chrono::Utc::now());
     let mut out = Vec::with_capacity(text.len() + 160);
     for line in text.lines() {
         match sink.format {
@@ -84,6 +84,29 @@ pub fn function_output(function: &str, request_id: &str, output: &[u8]) {
         }
     }
     let _ = sink.writer.clone().write_all(&out);
+}
+
+/// `now` as the subscriber writes it, `2026-11-23T19:25:32.009765Z`. The
+/// part up to the seconds is formatted once per second on each thread.
+fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
+    use std::cell::RefCell;
+    thread_local! {
+        static SECOND: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    let micros = now.timestamp_subsec_micros().min(999_999);
+    SECOND.with_borrow_mut(|(second, prefix)| {
+        if *second != now.timestamp() {
+            *second = now.timestamp();
+            *prefix = now.format("%Y-%m-%dT%H:%M:%S.").to_string();
+        }
+        let mut ts = String::with_capacity(prefix.len() + 7);
+        ts.push_str(prefix);
+        for place in [100_000, 10_000, 1_000, 100, 10, 1] {
+            ts.push(char::from(b'0' + (micros / place % 10) as u8));
+        }
+        ts.push('Z');
+        ts
+    })
 }
 
 /// `2026-11-23T19:25:32.009765Z  INFO portico::function: {line} function={f} request_id="{id}"`,
@@ -131,6 +154,16 @@ fn json_line(out: &mut Vec<u8>, timestamp: &str, function: &str, request_id: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_match_chrono() {
+        use chrono::{SecondsFormat, TimeZone, Utc};
+        let base = Utc.with_ymd_and_hms(2026, 11, 23, 19, 25, 32).unwrap();
+        for (secs, nanos) in [(0, 9_765_000), (0, 9_765_999), (0, 0), (1, 999_999_000), (86_400 * 40, 123_000)] {
+            let t = base + chrono::Duration::seconds(secs) + chrono::Duration::nanoseconds(nanos);
+            assert_eq!(timestamp(t), t.to_rfc3339_opts(SecondsFormat::Micros, true));
+        }
+    }
 
     #[test]
     fn human_lines_escape_control_characters() {

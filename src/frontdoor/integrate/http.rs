@@ -360,13 +360,23 @@ pub fn remap_response_headers(headers: HeaderMap, kind: HttpIntegrationKind) -> 
 
 /// A new `X-Amzn-Trace-Id` value (`Root=1-<epoch hex>-<96 random bits>`).
 pub fn new_trace_id() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     // 96 random bits (a v4 UUID's fixed version/variant bits are among them;
     // X-Ray asks only for 24 hex digits).
     let random = uuid::Uuid::new_v4().as_u128() >> 32;
-    format!("Root=1-{secs:08x}-{random:024x}")
+    let mut id = String::with_capacity(35);
+    id.push_str("Root=1-");
+    for shift in (0..8).rev() {
+        id.push(char::from(HEX[((secs >> (4 * shift)) & 0xf) as usize]));
+    }
+    id.push('-');
+    for shift in (0..24).rev() {
+        id.push(char::from(HEX[((random >> (4 * shift)) & 0xf) as usize]));
+    }
+    id
 }
 
 // --------------------------------------------------------------- HTTP_PROXY
@@ -927,5 +937,9 @@ mod tests {
         let parts: Vec<&str> = t.trim_start_matches("Root=").split('-').collect();
         assert_eq!(parts.len(), 3);
         assert_eq!((parts[0], parts[1].len(), parts[2].len()), ("1", 8, 24));
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert!(now.abs_diff(u64::from_str_radix(parts[1], 16).unwrap()) < 5);
+        assert!(parts[2].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_ne!(new_trace_id(), t);
     }
 }
