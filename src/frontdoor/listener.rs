@@ -162,7 +162,6 @@ impl Scanner {
             bytes = match &mut self.state {
                 State::Off => return,
                 State::Head(head) => {
-                    // Empty lines before a request line are allowed.
                     if head.is_empty() {
                         let start = bytes
                             .iter()
@@ -172,14 +171,21 @@ impl Scanner {
                         if bytes.is_empty() {
                             return;
                         }
+                        // The usual case: the whole head arrived in one read,
+                        // and is read where it lies.
+                        if let Some(end) = find_head_end(bytes, 0) {
+                            self.state = self.head_done(&bytes[..end]);
+                            bytes = &bytes[end..];
+                            continue;
+                        }
                     }
                     let seen = head.len();
                     head.extend_from_slice(bytes);
                     match find_head_end(head, seen.saturating_sub(3)) {
                         Some(end) => {
                             let rest = head.len() - end;
-                            let next = self.head_done(end);
-                            self.state = next;
+                            let head = std::mem::take(head);
+                            self.state = self.head_done(&head[..end]);
                             &bytes[bytes.len() - rest..]
                         }
                         None if head.len() > MAX_HEAD => {
@@ -257,13 +263,10 @@ impl Scanner {
 
     /// Parses the head held in `State::Head` (its first `end` bytes),
     /// queues its names and says how its body is framed.
-    fn head_done(&mut self, end: usize) -> State {
-        let State::Head(head) = &self.state else {
-            return State::Off;
-        };
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&head[..end]) {
+    fn head_done(&self, head: &[u8]) -> State {
+        let mut headers = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut []);
+        match req.parse_with_uninit_headers(head, &mut headers) {
             Ok(httparse::Status::Complete(_)) => {}
             _ => return State::Off,
         }
@@ -302,21 +305,19 @@ impl Scanner {
 /// The end of a request head (just past its blank line), searching from `from`.
 fn find_head_end(head: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
-    while i < head.len() {
-        if head[i] == b'\n' {
-            if head[i + 1..].starts_with(b"\r\n") {
-                return Some(i + 3);
-            }
-            if head[i + 1..].starts_with(b"\n") {
-                return Some(i + 2);
-            }
+    while let Some(at) = head.get(i..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+        i += at;
+        if head[i + 1..].starts_with(b"\r\n") {
+            return Some(i + 3);
+        }
+        if head[i + 1..].starts_with(b"\n") {
+            return Some(i + 2);
         }
         i += 1;
     }
     None
 }
 
-/// A chunk-size line's size (hex, extensions after `;` ignored).
 fn chunk_size(line: &[u8]) -> Option<u64> {
     let text = std::str::from_utf8(line).ok()?;
     let size = text.split(';').next()?.trim();
