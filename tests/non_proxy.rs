@@ -363,6 +363,45 @@ fn mock_selects_by_status_and_renders_templates() {
 }
 
 #[test]
+fn templates_see_header_names_as_the_client_wrote_them() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    let api = Api::create(&s, json!({}));
+    let rid = api.resource(&api.root, "names");
+    let template = "{\"exact\": \"$input.params().header.get('X-Agent')\", \"lower\": \"$input.params().header.get('x-agent')\", \"param\": \"$input.params('x-agent')\", \"names\": \"#foreach($n in $input.params().header.keySet())$n #end\"}";
+    api.method(
+        &rid,
+        "GET",
+        json!({ "type": "MOCK", "requestTemplates": { "application/json": "{\"statusCode\": 200}" } }),
+        &[("200", json!({ "responseTemplates": { "application/json": template } }))],
+    );
+    api.deploy("test", json!({}));
+    // A raw request: HTTP client libraries lower-case names on the wire.
+    let addr = s.front.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let request = format!(
+        "GET /restapis/{}/test/_user_request_/names HTTP/1.1\r\nHost: {addr}\r\nX-Agent: t1\r\nConnection: close\r\n\r\n",
+        api.id
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let raw = String::from_utf8_lossy(&raw);
+    let (_, body) = raw.split_once("\r\n\r\n").unwrap();
+    let v: Value = serde_json::from_str(body).unwrap();
+    // The header map is a case-sensitive map keyed as sent; the one-name
+    // lookup finds a header whatever the case.
+    assert_eq!(v["exact"], "t1", "{v}");
+    assert_eq!(v["lower"], "", "{v}");
+    assert_eq!(v["param"], "t1", "{v}");
+    let names: Vec<&str> = v["names"].as_str().unwrap().split_whitespace().collect();
+    assert!(names.contains(&"Host") && names.contains(&"X-Agent"), "{names:?}");
+}
+
+#[test]
 fn an_empty_template_is_echoed_as_null_and_renders_an_empty_body() {
     let s = Server::start();
     let api = Api::create(&s, json!({}));

@@ -84,10 +84,11 @@ pub enum RequestFailure {
     Configuration(String),
 }
 
-/// The `$input.params()` view of one request.
+/// The path part of the `$input.params()` view of one request (headers are
+/// the request's own pairs, names as the client wrote them, as in the proxy
+/// event; query strings come from [`RequestView::query`]).
 pub struct TemplateInputs {
     pub path: Vec<(String, String)>,
-    pub header: Vec<(String, String)>,
 }
 
 impl TemplateInputs {
@@ -98,12 +99,6 @@ impl TemplateInputs {
                 .path_params
                 .iter()
                 .map(|(k, v)| ((*k).to_string(), v.clone()))
-                .collect(),
-            header: view
-                .ctx
-                .headers
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
                 .collect(),
         }
     }
@@ -178,7 +173,7 @@ impl IntegrationRequest {
                         body,
                         path: &inputs.path,
                         querystring: view.query(),
-                        header: &inputs.header,
+                        header: view.headers,
                         context: &|| view.context(),
                         stage_variables: view.ctx.stage_variables,
                     })

@@ -146,7 +146,7 @@ impl IntegrationResponses {
                     body: &body,
                     path: &inputs.path,
                     querystring: view.query(),
-                    header: &inputs.header,
+                    header: view.headers,
                     context: &|| view.context(),
                     stage_variables: view.ctx.stage_variables,
                 }) {
