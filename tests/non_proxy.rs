@@ -368,7 +368,7 @@ fn templates_see_header_names_as_the_client_wrote_them() {
     let s = Server::start();
     let api = Api::create(&s, json!({}));
     let rid = api.resource(&api.root, "names");
-    let template = "{\"exact\": \"$input.params().header.get('X-Agent')\", \"lower\": \"$input.params().header.get('x-agent')\", \"param\": \"$input.params('x-agent')\", \"names\": \"#foreach($n in $input.params().header.keySet())$n #end\"}";
+    let template = "{\"exact\": \"$input.params().header.get('X-Agent')\", \"lower\": \"$input.params().header.get('x-agent')\", \"param\": \"$input.params('x-agent')\", \"xff\": \"$input.params('X-Forwarded-For')\", \"names\": \"#foreach($n in $input.params().header.keySet())$n #end\"}";
     api.method(
         &rid,
         "GET",
@@ -398,7 +398,13 @@ fn templates_see_header_names_as_the_client_wrote_them() {
     assert_eq!(v["lower"], "", "{v}");
     assert_eq!(v["param"], "t1", "{v}");
     let names: Vec<&str> = v["names"].as_str().unwrap().split_whitespace().collect();
-    assert!(names.contains(&"Host") && names.contains(&"X-Agent"), "{names:?}");
+    // The same headers a proxy event shows: framing ones dropped, the
+    // X-Forwarded-* that API Gateway adds.
+    assert_eq!(
+        names,
+        ["Host", "X-Agent", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port"]
+    );
+    assert_eq!(v["xff"], "127.0.0.1", "{v}");
 }
 
 #[test]

@@ -125,20 +125,22 @@ const DROPPED_HEADERS: [&str; 12] = [
 // Request event
 // ---------------------------------------------------------------------------------------------------
 
-/// Serialises the AWS_PROXY payload-1.0 event to JSON bytes.
-pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
-    // One pass over the client's headers for the values the event needs besides the maps.
-    let mut content_type = None;
-    let mut user_agent = None;
+/// The method request's headers as API Gateway shows them to a function
+/// (the proxy event) and to mapping templates (`$input.params().header`):
+/// the client's, in arrival order and casing, without the ones AWS drops,
+/// `Authorization` and `User-Agent` title-cased, then the
+/// `X-Forwarded-For/Proto/Port` it adds when the client sent none.
+pub fn method_request_headers<'a>(
+    headers: &'a [(String, String)],
+    source_ip: &'a str,
+    domain_name: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = Vec::with_capacity(headers.len() + 3);
     let mut host = None;
     let (mut has_xff, mut has_proto, mut has_port) = (false, false, false);
-    for (name, value) in req.headers {
+    for (name, value) in headers {
         let name = name.as_str();
-        if name.eq_ignore_ascii_case("content-type") {
-            content_type = Some(value.as_str());
-        } else if name.eq_ignore_ascii_case("user-agent") {
-            user_agent = Some(value.as_str());
-        } else if name.eq_ignore_ascii_case("host") {
+        if name.eq_ignore_ascii_case("host") {
             host = Some(value.as_str());
         } else if name.eq_ignore_ascii_case("x-forwarded-for") {
             has_xff = true;
@@ -147,40 +149,48 @@ pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
         } else if name.eq_ignore_ascii_case("x-forwarded-port") {
             has_port = true;
         }
+        if !DROPPED_HEADERS.iter().any(|d| name.eq_ignore_ascii_case(d)) {
+            pairs.push((canonical_header_name(name), value.as_str()));
+        }
+    }
+    if !has_xff {
+        pairs.push(("X-Forwarded-For", source_ip));
+    }
+    if !has_proto {
+        pairs.push(("X-Forwarded-Proto", "http"));
+    }
+    if !has_port {
+        pairs.push((
+            "X-Forwarded-Port",
+            split_host_port(host.unwrap_or(domain_name)).1.unwrap_or("80"),
+        ));
+    }
+    pairs
+}
+
+/// Serialises the AWS_PROXY payload-1.0 event to JSON bytes.
+pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
+    // One pass over the client's headers for the values the event needs besides the maps.
+    let mut content_type = None;
+    let mut user_agent = None;
+    for (name, value) in req.headers {
+        if name.eq_ignore_ascii_case("content-type") {
+            content_type = Some(value.as_str());
+        } else if name.eq_ignore_ascii_case("user-agent") {
+            user_agent = Some(value.as_str());
+        }
     }
 
     let headers = if req.headers.is_empty() {
         None
     } else {
-        let mut pairs = Vec::with_capacity(req.headers.len() + 3);
-        for (name, value) in req.headers {
-            if DROPPED_HEADERS.iter().any(|d| name.eq_ignore_ascii_case(d)) {
-                continue;
-            }
-            pairs.push(Pair {
-                key: Cow::Borrowed(canonical_header_name(name)),
+        let pairs = method_request_headers(req.headers, req.source_ip, req.domain_name)
+            .into_iter()
+            .map(|(key, value)| Pair {
+                key: Cow::Borrowed(key),
                 value: Cow::Borrowed(value),
-            });
-        }
-        if !has_xff {
-            pairs.push(Pair {
-                key: Cow::Borrowed("X-Forwarded-For"),
-                value: Cow::Borrowed(req.source_ip),
-            });
-        }
-        if !has_proto {
-            pairs.push(Pair {
-                key: Cow::Borrowed("X-Forwarded-Proto"),
-                value: Cow::Borrowed("http"),
-            });
-        }
-        if !has_port {
-            let port = split_host_port(host.unwrap_or(req.domain_name)).1.unwrap_or("80");
-            pairs.push(Pair {
-                key: Cow::Borrowed("X-Forwarded-Port"),
-                value: Cow::Borrowed(port),
-            });
-        }
+            })
+            .collect();
         Some(Grouped::new(pairs, true))
     };
 
@@ -454,7 +464,7 @@ fn event_path(raw: &str) -> Cow<'_, str> {
 }
 
 /// Splits `host[:port]` (IPv6 in brackets); the port only if it is all digits.
-fn split_host_port(authority: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_host_port(authority: &str) -> (&str, Option<&str>) {
     let authority = authority.trim();
     let (host, rest) = if authority.starts_with('[') {
         match authority.find(']') {

@@ -118,16 +118,42 @@ impl<'a> RequestView<'a> {
             .iter()
             .next_back()
             .and_then(|v| v.to_str().ok())
+            .or_else(|| self.added_header(name))
     }
 
     /// Every value of a header, in arrival order.
     pub fn header_values(&self, name: &str) -> Vec<&str> {
-        self.ctx
+        let values: Vec<&str> = self
+            .ctx
             .headers
             .get_all(name)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .collect()
+            .collect();
+        if values.is_empty() {
+            return self.added_header(name).into_iter().collect();
+        }
+        values
+    }
+
+    /// The `X-Forwarded-*` headers API Gateway adds to a method request
+    /// that came without them (see `proxy::method_request_headers`).
+    fn added_header(&self, name: &str) -> Option<&str> {
+        if name.eq_ignore_ascii_case("x-forwarded-for") {
+            Some(self.ctx.source_ip)
+        } else if name.eq_ignore_ascii_case("x-forwarded-proto") {
+            Some("http")
+        } else if name.eq_ignore_ascii_case("x-forwarded-port") {
+            let host = self
+                .ctx
+                .headers
+                .get(axum::http::header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(self.ctx.domain_name);
+            Some(super::proxy::split_host_port(host).1.unwrap_or("80"))
+        } else {
+            None
+        }
     }
 
     pub fn path_param(&self, name: &str) -> Option<&str> {

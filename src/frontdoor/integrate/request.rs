@@ -84,11 +84,12 @@ pub enum RequestFailure {
     Configuration(String),
 }
 
-/// The path part of the `$input.params()` view of one request (headers are
-/// the request's own pairs, names as the client wrote them, as in the proxy
-/// event; query strings come from [`RequestView::query`]).
+/// The `$input.params()` view of one request: path parameters, and the
+/// method request's headers as the proxy event shows them (names as the
+/// client wrote them). Query strings come from [`RequestView::query`].
 pub struct TemplateInputs {
     pub path: Vec<(String, String)>,
+    pub header: Vec<(String, String)>,
 }
 
 impl TemplateInputs {
@@ -100,6 +101,14 @@ impl TemplateInputs {
                 .iter()
                 .map(|(k, v)| ((*k).to_string(), v.clone()))
                 .collect(),
+            header: crate::frontdoor::proxy::method_request_headers(
+                view.headers,
+                view.ctx.source_ip,
+                view.ctx.domain_name,
+            )
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         }
     }
 }
@@ -173,7 +182,7 @@ impl IntegrationRequest {
                         body,
                         path: &inputs.path,
                         querystring: view.query(),
-                        header: view.headers,
+                        header: &inputs.header,
                         context: &|| view.context(),
                         stage_variables: view.ctx.stage_variables,
                     })

@@ -146,7 +146,7 @@ impl IntegrationResponses {
                     body: &body,
                     path: &inputs.path,
                     querystring: view.query(),
-                    header: view.headers,
+                    header: &inputs.header,
                     context: &|| view.context(),
                     stage_variables: view.ctx.stage_variables,
                 }) {
