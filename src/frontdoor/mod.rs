@@ -375,15 +375,19 @@ async fn serve(
         api_key_source_authorizer: stage.deployment.api_key_source_authorizer,
         resource_policy: stage.deployment.policy.as_ref(),
     };
-    let granted = match fd
-        .access
-        .check(&plan.access, &facts, || {
+    // Boxed, and only when there is something to decide: a Lambda
+    // authorizer's invocation is a large state machine, which open methods
+    // should not carry (and copy) with every request.
+    let granted = if authorize::is_open(&plan.access, &facts) {
+        authorize::Granted::default()
+    } else {
+        let check = fd.access.check(&plan.access, &facts, || {
             event_for(None, proxy::CallerIdentity::default())
-        })
-        .await
-    {
-        Ok(g) => g,
-        Err(denied) => return deny(responses, &denied, &ctx),
+        });
+        match Box::pin(check).await {
+            Ok(g) => g,
+            Err(denied) => return deny(responses, &denied, &ctx),
+        }
     };
     ctx.authorizer = granted.authorizer_context();
     if let Some(limiter) = &plan.throttle

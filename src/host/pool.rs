@@ -105,21 +105,17 @@ impl VersionPool {
         // timed-out invocation still reports what the guest printed.
         let logs = Mutex::new(None);
         let deadline = started + timeout;
-        let mut run = within(
-            deadline,
-            self.run_inner(event, context, request_id, false, &logs, started),
-        )
-        .await
-        .unwrap_or_else(|| timed_out(request_id, timeout, &logs, started));
+        let first = std::pin::pin!(self.run_inner(event, context, request_id, false, &logs, started));
+        let mut run = within(deadline, first)
+            .await
+            .unwrap_or_else(|| timed_out(request_id, timeout, &logs, started));
         if run.result.as_ref().is_err_and(|f| f.error_type == POOL_EXHAUSTED) {
             // Every instance slot is held; idle ones elsewhere can go.
             evict();
-            run = within(
-                deadline,
-                self.run_inner(event, context, request_id, true, &logs, started),
-            )
-            .await
-            .unwrap_or_else(|| timed_out(request_id, timeout, &logs, started));
+            let mut retry = Box::pin(self.run_inner(event, context, request_id, true, &logs, started));
+            run = within(deadline, retry.as_mut())
+                .await
+                .unwrap_or_else(|| timed_out(request_id, timeout, &logs, started));
         }
         run
     }
@@ -200,9 +196,9 @@ impl VersionPool {
 /// `tokio::time::timeout`, the timer is created only if the future does not
 /// finish on its first poll: a warm invocation usually does, and then costs
 /// no timer (tokio takes the timer driver's global lock to drop one, even
-/// one never registered).
-pub async fn within<F: Future>(deadline: Instant, fut: F) -> Option<F::Output> {
-    let mut fut = std::pin::pin!(fut);
+/// one never registered). The future is pinned by the caller, where it was
+/// made: an invocation's state machine is kilobytes, and every move is a copy.
+pub async fn within<F: Future>(deadline: Instant, mut fut: Pin<&mut F>) -> Option<F::Output> {
     let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
     std::future::poll_fn(|cx| {
         if let Poll::Ready(out) = fut.as_mut().poll(cx) {

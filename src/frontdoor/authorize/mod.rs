@@ -216,6 +216,14 @@ fn policy_denial(who: &str, arn: &str, account: &str, explicit: bool) -> Denied 
     ))
 }
 
+/// An open method: no authorization, no resource policy, no API key;
+/// nothing to decide.
+pub fn is_open(access: &MethodAccess, facts: &RequestFacts<'_>) -> bool {
+    matches!(access.authorization, Authorization::None)
+        && facts.resource_policy.is_none()
+        && !access.api_key_required
+}
+
 impl AccessControl {
     /// Runs access control; `request_event` builds the REQUEST authorizer's
     /// event (the proxy event without its body) when one is needed.
@@ -225,11 +233,7 @@ impl AccessControl {
         facts: &RequestFacts<'_>,
         request_event: impl FnOnce() -> Vec<u8>,
     ) -> Result<Granted, Denied> {
-        if matches!(access.authorization, Authorization::None)
-            && facts.resource_policy.is_none()
-            && !access.api_key_required
-        {
-            // An open method: nothing to decide.
+        if is_open(access, facts) {
             return Ok(Granted::default());
         }
         let arn = method_arn(

@@ -58,14 +58,14 @@ pub async fn invoke(
     responses: &GatewayResponses,
     ctx: &ResponseContext<'_>,
 ) -> LambdaOutcome {
-    let invocation = host.invoke(InvokeRequest {
+    let invocation = std::pin::pin!(host.invoke(InvokeRequest {
         function: call.function,
         qualifier: call.qualifier,
         payload: call.payload,
         client_context: None,
         request_id: call.request_id.to_string(),
         want_log: false,
-    });
+    }));
     // The integration timer exists only if the function is still running
     // after its first poll (a warm invocation usually is not).
     let deadline = std::time::Instant::now() + call.timeout;

@@ -390,10 +390,13 @@ pub async fn run(
             super::internal_error()
         }
         Target::Mock(mock) => mock::respond(mock, view, responses, view.binary_media_types, log),
-        Target::HttpProxy(target) => http::proxy(&fd.http, target, view, responses).await,
-        Target::Http(target) => http::mapped(&fd.http, target, view, responses, log).await,
+        // Boxed: each of these state machines is larger than the Lambda
+        // proxy's, and every request's future would otherwise be as large
+        // as the largest of them (and be copied that large).
+        Target::HttpProxy(target) => Box::pin(http::proxy(&fd.http, target, view, responses)).await,
+        Target::Http(target) => Box::pin(http::mapped(&fd.http, target, view, responses, log)).await,
         Target::Lambda(lambda) => {
-            lambda::aws(&fd.host, lambda, view, responses, view.binary_media_types, log).await
+            Box::pin(lambda::aws(&fd.host, lambda, view, responses, view.binary_media_types, log)).await
         }
         Target::LambdaProxy {
             function,
