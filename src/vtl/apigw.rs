@@ -27,11 +27,12 @@ fn invalid(message: impl Into<String>) -> VtlError {
     VtlError::new(ErrorKind::InvalidInput, message, None)
 }
 
-fn text_arg(args: &[Value]) -> Result<Option<String>, VtlError> {
+/// The one argument as text (a string is shared, not copied).
+fn text_arg(args: &[Value]) -> Result<Option<Rc<str>>, VtlError> {
     match args {
         [Value::Null] => Ok(None),
-        [Value::Str(s)] => Ok(Some(s.to_string())),
-        [other] => other.display().map(Some),
+        [Value::Str(s)] => Ok(Some(s.clone())),
+        [other] => other.display().map(|d| Some(Rc::from(d))),
         _ => Ok(None),
     }
 }
@@ -86,8 +87,8 @@ pub(crate) fn input_method(
                 return Ok(Value::str(""));
             };
             let vars = r.vars;
-            let found = last(vars.path, |k| k == name)
-                .or_else(|| last(vars.querystring, |k| k == name))
+            let found = last(vars.path, |k| k == &*name)
+                .or_else(|| last(vars.querystring, |k| k == &*name))
                 .or_else(|| last(vars.header, |k| k.eq_ignore_ascii_case(&name)));
             Ok(Value::str(found.unwrap_or("")))
         }
