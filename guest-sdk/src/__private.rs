@@ -150,7 +150,7 @@ where
     let ctx = if context.is_empty() {
         Ok(Context::default())
     } else {
-        serde_json::from_slice::<Context>(context).map_err(|e| {
+        Context::from_host_json(context).map_err(|e| {
             Error::new(
                 "Runtime.UnmarshalError",
                 format!("Unable to unmarshal invocation context: {e}"),

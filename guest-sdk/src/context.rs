@@ -34,6 +34,18 @@ pub struct Context {
 }
 
 impl Context {
+    /// Decodes the context JSON the host passes. The host always writes the
+    /// same keys in the same order with plain values; that shape is read in
+    /// one pass (serde's field matching and escape handling were most of a
+    /// small function's own time), and any other JSON goes through
+    /// `serde_json` with the same result.
+    pub(crate) fn from_host_json(bytes: &[u8]) -> serde_json::Result<Context> {
+        match read_host_shape(bytes) {
+            Some(ctx) => Ok(ctx),
+            None => serde_json::from_slice(bytes),
+        }
+    }
+
     /// Time left before the deadline, measured with the WASI wall clock.
     /// Zero once the deadline has passed.
     pub fn remaining_time(&self) -> Duration {
@@ -42,6 +54,74 @@ impl Context {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
         Duration::from_millis(self.deadline.saturating_sub(now_ms))
+    }
+}
+
+/// `{"requestId":"…","functionName":"…","functionVersion":"…",
+/// "invokedFunctionArn":"…","memoryLimitInMB":N,"deadlineMs":N,
+/// "clientContext":null}` exactly, strings without escapes; `None` for
+/// anything else.
+fn read_host_shape(bytes: &[u8]) -> Option<Context> {
+    let mut r = Reader { rest: bytes };
+    r.literal(b"{\"requestId\":")?;
+    let request_id = r.string()?;
+    r.literal(b",\"functionName\":")?;
+    let function_name = r.string()?;
+    r.literal(b",\"functionVersion\":")?;
+    let function_version = r.string()?;
+    r.literal(b",\"invokedFunctionArn\":")?;
+    let invoked_function_arn = r.string()?;
+    r.literal(b",\"memoryLimitInMB\":")?;
+    let memory_limit_in_mb = u32::try_from(r.unsigned()?).ok()?;
+    r.literal(b",\"deadlineMs\":")?;
+    let deadline = r.unsigned()?;
+    r.literal(b",\"clientContext\":null}")?;
+    r.rest.is_empty().then_some(Context {
+        request_id,
+        function_name,
+        function_version,
+        invoked_function_arn,
+        memory_limit_in_mb,
+        deadline,
+        client_context: None,
+    })
+}
+
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl Reader<'_> {
+    fn literal(&mut self, text: &[u8]) -> Option<()> {
+        self.rest = self.rest.strip_prefix(text)?;
+        Some(())
+    }
+
+    /// A string without escapes or control characters.
+    fn string(&mut self) -> Option<String> {
+        let body = self.rest.strip_prefix(b"\"")?;
+        let end = body.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if body[end] != b'"' {
+            return None;
+        }
+        let text = std::str::from_utf8(&body[..end]).ok()?;
+        self.rest = &body[end + 1..];
+        Some(text.to_owned())
+    }
+
+    /// A JSON integer ≥ 0 that fits a u64 (no sign, no leading zero).
+    fn unsigned(&mut self) -> Option<u64> {
+        let digits = self.rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let (number, rest) = self.rest.split_at(digits);
+        if number.is_empty() || (number.len() > 1 && number[0] == b'0') {
+            return None;
+        }
+        let mut value: u64 = 0;
+        for &d in number {
+            value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        }
+        self.rest = rest;
+        Some(value)
     }
 }
 
@@ -76,6 +156,43 @@ mod tests {
         };
         let left = ctx.remaining_time();
         assert!(left <= Duration::from_secs(10) && left > Duration::from_secs(8));
+    }
+
+    #[test]
+    fn host_shaped_contexts_read_as_serde_reads_them() {
+        let host = |id: &str, client: &str| {
+            format!(
+                r#"{{"requestId":"{id}","functionName":"hello","functionVersion":"$LATEST","invokedFunctionArn":"arn:aws:lambda:us-east-1:000000000000:function:hello:live","memoryLimitInMB":128,"deadlineMs":1700000000000,"clientContext":{client}}}"#
+            )
+        };
+        let cases = [
+            host("r-1", "null"),
+            host("", "null"),
+            host("é 漢字", "null"),
+            // Escapes, a client context, other shapes: serde's way.
+            host("a\\\"b", "null"),
+            host("r-1", r#"{"a":1}"#),
+            host("r-1", "null").replace(":128,", ":0128,"),
+            host("r-1", "null").replace(":128,", ":99999999999,"),
+            host("r-1", "null").replace("1700000000000", "99999999999999999999"),
+            host("r-1", "null") + " ",
+            host("r-1", "null").replace(",\"functionName", ", \"functionName"),
+            r#"{"functionName":"f","requestId":"r"}"#.to_string(),
+            r#"{"clientContext":{"a":1}}"#.to_string(),
+        ];
+        for text in cases {
+            let fast = Context::from_host_json(text.as_bytes());
+            let slow = serde_json::from_str::<Context>(&text);
+            match (fast, slow) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("{text}: {a:?} vs {b:?}"),
+            }
+        }
+        let ctx = read_host_shape(host("r-1", "null").as_bytes()).expect("host shape");
+        assert_eq!(ctx.invoked_function_arn, "arn:aws:lambda:us-east-1:000000000000:function:hello:live");
+        assert_eq!(ctx.deadline, 1_700_000_000_000);
+        assert!(read_host_shape(host("r-1", r#"{"a":1}"#).as_bytes()).is_none());
     }
 
     #[test]
