@@ -159,7 +159,13 @@ mod tests {
     fn timestamps_match_chrono() {
         use chrono::{SecondsFormat, TimeZone, Utc};
         let base = Utc.with_ymd_and_hms(2026, 11, 23, 19, 25, 32).unwrap();
-        for (secs, nanos) in [(0, 9_765_000), (0, 9_765_999), (0, 0), (1, 999_999_000), (86_400 * 40, 123_000)] {
+        for (secs, nanos) in [
+            (0, 9_765_000),
+            (0, 9_765_999),
+            (0, 0),
+            (1, 999_999_000),
+            (86_400 * 40, 123_000),
+        ] {
             let t = base + chrono::Duration::seconds(secs) + chrono::Duration::nanoseconds(nanos);
             assert_eq!(timestamp(t), t.to_rfc3339_opts(SecondsFormat::Micros, true));
         }

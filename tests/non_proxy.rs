@@ -373,7 +373,10 @@ fn templates_see_header_names_as_the_client_wrote_them() {
         &rid,
         "GET",
         json!({ "type": "MOCK", "requestTemplates": { "application/json": "{\"statusCode\": 200}" } }),
-        &[("200", json!({ "responseTemplates": { "application/json": template } }))],
+        &[(
+            "200",
+            json!({ "responseTemplates": { "application/json": template } }),
+        )],
     );
     api.deploy("test", json!({}));
     // A raw request: HTTP client libraries lower-case names on the wire.
@@ -402,7 +405,13 @@ fn templates_see_header_names_as_the_client_wrote_them() {
     // X-Forwarded-* that API Gateway adds.
     assert_eq!(
         names,
-        ["Host", "X-Agent", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port"]
+        [
+            "Host",
+            "X-Agent",
+            "X-Forwarded-For",
+            "X-Forwarded-Proto",
+            "X-Forwarded-Port"
+        ]
     );
     assert_eq!(v["xff"], "127.0.0.1", "{v}");
 }

@@ -190,7 +190,10 @@ mod tests {
             }
         }
         let ctx = read_host_shape(host("r-1", "null").as_bytes()).expect("host shape");
-        assert_eq!(ctx.invoked_function_arn, "arn:aws:lambda:us-east-1:000000000000:function:hello:live");
+        assert_eq!(
+            ctx.invoked_function_arn,
+            "arn:aws:lambda:us-east-1:000000000000:function:hello:live"
+        );
         assert_eq!(ctx.deadline, 1_700_000_000_000);
         assert!(read_host_shape(host("r-1", r#"{"a":1}"#).as_bytes()).is_none());
     }

@@ -937,9 +937,16 @@ mod tests {
         let parts: Vec<&str> = t.trim_start_matches("Root=").split('-').collect();
         assert_eq!(parts.len(), 3);
         assert_eq!((parts[0], parts[1].len(), parts[2].len()), ("1", 8, 24));
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         assert!(now.abs_diff(u64::from_str_radix(parts[1], 16).unwrap()) < 5);
-        assert!(parts[2].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(
+            parts[2]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
         assert_ne!(new_trace_id(), t);
     }
 }

@@ -396,7 +396,15 @@ pub async fn run(
         Target::HttpProxy(target) => Box::pin(http::proxy(&fd.http, target, view, responses)).await,
         Target::Http(target) => Box::pin(http::mapped(&fd.http, target, view, responses, log)).await,
         Target::Lambda(lambda) => {
-            Box::pin(lambda::aws(&fd.host, lambda, view, responses, view.binary_media_types, log)).await
+            Box::pin(lambda::aws(
+                &fd.host,
+                lambda,
+                view,
+                responses,
+                view.binary_media_types,
+                log,
+            ))
+            .await
         }
         Target::LambdaProxy {
             function,
