@@ -221,6 +221,8 @@ fn fixed_integration_method_and_mapped_parameters() {
                 "integration.request.querystring.extra": "method.request.header.X-In",
                 "integration.request.querystring.page": "'9'",
                 "integration.request.header.X-Stage": "stageVariables.color",
+                // Not sent by the client: the value API Gateway adds.
+                "integration.request.header.X-Client-Ip": "method.request.header.X-Forwarded-For",
             }
         })),
     );
@@ -247,6 +249,7 @@ fn fixed_integration_method_and_mapped_parameters() {
         "a mapped header replaces the client's"
     );
     assert_eq!(e.header("x-stage").as_deref(), Some("blue"));
+    assert_eq!(e.header("x-client-ip").as_deref(), Some("127.0.0.1"));
 }
 
 #[test]

@@ -153,19 +153,30 @@ pub fn method_request_headers<'a>(
             pairs.push((canonical_header_name(name), value.as_str()));
         }
     }
-    if !has_xff {
-        pairs.push(("X-Forwarded-For", source_ip));
-    }
-    if !has_proto {
-        pairs.push(("X-Forwarded-Proto", "http"));
-    }
-    if !has_port {
-        pairs.push((
-            "X-Forwarded-Port",
-            split_host_port(host.unwrap_or(domain_name)).1.unwrap_or("80"),
-        ));
+    for (name, sent) in [
+        ("X-Forwarded-For", has_xff),
+        ("X-Forwarded-Proto", has_proto),
+        ("X-Forwarded-Port", has_port),
+    ] {
+        if !sent && let Some(value) = forwarded_default(name, source_ip, host.unwrap_or(domain_name)) {
+            pairs.push((name, value));
+        }
     }
     pairs
+}
+
+/// The value API Gateway gives an `X-Forwarded-For/Proto/Port` header the
+/// client did not send (`host` is the Host header, or the domain name).
+pub fn forwarded_default<'a>(name: &str, source_ip: &'a str, host: &'a str) -> Option<&'a str> {
+    if name.eq_ignore_ascii_case("x-forwarded-for") {
+        Some(source_ip)
+    } else if name.eq_ignore_ascii_case("x-forwarded-proto") {
+        Some("http")
+    } else if name.eq_ignore_ascii_case("x-forwarded-port") {
+        Some(split_host_port(host).1.unwrap_or("80"))
+    } else {
+        None
+    }
 }
 
 /// Serialises the AWS_PROXY payload-1.0 event to JSON bytes.
@@ -464,7 +475,7 @@ fn event_path(raw: &str) -> Cow<'_, str> {
 }
 
 /// Splits `host[:port]` (IPv6 in brackets); the port only if it is all digits.
-pub(crate) fn split_host_port(authority: &str) -> (&str, Option<&str>) {
+fn split_host_port(authority: &str) -> (&str, Option<&str>) {
     let authority = authority.trim();
     let (host, rest) = if authority.starts_with('[') {
         match authority.find(']') {

@@ -139,21 +139,13 @@ impl<'a> RequestView<'a> {
     /// The `X-Forwarded-*` headers API Gateway adds to a method request
     /// that came without them (see `proxy::method_request_headers`).
     fn added_header(&self, name: &str) -> Option<&str> {
-        if name.eq_ignore_ascii_case("x-forwarded-for") {
-            Some(self.ctx.source_ip)
-        } else if name.eq_ignore_ascii_case("x-forwarded-proto") {
-            Some("http")
-        } else if name.eq_ignore_ascii_case("x-forwarded-port") {
-            let host = self
-                .ctx
-                .headers
-                .get(axum::http::header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or(self.ctx.domain_name);
-            Some(super::proxy::split_host_port(host).1.unwrap_or("80"))
-        } else {
-            None
-        }
+        let host = self
+            .ctx
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(self.ctx.domain_name);
+        super::proxy::forwarded_default(name, self.ctx.source_ip, host)
     }
 
     pub fn path_param(&self, name: &str) -> Option<&str> {
