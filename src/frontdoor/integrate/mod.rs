@@ -54,6 +54,7 @@ pub struct RequestView<'a> {
 pub struct Lazy {
     query: OnceLock<Vec<(String, String)>>,
     context: OnceLock<serde_json::Value>,
+    template_inputs: OnceLock<request::TemplateInputs>,
 }
 
 impl<'a> RequestView<'a> {
@@ -62,6 +63,14 @@ impl<'a> RequestView<'a> {
         self.lazy
             .query
             .get_or_init(|| self.ctx.raw_query.map(parse_query).unwrap_or_default())
+    }
+
+    /// What `$input.params()` shows (shared by the request and the
+    /// response template).
+    pub fn template_inputs(&self) -> &request::TemplateInputs {
+        self.lazy
+            .template_inputs
+            .get_or_init(|| request::TemplateInputs::of(self))
     }
 
     /// The payload-1.0 event of `AWS_PROXY`.

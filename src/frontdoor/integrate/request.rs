@@ -176,7 +176,7 @@ impl IntegrationRequest {
                     text_body = String::from_utf8_lossy(view.body).into_owned();
                     &text_body
                 };
-                let inputs = TemplateInputs::of(view);
+                let inputs = view.template_inputs();
                 let rendered = template
                     .render(&Variables {
                         body,

@@ -13,7 +13,7 @@ use axum::response::Response;
 use base64::Engine as _;
 
 use super::mapping::{BackendAnswer, MappingError, ResponseMapping};
-use super::request::{CompiledTemplate, TemplateInputs, compile_templates};
+use super::request::{CompiledTemplate, compile_templates};
 use super::{ContentHandling, ExecutionLog, RequestView};
 use crate::apigw::model::IntegrationResponse;
 use crate::frontdoor::proxy;
@@ -141,7 +141,7 @@ impl IntegrationResponses {
                 } else {
                     String::from_utf8_lossy(answer.body).into_owned()
                 };
-                let inputs = TemplateInputs::of(view);
+                let inputs = view.template_inputs();
                 match t.render(&Variables {
                     body: &body,
                     path: &inputs.path,
