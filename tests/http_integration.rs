@@ -201,10 +201,15 @@ fn fixed_integration_method_and_mapped_parameters() {
     let api = Api::create(&s);
     let items = api.resource(&api.root, "items");
     let item = api.resource(&items, "{id}");
+    // Mapping sources must be declared on the method, as AWS requires.
     let r = s.admin(
         "PUT",
         &format!("/restapis/{}/resources/{item}/methods/GET", api.id),
-        Some(json!({ "authorizationType": "NONE" })),
+        Some(json!({ "authorizationType": "NONE", "requestParameters": {
+            "method.request.path.id": true,
+            "method.request.header.X-In": false,
+            "method.request.header.X-Forwarded-For": false,
+        } })),
     );
     assert_eq!(r.status, 201, "{}", r.text());
     let r = s.admin(

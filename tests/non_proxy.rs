@@ -30,13 +30,34 @@ impl<'a> Api<'a> {
 
     /// An unauthenticated method with `integration`, and for each
     /// `(status, integration response)` a method response and the
-    /// integration response.
+    /// integration response. The method request parameters and method
+    /// response headers the mappings use are declared, as AWS requires.
     fn method(&self, rid: &str, method: &str, integration: Value, responses: &[(&str, Value)]) {
-        self.0
-            .method(rid, method, json!({ "authorizationType": "NONE" }), integration);
+        let sources = integration["requestParameters"].as_object().into_iter().flatten();
+        let declared: serde_json::Map<String, Value> = sources
+            .filter_map(|(_, v)| v.as_str().filter(|v| v.starts_with("method.request.")))
+            .map(|v| (v.to_string(), Value::Bool(false)))
+            .collect();
+        self.0.method(
+            rid,
+            method,
+            json!({ "authorizationType": "NONE", "requestParameters": declared }),
+            integration,
+        );
         let base = format!("/resources/{rid}/methods/{method}");
         for (code, ir) in responses {
-            self.ok("PUT", &format!("{base}/responses/{code}"), json!({}), 201);
+            let headers: serde_json::Map<String, Value> = ir["responseParameters"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| (k.clone(), Value::Bool(false)))
+                .collect();
+            self.ok(
+                "PUT",
+                &format!("{base}/responses/{code}"),
+                json!({ "responseParameters": headers }),
+                201,
+            );
             self.ok(
                 "PUT",
                 &format!("{base}/integration/responses/{code}"),

@@ -386,7 +386,7 @@ fn mock_integration() {
     s.admin(
         "PUT",
         &format!("/restapis/{id}/resources/{r}/methods/GET/responses/200"),
-        Some(json!({})),
+        Some(json!({"responseParameters": {"method.response.header.X-Mock": false}})),
     );
     let ir = s.admin(
         "PUT",

@@ -101,6 +101,17 @@ fn check_api_key_source(s: &str) -> ApiGwResult<()> {
     }
 }
 
+/// `minimumCompressionSize` is 0 to 10 MiB.
+fn check_compression_size(size: i64) -> ApiGwResult<i64> {
+    if (0..=10_485_760).contains(&size) {
+        Ok(size)
+    } else {
+        Err(ApiGwError::bad_request(
+            "Invalid minimum compression size, must be between 0 and 10485760",
+        ))
+    }
+}
+
 /// A new, empty API with its root resource.
 pub fn new_rest_api(name: String) -> RestApi {
     let root = new_id(10);
@@ -164,12 +175,17 @@ pub async fn create_rest_api(
         super::models::rebase(&mut api.models, &source.id, &api.id);
         api.request_validators = source.request_validators.clone();
     }
+    if input.description.as_deref() == Some("") {
+        return Err(ApiGwError::bad_request("Description cannot be an empty string"));
+    }
     api.description = input.description;
     api.version = input.version;
     if let Some(b) = input.binary_media_types {
         api.binary_media_types = b;
     }
-    api.minimum_compression_size = input.minimum_compression_size;
+    if let Some(size) = input.minimum_compression_size {
+        api.minimum_compression_size = Some(check_compression_size(size)?);
+    }
     if let Some(s) = input.api_key_source {
         check_api_key_source(&s)?;
         api.api_key_source = s;
@@ -228,10 +244,11 @@ pub async fn update_rest_api(
                     ("replace", ["minimumCompressionSize"]) => {
                         a.minimum_compression_size = match op.value.as_deref() {
                             None | Some("") => None,
-                            Some(v) => Some(
-                                v.parse()
-                                    .map_err(|_| ApiGwError::bad_request("Invalid minimumCompressionSize"))?,
-                            ),
+                            Some(v) => Some(check_compression_size(v.parse().map_err(|_| {
+                                ApiGwError::bad_request(
+                                    "Invalid minimum compression size, must be between 0 and 10485760",
+                                )
+                            })?)?),
                         }
                     }
                     ("replace", ["disableExecuteApiEndpoint"]) => {
@@ -253,7 +270,19 @@ pub async fn update_rest_api(
                     ("replace", ["endpointConfiguration", "types", _]) => {
                         a.endpoint_types = vec![op.value()?.to_string()]
                     }
-                    _ => return Err(op.unsupported()),
+                    (
+                        _,
+                        [
+                            "name"
+                            | "description"
+                            | "version"
+                            | "apiKeySource"
+                            | "minimumCompressionSize"
+                            | "disableExecuteApiEndpoint"
+                            | "policy",
+                        ],
+                    ) => return Err(op.replace_only()),
+                    _ => return Err(op.invalid_path()),
                 }
             }
             Ok(wire::rest_api(a))
@@ -453,7 +482,17 @@ pub async fn update_resource(
                             r.parent_id = Some(new_parent);
                         }
                     }
-                    _ => return Err(op.unsupported()),
+                    // AWS's texts, two spaces included.
+                    ("replace", path) => {
+                        return Err(ApiGwError::bad_request(format!(
+                            "Invalid patch path  '{path}' specified for op 'replace'. Must be one of: [/parentId, /pathPart]"
+                        )));
+                    }
+                    (op_name, path) => {
+                        return Err(ApiGwError::bad_request(format!(
+                            "Invalid patch path  '{path}' specified for op '{op_name}'. Please choose supported operations"
+                        )));
+                    }
                 }
             }
             Ok(wire::resource(&a.resources, &a.resources[&rid], false))
@@ -605,6 +644,7 @@ pub async fn put_method(
     for p in params.keys() {
         check_request_parameter(p)?;
     }
+    check_unique_parameter_names(params.keys())?;
     let out = svc
         .edit(&api, |a| {
             check_authorization(&auth, input.authorizer_id.as_deref(), &a.authorizers)?;
@@ -633,8 +673,44 @@ pub async fn put_method(
             r.methods.insert(m.clone(), method);
             Ok(v)
         })
-        .await?;
+        .await
+        .map_err(unknown_api_as_resource)?;
     Ok(created(out))
+}
+
+/// Method operations on an API that does not exist answer as AWS does:
+/// with the resource not found.
+fn unknown_api_as_resource(e: ApiGwError) -> ApiGwError {
+    if e.message.starts_with("Invalid API identifier specified") {
+        resource_not_found()
+    } else {
+        e
+    }
+}
+
+/// `method.request.header.a` and `method.request.querystring.a` cannot both
+/// be declared.
+fn check_unique_parameter_names<'a>(params: impl Iterator<Item = &'a String>) -> ApiGwResult<()> {
+    let mut seen = std::collections::HashSet::new();
+    for p in params {
+        let name = [
+            "path.",
+            "querystring.",
+            "header.",
+            "multivaluequerystring.",
+            "multivalueheader.",
+        ]
+        .iter()
+        .find_map(|loc| p.strip_prefix("method.request.")?.strip_prefix(loc));
+        if let Some(name) = name
+            && !seen.insert(name)
+        {
+            return Err(ApiGwError::bad_request(
+                "Parameter names must be unique across querystring, header and path",
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub async fn get_method(
@@ -663,7 +739,10 @@ pub async fn update_method(
                         method.authorization_type = op.value()?.to_string();
                     }
                     ("replace", ["authorizerId"]) => method.authorizer_id = op.value.clone(),
-                    ("replace", ["apiKeyRequired"]) => method.api_key_required = op.bool_value()?,
+                    // AWS reads anything but `true` as false.
+                    ("replace", ["apiKeyRequired"]) => {
+                        method.api_key_required = op.value.as_deref() == Some("true")
+                    }
                     ("replace", ["operationName"]) => method.operation_name = op.value.clone(),
                     ("replace", ["requestValidatorId"]) => {
                         method.request_validator_id = op.value.clone().filter(|v| !v.is_empty())
@@ -686,8 +765,24 @@ pub async fn update_method(
                         let v = op.value()?.to_string();
                         method.authorization_scopes.retain(|s| *s != v)
                     }
-                    _ => return Err(op.unsupported()),
+                    (
+                        _,
+                        [
+                            "authorizationType" | "authorizerId" | "apiKeyRequired" | "operationName"
+                            | "requestValidatorId",
+                        ],
+                    ) => return Err(op.replace_only()),
+                    _ => return Err(op.invalid_path()),
                 }
+            }
+            check_unique_parameter_names(method.request_parameters.keys())?;
+            // An authorizer id means nothing to other authorization types;
+            // AWS drops it rather than refusing it.
+            if !matches!(
+                method.authorization_type.as_str(),
+                "CUSTOM" | "COGNITO_USER_POOLS"
+            ) {
+                method.authorizer_id = None;
             }
             // Checked once all operations applied: a patch may set the type
             // and the authorizer id in either order.
@@ -700,7 +795,8 @@ pub async fn update_method(
             check_model_names(&models, &method.request_models)?;
             Ok(wire::method(method))
         })
-        .await?;
+        .await
+        .map_err(unknown_api_as_resource)?;
     Ok(Json(out))
 }
 
@@ -842,6 +938,13 @@ struct PutIntegrationInput {
     timeout_in_millis: Option<i64>,
     cache_namespace: Option<String>,
     cache_key_parameters: Option<Vec<String>>,
+    tls_config: Option<TlsConfigInput>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct TlsConfigInput {
+    insecure_skip_verification: Option<bool>,
 }
 
 /// A template map in which a template may be `null` (what AWS answers for
@@ -883,6 +986,65 @@ fn check_content_handling(c: &str) -> ApiGwResult<()> {
     }
 }
 
+/// An AWS / AWS_PROXY integration URI is an API Gateway service ARN,
+/// `arn:aws:apigateway:{region}:{service}:path|action/...`; AWS_PROXY
+/// reaches Lambda (or Firehose) only. `${stageVariables.x}` may stand in
+/// for any part after the service.
+fn check_aws_integration_uri(kind: IntegrationType, uri: &str) -> ApiGwResult<()> {
+    let parts: Vec<&str> = uri.splitn(6, ':').collect();
+    let [arn, partition, _service, _region, _account, _resource] = parts.as_slice() else {
+        return Err(ApiGwError::bad_request("Invalid ARN specified in the request"));
+    };
+    if *arn != "arn" || partition.is_empty() {
+        return Err(ApiGwError::bad_request("Invalid ARN specified in the request"));
+    }
+    let (service, region, target, rest) = (parts[2], parts[3], parts[4], parts[5]);
+    let kind_of_target = rest.split_once('/').map(|(k, _)| k);
+    if service != "apigateway" || region.is_empty() || !matches!(kind_of_target, Some("path" | "action")) {
+        return Err(ApiGwError::bad_request(
+            "AWS ARN for integration must contain path or action",
+        ));
+    }
+    if kind == IntegrationType::AwsProxy && !matches!(target, "lambda" | "firehose") {
+        return Err(ApiGwError::bad_request(
+            "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
+        ));
+    }
+    Ok(())
+}
+
+/// Mapping sources `method.request.{location}.{name}` must be declared in
+/// the method's `requestParameters`.
+fn check_mapped_method_parameters<'a>(
+    declared: &BTreeMap<String, bool>,
+    sources: impl Iterator<Item = &'a String>,
+) -> ApiGwResult<()> {
+    for source in sources {
+        let Some(param) = source.strip_prefix("method.request.") else {
+            continue;
+        };
+        if param == "body" || param.starts_with("body.") {
+            continue;
+        }
+        // A multi-value source may read a parameter declared single-valued.
+        let single = param
+            .strip_prefix("multivalue")
+            .map(|p| format!("method.request.{p}"));
+        let is_declared =
+            declared.contains_key(source.as_str()) || single.is_some_and(|s| declared.contains_key(&s));
+        if !is_declared {
+            return Err(invalid_mapping_parameter(source));
+        }
+    }
+    Ok(())
+}
+
+fn invalid_mapping_parameter(expression: &str) -> ApiGwError {
+    ApiGwError::bad_request(format!(
+        "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: {expression}]"
+    ))
+}
+
 /// Builds an integration from PutIntegration-style input, with AWS's checks.
 pub fn build_integration(
     type_: &str,
@@ -920,11 +1082,8 @@ pub fn build_integration(
     }
     if matches!(integration_type, IntegrationType::Aws | IntegrationType::AwsProxy)
         && let Some(u) = &uri
-        && !u.starts_with("arn:")
     {
-        return Err(ApiGwError::bad_request(
-            "AWS ARN for integration must contain path or action",
-        ));
+        check_aws_integration_uri(integration_type, u)?;
     }
     Ok(Integration {
         integration_type,
@@ -945,6 +1104,7 @@ pub fn build_integration(
         cache_namespace: Some(resource_id.to_string()),
         cache_key_parameters: Vec::new(),
         integration_responses: BTreeMap::new(),
+        tls_insecure_skip_verification: None,
     })
 }
 
@@ -981,9 +1141,14 @@ pub async fn put_integration(
         integration.cache_namespace = input.cache_namespace;
     }
     integration.cache_key_parameters = input.cache_key_parameters.unwrap_or_default();
+    integration.tls_insecure_skip_verification = input.tls_config.and_then(|t| t.insecure_skip_verification);
     let out = svc
         .edit(&api, |a| {
             let method = find_method(a, &rid, &m)?;
+            check_mapped_method_parameters(
+                &method.request_parameters,
+                integration.request_parameters.values(),
+            )?;
             let v = wire::integration(&integration);
             method.integration = Some(integration);
             Ok(v)
@@ -1015,6 +1180,7 @@ pub async fn update_integration(
     let patch: PatchBody = parse(&body)?;
     let out = svc
         .edit(&api, |a| {
+            let declared = find_method(a, &rid, &m)?.request_parameters.clone();
             let i = find_integration(a, &rid, &m)?;
             for op in &patch.patch_operations {
                 let seg = op.segments();
@@ -1054,9 +1220,46 @@ pub async fn update_integration(
                         p.to_string(),
                         |v| Ok(v.to_string()),
                     )?,
-                    _ => return Err(op.unsupported()),
+                    ("add", ["cacheKeyParameters", p]) => {
+                        if !i.cache_key_parameters.iter().any(|k| k == p) {
+                            i.cache_key_parameters.push(p.to_string());
+                        }
+                    }
+                    ("remove", ["cacheKeyParameters", p]) => i.cache_key_parameters.retain(|k| k != p),
+                    ("replace", ["cacheNamespace"]) => i.cache_namespace = op.value.clone(),
+                    ("replace", ["connectionType"]) => {
+                        let v = op.value()?;
+                        if !["INTERNET", "VPC_LINK"].contains(&v) {
+                            return Err(ApiGwError::enum_value(
+                                v,
+                                "updateIntegrationInput.connectionType",
+                                &["INTERNET", "VPC_LINK"],
+                            ));
+                        }
+                        i.connection_type = Some(v.to_string())
+                    }
+                    ("replace", ["connectionId"]) => i.connection_id = op.value.clone(),
+                    ("replace", ["tlsConfig", "insecureSkipVerification"]) => {
+                        i.tls_insecure_skip_verification = Some(op.value.as_deref() == Some("true"))
+                    }
+                    (
+                        _,
+                        [
+                            "uri"
+                            | "httpMethod"
+                            | "timeoutInMillis"
+                            | "passthroughBehavior"
+                            | "contentHandling"
+                            | "credentials"
+                            | "cacheNamespace"
+                            | "connectionType"
+                            | "connectionId",
+                        ],
+                    ) => return Err(op.replace_only()),
+                    _ => return Err(op.invalid_path()),
                 }
             }
+            check_mapped_method_parameters(&declared, i.request_parameters.values())?;
             Ok(wire::integration(i))
         })
         .await?;
@@ -1101,6 +1304,16 @@ pub async fn put_integration_response(
     }
     let out = svc
         .edit(&api, |a| {
+            let method = find_method(a, &rid, &m)?;
+            let declared = method
+                .method_responses
+                .get(&code)
+                .ok_or_else(response_not_found)?
+                .response_parameters
+                .clone();
+            if let Some(params) = &input.response_parameters {
+                check_mapped_response_headers(&declared, params.keys())?;
+            }
             let i = find_integration(a, &rid, &m)?;
             let r = IntegrationResponse {
                 status_code: code.clone(),
@@ -1115,6 +1328,18 @@ pub async fn put_integration_response(
         })
         .await?;
     Ok(created(out))
+}
+
+/// `method.response.header.X` targets must be declared by the method
+/// response.
+fn check_mapped_response_headers<'a>(
+    declared: &BTreeMap<String, bool>,
+    targets: impl Iterator<Item = &'a String>,
+) -> ApiGwResult<()> {
+    match targets.into_iter().find(|t| !declared.contains_key(t.as_str())) {
+        Some(t) => Err(invalid_mapping_parameter(t)),
+        None => Ok(()),
+    }
 }
 
 pub async fn get_integration_response(
@@ -1138,11 +1363,17 @@ pub async fn update_integration_response(
     let patch: PatchBody = parse(&body)?;
     let out = svc
         .edit(&api, |a| {
+            let declared = find_method(a, &rid, &m)?
+                .method_responses
+                .get(&code)
+                .map(|r| r.response_parameters.clone())
+                .unwrap_or_default();
             let i = find_integration(a, &rid, &m)?;
             let r = i
                 .integration_responses
                 .get_mut(&code)
                 .ok_or_else(response_not_found)?;
+            let before = r.response_parameters.clone();
             for op in &patch.patch_operations {
                 let seg = op.segments();
                 match (op.op.as_str(), strs(&seg).as_slice()) {
@@ -1161,6 +1392,12 @@ pub async fn update_integration_response(
                     _ => return Err(op.unsupported()),
                 }
             }
+            // Only targets this patch added must be declared: mappings
+            // stored before a method response changed stay editable.
+            check_mapped_response_headers(
+                &declared,
+                r.response_parameters.keys().filter(|k| !before.contains_key(*k)),
+            )?;
             Ok(wire::integration_response(r))
         })
         .await?;

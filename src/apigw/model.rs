@@ -214,6 +214,10 @@ pub struct Integration {
     pub cache_namespace: Option<String>,
     pub cache_key_parameters: Vec<String>,
     pub integration_responses: BTreeMap<String, IntegrationResponse>,
+    /// `tlsConfig.insecureSkipVerification`: stored and returned (HTTPS
+    /// upstreams are always verified).
+    #[serde(default)]
+    pub tls_insecure_skip_verification: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -51,6 +51,16 @@ impl PatchOperation {
         }
     }
 
+    /// AWS's answer to a path the resource does not have.
+    pub fn invalid_path(&self) -> ApiGwError {
+        ApiGwError::bad_request(format!("Invalid patch path {}", self.path))
+    }
+
+    /// AWS's answer to `add`/`remove`/... on a field that is only replaced.
+    pub fn replace_only(&self) -> ApiGwError {
+        ApiGwError::bad_request("Invalid patch operation specified. Must be one of: [replace]")
+    }
+
     pub fn unsupported(&self) -> ApiGwError {
         ApiGwError::bad_request(format!(
             "Invalid patch path '{}' specified for op '{}'. Must be one of: [add, remove, replace] on a supported path",

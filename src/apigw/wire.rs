@@ -145,6 +145,9 @@ pub fn integration(i: &Integration) -> Value {
     m.insert("timeoutInMillis".into(), i.timeout_in_millis.into());
     put_opt(&mut m, "cacheNamespace", &i.cache_namespace);
     m.insert("cacheKeyParameters".into(), json!(i.cache_key_parameters));
+    if let Some(skip) = i.tls_insecure_skip_verification {
+        m.insert("tlsConfig".into(), json!({ "insecureSkipVerification": skip }));
+    }
     if !i.integration_responses.is_empty() {
         let r: Map<String, Value> = i
             .integration_responses

@@ -163,6 +163,7 @@ def main():
 
         import boto3
         from botocore.config import Config
+        from botocore.exceptions import ClientError
 
         client = boto3.client("lambda", endpoint_url=server.endpoint, region_name="us-east-1",
                               aws_access_key_id="test", aws_secret_access_key="test",
@@ -636,6 +637,82 @@ def main():
             names = [m["name"] for m in apigw.get_models(restApiId=api_id)["items"]]
             assert names == ["Empty", "Error", "Owner"], names
 
+        def boto_validation_errors():
+            # Messages as AWS gives them (recorded against AWS in LocalStack's
+            # snapshots and in issue threads quoting AWS).
+            apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
+                                 aws_access_key_id="test", aws_secret_access_key="test",
+                                 config=Config(retries={"max_attempts": 1}))
+
+            def refused(fn, code, message, **kw):
+                try:
+                    fn(**kw)
+                except ClientError as e:
+                    err = e.response["Error"]
+                    assert (err["Code"], err["Message"]) == (code, message), err
+                    return
+                raise AssertionError(f"{fn.__name__} accepted {kw}")
+
+            refused(apigw.create_rest_api, "BadRequestException", "Description cannot be an empty string",
+                    name="x", description="")
+            refused(apigw.create_rest_api, "BadRequestException",
+                    "Invalid minimum compression size, must be between 0 and 10485760",
+                    name="x", minimumCompressionSize=10485761)
+            api_id = apigw.create_rest_api(name="checks")["id"]
+            root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+            refused(apigw.update_rest_api, "BadRequestException",
+                    "Invalid patch operation specified. Must be one of: [replace]",
+                    restApiId=api_id, patchOperations=[{"op": "add", "path": "/minimumCompressionSize", "value": "1"}])
+            res = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="things")["id"]
+            refused(apigw.update_resource, "BadRequestException",
+                    "Invalid patch path  '/invalid' specified for op 'replace'. Must be one of: [/parentId, /pathPart]",
+                    restApiId=api_id, resourceId=res, patchOperations=[{"op": "replace", "path": "/invalid", "value": "x"}])
+            refused(apigw.put_method, "BadRequestException",
+                    "Parameter names must be unique across querystring, header and path",
+                    restApiId=api_id, resourceId=res, httpMethod="GET", authorizationType="NONE",
+                    requestParameters={"method.request.header.a": True, "method.request.querystring.a": False})
+            refused(apigw.put_method, "NotFoundException", "Invalid Resource identifier specified",
+                    restApiId="nope", resourceId=res, httpMethod="GET", authorizationType="NONE")
+            apigw.put_method(restApiId=api_id, resourceId=res, httpMethod="GET", authorizationType="NONE",
+                             requestParameters={"method.request.querystring.q": False})
+            m = apigw.update_method(restApiId=api_id, resourceId=res, httpMethod="GET", patchOperations=[
+                {"op": "replace", "path": "/apiKeyRequired", "value": "whatever"},
+                {"op": "replace", "path": "/authorizerId", "value": "xyz"}])
+            assert m["apiKeyRequired"] is False and "authorizerId" not in m, m
+            refused(apigw.update_method, "BadRequestException", "Invalid patch path /httpMethod",
+                    restApiId=api_id, resourceId=res, httpMethod="GET",
+                    patchOperations=[{"op": "add", "path": "/httpMethod", "value": "PUT"}])
+            put = dict(restApiId=api_id, resourceId=res, httpMethod="GET", integrationHttpMethod="POST")
+            refused(apigw.put_integration, "BadRequestException", "Invalid ARN specified in the request",
+                    type="AWS_PROXY", uri="non-valid-arn", **put)
+            refused(apigw.put_integration, "BadRequestException", "AWS ARN for integration must contain path or action",
+                    type="AWS_PROXY", uri="arn:aws:iam::0000000000:role/service-role/asdf", **put)
+            refused(apigw.put_integration, "BadRequestException",
+                    "Invalid mapping expression specified: Validation Result: warnings : [], errors : "
+                    "[Invalid mapping expression parameter specified: method.request.path.undeclared]",
+                    type="HTTP", uri="http://example.com/",
+                    requestParameters={"integration.request.header.X": "method.request.path.undeclared"}, **put)
+            apigw.put_integration(type="HTTP", uri="http://example.com/",
+                                  requestParameters={"integration.request.querystring.q": "method.request.querystring.q"},
+                                  **put)
+            i = apigw.update_integration(restApiId=api_id, resourceId=res, httpMethod="GET", patchOperations=[
+                {"op": "add", "path": "/cacheKeyParameters/method.request.querystring.q"},
+                {"op": "replace", "path": "/cacheNamespace", "value": "ns"},
+                {"op": "replace", "path": "/tlsConfig/insecureSkipVerification", "value": "true"}])
+            assert i["cacheKeyParameters"] == ["method.request.querystring.q"] and i["cacheNamespace"] == "ns", i
+            assert i["tlsConfig"] == {"insecureSkipVerification": True}, i
+            refused(apigw.put_integration_response, "NotFoundException", "Invalid Response status code specified",
+                    restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="500")
+            apigw.put_method_response(restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200",
+                                      responseParameters={"method.response.header.X-A": False})
+            refused(apigw.put_integration_response, "BadRequestException",
+                    "Invalid mapping expression specified: Validation Result: warnings : [], errors : "
+                    "[Invalid mapping expression parameter specified: method.response.header.X-B]",
+                    restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200",
+                    responseParameters={"method.response.header.X-B": "'v'"})
+            apigw.delete_rest_api(restApiId=api_id)
+
+        check("boto3 apigateway validation errors with AWS's messages", boto_validation_errors)
         check("boto3 lambda lifecycle", boto_lifecycle)
         check("boto3 lambda errors", boto_errors)
         check("boto3 function error", boto_function_error)
