@@ -269,6 +269,7 @@ fn passthrough_behaviours() {
         let r = api.call("POST", path, &other_ct, body);
         assert_eq!(r.status, 415, "{path}: {}", r.text());
         assert_eq!(r.json(), json!({ "message": "Unsupported Media Type" }));
+        assert_eq!(r.header("x-amzn-ErrorType"), Some("BadRequestException"));
     }
     // No templates at all: WHEN_NO_TEMPLATES passes through, NEVER refuses.
     assert_eq!(
@@ -355,7 +356,7 @@ fn mock_selects_by_status_and_renders_templates() {
         &[
             (
                 "200",
-                json!({ "responseTemplates": { "application/json": "{\"ok\": true, \"id\": \"$context.requestId\"}" } }),
+                json!({ "responseTemplates": { "application/json": "{\"ok\": true, \"id\": \"$context.requestId\", \"xid\": \"$context.extendedRequestId\", \"path\": \"$context.path\", \"domain\": \"$context.domainName\"}" } }),
             ),
             (
                 "404",
@@ -371,7 +372,19 @@ fn mock_selects_by_status_and_renders_templates() {
     let r = api.call("GET", "/mock?code=200", &[], None);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("x-amzn-trace-id"), None, "MOCK reaches no backend");
-    assert_eq!(r.json()["id"].as_str(), r.header("x-amzn-RequestId"));
+    let v = r.json();
+    assert_eq!(v["id"].as_str(), r.header("x-amzn-RequestId"));
+    // `$context.path` carries the stage; the domain is the Host header as
+    // sent, the same as the proxy event's `requestContext.domainName`.
+    assert_eq!(v["path"], "/test/mock");
+    assert_eq!(v["domain"], s.front.trim_start_matches("http://"));
+    // Extended ids are shaped like AWS's, `LV7fzho-PHcEJPw=`.
+    let xid = v["xid"].as_str().unwrap_or_default();
+    assert_eq!(Some(xid), r.header("x-amz-apigw-id"));
+    assert!(
+        xid.len() == 16 && xid.ends_with('=') && !xid.ends_with("=="),
+        "{xid}"
+    );
     let r = api.call("GET", "/mock?code=404", &[], None);
     assert_eq!(r.status, 404);
     assert_eq!(r.header("x-reason"), Some("missing"));
@@ -423,7 +436,7 @@ fn templates_see_header_names_as_the_client_wrote_them() {
     assert_eq!(v["param"], "t1", "{v}");
     let names: Vec<&str> = v["names"].as_str().unwrap().split_whitespace().collect();
     // The same headers a proxy event shows: framing ones dropped, the
-    // X-Forwarded-* that API Gateway adds.
+    // X-Forwarded-* and X-Amzn-Trace-Id that API Gateway adds.
     assert_eq!(
         names,
         [
@@ -431,7 +444,8 @@ fn templates_see_header_names_as_the_client_wrote_them() {
             "X-Agent",
             "X-Forwarded-For",
             "X-Forwarded-Proto",
-            "X-Forwarded-Port"
+            "X-Forwarded-Port",
+            "X-Amzn-Trace-Id"
         ]
     );
     assert_eq!(v["xff"], "127.0.0.1", "{v}");

@@ -39,6 +39,11 @@ fn seed_flow_post_users_with_echo() {
         "a Lambda proxy answer carries X-Amzn-Trace-Id"
     );
     let ev = event_of(&r);
+    // API Gateway adds the trace id to the method request, as it answers.
+    assert_eq!(
+        ev["headers"]["X-Amzn-Trace-Id"].as_str(),
+        r.header("x-amzn-trace-id")
+    );
     assert_eq!(ev["resource"], "/users");
     assert_eq!(ev["path"], "/users");
     assert_eq!(ev["httpMethod"], "POST");

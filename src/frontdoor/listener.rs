@@ -106,6 +106,9 @@ impl AsyncWrite for CasingStream {
 #[derive(Clone)]
 pub struct ClientConn {
     pub peer: SocketAddr,
+    /// The peer's address as text (`sourceIp`), formatted once per
+    /// connection rather than once per request.
+    pub source_ip: Arc<str>,
     names: Arc<Mutex<VecDeque<Names>>>,
 }
 
@@ -118,8 +121,10 @@ impl ClientConn {
 
 impl Connected<IncomingStream<'_, CasingListener>> for ClientConn {
     fn connect_info(stream: IncomingStream<'_, CasingListener>) -> ClientConn {
+        let peer = *stream.remote_addr();
         ClientConn {
-            peer: *stream.remote_addr(),
+            peer,
+            source_ip: peer.ip().to_string().into(),
             names: stream.io().scanner.names.clone(),
         }
     }

@@ -188,11 +188,10 @@ pub fn missing_authentication_token() -> Response {
 }
 
 fn extended_request_id() -> String {
+    // Eleven random bytes in the URL-safe alphabet: fifteen characters and
+    // one `=`, the shape of AWS's ids (`LV7fzho-PHcEJPw=`).
     let bytes = uuid::Uuid::new_v4().into_bytes();
-    let mut id = base64::engine::general_purpose::STANDARD.encode(&bytes[..10]);
-    id.truncate(15);
-    id.push('=');
-    id
+    base64::engine::general_purpose::URL_SAFE.encode(&bytes[..11])
 }
 
 /// Removes `.` and `..` segments (RFC 3986 §5.2.4), also when written
@@ -208,7 +207,10 @@ pub fn remove_dot_segments(path: &str) -> std::borrow::Cow<'_, str> {
             .iter()
             .any(|d| seg.eq_ignore_ascii_case(d))
     }
-    if !path.split('/').any(|s| is_dot(s) || is_dot_dot(s)) {
+    // Most paths have no `.` or `%` at all: no segment to look at.
+    if memchr::memchr2(b'.', b'%', path.as_bytes()).is_none()
+        || !path.split('/').any(|s| is_dot(s) || is_dot_dot(s))
+    {
         return std::borrow::Cow::Borrowed(path);
     }
     let mut out: Vec<&str> = Vec::new();
@@ -253,6 +255,7 @@ async fn handle(
     let mut resp = Box::pin(serve(
         &fd,
         conn.peer,
+        &conn.source_ip,
         names.as_deref(),
         req,
         &request_id,
@@ -272,13 +275,17 @@ async fn handle(
 async fn serve(
     fd: &FrontDoor,
     peer: SocketAddr,
+    source_ip: &str,
     names_as_sent: Option<&[String]>,
     req: Request,
     request_id: &str,
     extended_id: &str,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let host_header = parts.headers.get("host").and_then(|h| h.to_str().ok());
+    let host_header = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
     let raw_path = parts.uri.path();
     let path = remove_dot_segments(raw_path);
     let Some(target) = resolve_target(host_header, &path) else {
@@ -288,8 +295,15 @@ async fn serve(
         return missing_authentication_token();
     };
     let method = parts.method.as_str();
-    let source_ip = peer.ip().to_string();
     let domain = host_header.unwrap_or_default();
+    // X-Ray: the client's trace id when it sent one, else a new one; the
+    // method request carries it, and so does a backend's response.
+    static TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+    let trace_id: std::borrow::Cow<'_, str> = match parts.headers.get(&TRACE_ID).and_then(|v| v.to_str().ok())
+    {
+        Some(sent) if sent.starts_with("Root=") => sent.into(),
+        _ => integrate::http::new_trace_id().into(),
+    };
     let matched = stage.deployment.routes.lookup(method, target.path);
     let path_params = matched
         .as_ref()
@@ -308,9 +322,10 @@ async fn serve(
         resource_id: matched.as_ref().map_or("", |m| m.resource_id),
         path: target.path,
         http_method: method,
-        source_ip: &source_ip,
+        source_ip,
         account_id: &fd.access.account,
         domain_name: domain,
+        trace_id: &trace_id,
         authorizer: None,
         validation_error_string: None,
     };
@@ -340,7 +355,7 @@ async fn serve(
             raw_query: parts.uri.query(),
             headers: &headers,
             body: &body,
-            source_ip: &source_ip,
+            source_ip,
             resource_id: matched.resource_id,
             resource_path: matched.resource_path,
             path_params: &matched.path_params,
@@ -352,6 +367,7 @@ async fn serve(
             request_id,
             extended_request_id: extended_id,
             domain_name: domain,
+            trace_id: &trace_id,
             request_time_epoch_ms,
             binary_media_types: &stage.deployment.binary_media_types,
             authorizer,

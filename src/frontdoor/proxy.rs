@@ -60,6 +60,9 @@ pub struct ProxyRequest<'a> {
     pub extended_request_id: &'a str,
     /// Host header value, kept as sent (a port is ignored only for `domainPrefix`).
     pub domain_name: &'a str,
+    /// The request's X-Ray trace id (`Root=1-...`), added to the headers
+    /// when the client sent none.
+    pub trace_id: &'a str,
     pub request_time_epoch_ms: i64,
     pub binary_media_types: &'a [String],
     /// `requestContext.authorizer`, emitted only when `Some` (the key is absent without an authorizer).
@@ -129,15 +132,17 @@ const DROPPED_HEADERS: [&str; 12] = [
 /// (the proxy event) and to mapping templates (`$input.params().header`):
 /// the client's, in arrival order and casing, without the ones AWS drops,
 /// `Authorization` and `User-Agent` title-cased, then the
-/// `X-Forwarded-For/Proto/Port` it adds when the client sent none.
+/// `X-Forwarded-For/Proto/Port` and `X-Amzn-Trace-Id` it adds when the
+/// client sent none.
 pub fn method_request_headers<'a>(
     headers: &'a [(String, String)],
     source_ip: &'a str,
     domain_name: &'a str,
+    trace_id: &'a str,
 ) -> Vec<(&'a str, &'a str)> {
-    let mut pairs = Vec::with_capacity(headers.len() + 3);
+    let mut pairs = Vec::with_capacity(headers.len() + 4);
     let mut host = None;
-    let (mut has_xff, mut has_proto, mut has_port) = (false, false, false);
+    let (mut has_xff, mut has_proto, mut has_port, mut has_trace) = (false, false, false, false);
     for (name, value) in headers {
         let name = name.as_str();
         if name.eq_ignore_ascii_case("host") {
@@ -148,6 +153,8 @@ pub fn method_request_headers<'a>(
             has_proto = true;
         } else if name.eq_ignore_ascii_case("x-forwarded-port") {
             has_port = true;
+        } else if name.eq_ignore_ascii_case("x-amzn-trace-id") {
+            has_trace = true;
         }
         if !DROPPED_HEADERS.iter().any(|d| name.eq_ignore_ascii_case(d)) {
             pairs.push((canonical_header_name(name), value.as_str()));
@@ -161,6 +168,9 @@ pub fn method_request_headers<'a>(
         if !sent && let Some(value) = forwarded_default(name, source_ip, host.unwrap_or(domain_name)) {
             pairs.push((name, value));
         }
+    }
+    if !has_trace && !trace_id.is_empty() {
+        pairs.push(("X-Amzn-Trace-Id", trace_id));
     }
     pairs
 }
@@ -195,7 +205,7 @@ pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
     let headers = if req.headers.is_empty() {
         None
     } else {
-        let pairs = method_request_headers(req.headers, req.source_ip, req.domain_name)
+        let pairs = method_request_headers(req.headers, req.source_ip, req.domain_name, req.trace_id)
             .into_iter()
             .map(|(key, value)| Pair {
                 key: Cow::Borrowed(key),
@@ -495,7 +505,7 @@ fn split_host_port(authority: &str) -> (&str, Option<&str>) {
 }
 
 /// `requestContext.domainPrefix`: the first label of the host name.
-fn domain_prefix(domain_name: &str) -> &str {
+pub(crate) fn domain_prefix(domain_name: &str) -> &str {
     let host = split_host_port(domain_name).0;
     host.split('.').next().unwrap_or(host)
 }
@@ -857,6 +867,7 @@ mod tests {
             request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
             extended_request_id: "LV7fzho-PHcEJPw=",
             domain_name: "abc123defg.execute-api.localhost",
+            trace_id: "",
             request_time_epoch_ms: 1_589_522_469_000,
             binary_media_types,
             authorizer: None,

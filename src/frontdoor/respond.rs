@@ -160,8 +160,10 @@ impl GatewayResponseType {
         Some(match self {
             T::AccessDenied => "AccessDeniedException",
             T::AuthorizerConfigurationError => "AuthorizerConfigurationException",
-            T::BadRequestParameters | T::BadRequestBody => "BadRequestException",
-            T::IntegrationFailure => "InternalServerErrorException",
+            // API Gateway labels a 415 as a bad request, and a 504 as an
+            // internal error (as recorded against AWS by LocalStack).
+            T::BadRequestParameters | T::BadRequestBody | T::UnsupportedMediaType => "BadRequestException",
+            T::IntegrationFailure | T::IntegrationTimeout => "InternalServerErrorException",
             T::InvalidApiKey => "ForbiddenException",
             T::InvalidSignature => "InvalidSignatureException",
             T::MissingAuthenticationToken => "MissingAuthenticationTokenException",
@@ -242,12 +244,16 @@ pub struct ResponseContext<'a> {
     /// The resource template, e.g. `/users/{id}`.
     pub resource_path: &'a str,
     pub resource_id: &'a str,
-    /// The request path as sent, e.g. `/prod/users/7`.
+    /// The request path after the stage, e.g. `/users/7` (`$context.path`
+    /// puts the stage in front: `/prod/users/7`).
     pub path: &'a str,
     pub http_method: &'a str,
     pub source_ip: &'a str,
     pub account_id: &'a str,
     pub domain_name: &'a str,
+    /// The request's X-Ray trace id (`Root=1-...`); empty where none was
+    /// given (a new one is made when needed).
+    pub trace_id: &'a str,
     /// The authorizer's context (stringified), including `principalId`.
     pub authorizer: Option<&'a BTreeMap<String, String>>,
     /// `$context.error.validationErrorString`: what request validation
@@ -276,6 +282,7 @@ impl Default for ResponseContext<'_> {
             source_ip: "",
             account_id: "",
             domain_name: "",
+            trace_id: "",
             authorizer: None,
             validation_error_string: None,
         }
@@ -349,7 +356,13 @@ impl Var {
             Var::Stage => Some(ctx.stage),
             Var::ResourcePath => Some(ctx.resource_path),
             Var::ResourceId => Some(ctx.resource_id),
-            Var::Path => Some(ctx.path),
+            Var::Path => {
+                // `/{stage}/...`, as the client addressed it.
+                out.push('/');
+                out.push_str(ctx.stage);
+                out.push_str(ctx.path);
+                return true;
+            }
             Var::HttpMethod => Some(ctx.http_method),
             Var::SourceIp => Some(ctx.source_ip),
             Var::UserAgent => ctx
@@ -833,9 +846,15 @@ mod tests {
         let (s, h, b) = render(&g, T::AuthorizerConfigurationError, None, &ctx);
         assert_eq!((s, b.as_str()), (500, r#"{"message":null}"#));
         assert_eq!(h["x-amzn-ErrorType"], "AuthorizerConfigurationException");
-        // Unknown error type → header omitted.
         let (s, h, _) = render(&g, T::IntegrationTimeout, None, &ctx);
         assert_eq!(s, 504);
+        assert_eq!(h["x-amzn-ErrorType"], "InternalServerErrorException");
+        let (s, h, _) = render(&g, T::UnsupportedMediaType, None, &ctx);
+        assert_eq!(s, 415);
+        assert_eq!(h["x-amzn-ErrorType"], "BadRequestException");
+        // Unknown error type → header omitted.
+        let (s, h, _) = render(&g, T::ApiConfigurationError, None, &ctx);
+        assert_eq!(s, 500);
         assert!(h.get("x-amzn-ErrorType").is_none());
         assert_eq!(render(&g, T::Default4xx, None, &ctx).0, 400);
         assert_eq!(render(&g, T::Default5xx, None, &ctx).0, 500);

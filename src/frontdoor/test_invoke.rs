@@ -111,6 +111,7 @@ pub async fn test_invoke(
         source_ip: "test-invoke-source-ip",
         account_id: &fd.access.account,
         domain_name: "testPrefix.testDomainName",
+        trace_id: "",
         authorizer: None,
         validation_error_string: None,
     };

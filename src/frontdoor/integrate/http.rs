@@ -611,11 +611,7 @@ pub async fn proxy(
     responses: &GatewayResponses,
 ) -> Response {
     let ctx = view.ctx;
-    let trace_id = view
-        .header_value("x-amzn-trace-id")
-        .filter(|t| t.starts_with("Root="))
-        .map(str::to_string)
-        .unwrap_or_else(new_trace_id);
+    let trace_id = super::trace_id_of(ctx);
     let request = match target.outbound(view, &trace_id) {
         Ok(r) => r,
         Err(why) => {
@@ -731,7 +727,7 @@ pub async fn mapped(
             Err(_) => return responses.render(GatewayResponseType::ApiConfigurationError, None, ctx),
         },
     };
-    let trace_id = new_trace_id();
+    let trace_id = super::trace_id_of(ctx).into_owned();
     let mut headers = HeaderMap::new();
     for (name, value) in &prepared.headers {
         if let (Ok(n), Ok(v)) = (

@@ -94,6 +94,7 @@ impl<'a> RequestView<'a> {
             request_id: c.request_id,
             extended_request_id: c.extended_request_id,
             domain_name: c.domain_name,
+            trace_id: c.trace_id,
             request_time_epoch_ms: self.request_time_epoch_ms,
             binary_media_types: self.binary_media_types,
             authorizer: self.authorizer_event,
@@ -145,9 +146,13 @@ impl<'a> RequestView<'a> {
         values
     }
 
-    /// The `X-Forwarded-*` headers API Gateway adds to a method request
-    /// that came without them (see `proxy::method_request_headers`).
+    /// The `X-Forwarded-*` and `X-Amzn-Trace-Id` headers API Gateway adds
+    /// to a method request that came without them (see
+    /// `proxy::method_request_headers`).
     fn added_header(&self, name: &str) -> Option<&str> {
+        if name.eq_ignore_ascii_case("x-amzn-trace-id") {
+            return Some(self.ctx.trace_id).filter(|t| !t.is_empty());
+        }
         let host = self
             .ctx
             .headers
@@ -224,7 +229,6 @@ pub fn context_tree(view: &RequestView<'_>) -> serde_json::Value {
     let authorizer = ctx.authorizer.map_or(Value::Null, |a| {
         Value::Object(a.iter().map(|(k, v)| (k.clone(), text(v))).collect())
     });
-    let (domain, _) = ctx.domain_name.split_once(':').unwrap_or((ctx.domain_name, ""));
     let request_time = super::proxy::clf_time(view.request_time_epoch_ms).map_or(Value::Null, |t| {
         Value::String(String::from_utf8_lossy(&t).into_owned())
     });
@@ -234,13 +238,13 @@ pub fn context_tree(view: &RequestView<'_>) -> serde_json::Value {
         ("apiId", text(ctx.api_id)),
         ("authorizer", authorizer),
         ("deploymentId", text(view.deployment_id)),
-        ("domainName", text(domain)),
-        ("domainPrefix", text(domain.split('.').next().unwrap_or_default())),
+        ("domainName", text(ctx.domain_name)),
+        ("domainPrefix", text(super::proxy::domain_prefix(ctx.domain_name))),
         ("extendedRequestId", text(ctx.extended_request_id)),
         ("httpMethod", text(ctx.http_method)),
         ("identity", Value::Object(identity)),
         ("isCanaryRequest", text("false")),
-        ("path", text(ctx.path)),
+        ("path", Value::String(format!("/{}{}", ctx.stage, ctx.path))),
         ("protocol", text("HTTP/1.1")),
         ("requestId", text(ctx.request_id)),
         ("requestTime", request_time),
@@ -324,18 +328,22 @@ impl ExecutionLog {
     }
 }
 
+/// The request's trace id: the one the front door gave it (the client's
+/// `Root=...` or a new one), or, for a context made elsewhere, a new one.
+pub fn trace_id_of<'a>(ctx: &ResponseContext<'a>) -> std::borrow::Cow<'a, str> {
+    if ctx.trace_id.is_empty() {
+        std::borrow::Cow::Owned(http::new_trace_id())
+    } else {
+        std::borrow::Cow::Borrowed(ctx.trace_id)
+    }
+}
+
 /// Marks a response that came from its backend with `X-Amzn-Trace-Id`, as
 /// API Gateway does for non-MOCK integrations: the client's trace id when
 /// it sent one, else a new one.
 pub fn stamp_trace_id(resp: &mut axum::response::Response, ctx: &ResponseContext<'_>) {
-    let id = ctx
-        .headers
-        .get("x-amzn-trace-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|t| t.starts_with("Root="))
-        .map(str::to_string)
-        .unwrap_or_else(http::new_trace_id);
     static TRACE_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-amzn-trace-id");
+    let id = trace_id_of(ctx);
     if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
         resp.headers_mut().insert(TRACE_ID.clone(), v);
     }

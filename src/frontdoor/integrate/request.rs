@@ -105,6 +105,7 @@ impl TemplateInputs {
                 view.headers,
                 view.ctx.source_ip,
                 view.ctx.domain_name,
+                view.ctx.trace_id,
             )
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
