@@ -54,6 +54,7 @@ fn deployment(resources: usize) -> Deployment {
         cache_namespace: None,
         cache_key_parameters: Vec::new(),
         integration_responses: BTreeMap::new(),
+        tls_insecure_skip_verification: None,
     };
     for i in 0..resources {
         let parent = if i < 30 {

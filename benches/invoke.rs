@@ -258,6 +258,7 @@ async fn proxy_hello(host: &Host, time_ms: i64) -> usize {
         request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
         extended_request_id: "LV7fzho-PHcEJPw=",
         domain_name: "127.0.0.1:18180",
+        trace_id: "Root=1-67891233-abcdef012345678912345678",
         request_time_epoch_ms: time_ms,
         binary_media_types: &binary,
         authorizer: None,

@@ -608,6 +608,8 @@ fn test_invoke_method_runs_the_undeployed_api_and_logs_each_step() {
         "HTTP Method: POST, Resource Path: /items/{id}",
         "Method request path: {id=42}",
         "Method request query string: {q=z}",
+        // Names as the caller wrote them.
+        "Method request headers: {Content-Type=application/json, X-H=hv}",
         "Endpoint request body after transformations: {\"id\": \"42\"",
         "Endpoint response body before transformations: {\"id\": \"42\"",
         "Method response body after transformations: {\"got\": ",

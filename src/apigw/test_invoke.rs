@@ -236,6 +236,12 @@ pub async fn test_invoke_method(
             resource_id,
             path_with_query_string: input.path_with_query_string.unwrap_or(default_path),
             headers,
+            header_names: input
+                .headers
+                .keys()
+                .chain(input.multi_value_headers.keys())
+                .cloned()
+                .collect(),
             body: Bytes::from(input.body.unwrap_or_default()),
             stage_variables: input.stage_variables,
         },

@@ -29,6 +29,8 @@ pub struct TestRequest {
     /// `/pets/7?kind=cat`; the path is matched against the resource's template.
     pub path_with_query_string: String,
     pub headers: HeaderMap,
+    /// The header names as the caller wrote them (a HeaderMap lower-cases).
+    pub header_names: Vec<String>,
     pub body: Bytes,
     pub stage_variables: BTreeMap<String, String>,
 }
@@ -115,7 +117,8 @@ pub async fn test_invoke(
         authorizer: None,
         validation_error_string: None,
     };
-    let headers: Vec<(String, String)> = integrate::header_pairs(&req.headers);
+    let headers: Vec<(String, String)> =
+        integrate::header_pairs_as_sent(&req.headers, Some(&req.header_names));
     let view = integrate::RequestView {
         ctx: &ctx,
         body: &req.body,
