@@ -992,20 +992,19 @@ fn check_content_handling(c: &str) -> ApiGwResult<()> {
 /// for any part after the service.
 fn check_aws_integration_uri(kind: IntegrationType, uri: &str) -> ApiGwResult<()> {
     let parts: Vec<&str> = uri.splitn(6, ':').collect();
-    let [arn, partition, _service, _region, _account, _resource] = parts.as_slice() else {
+    let [arn, partition, service, region, target, rest] = parts.as_slice() else {
         return Err(ApiGwError::bad_request("Invalid ARN specified in the request"));
     };
     if *arn != "arn" || partition.is_empty() {
         return Err(ApiGwError::bad_request("Invalid ARN specified in the request"));
     }
-    let (service, region, target, rest) = (parts[2], parts[3], parts[4], parts[5]);
-    let kind_of_target = rest.split_once('/').map(|(k, _)| k);
-    if service != "apigateway" || region.is_empty() || !matches!(kind_of_target, Some("path" | "action")) {
+    let path_or_action = rest.split_once('/').map(|(k, _)| k);
+    if *service != "apigateway" || region.is_empty() || !matches!(path_or_action, Some("path" | "action")) {
         return Err(ApiGwError::bad_request(
             "AWS ARN for integration must contain path or action",
         ));
     }
-    if kind == IntegrationType::AwsProxy && !matches!(target, "lambda" | "firehose") {
+    if kind == IntegrationType::AwsProxy && !matches!(*target, "lambda" | "firehose") {
         return Err(ApiGwError::bad_request(
             "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
         ));
@@ -1304,8 +1303,8 @@ pub async fn put_integration_response(
     }
     let out = svc
         .edit(&api, |a| {
-            let method = find_method(a, &rid, &m)?;
-            let declared = method
+            find_integration(a, &rid, &m)?;
+            let declared = find_method(a, &rid, &m)?
                 .method_responses
                 .get(&code)
                 .ok_or_else(response_not_found)?
