@@ -140,52 +140,65 @@ pub fn method_request_headers<'a>(
     domain_name: &'a str,
     trace_id: &'a str,
 ) -> Vec<(&'a str, &'a str)> {
-    let mut pairs = Vec::with_capacity(headers.len() + 4);
+    let mut pairs = Vec::with_capacity(headers.len() + ADDED_HEADERS.len());
     let mut host = None;
-    let (mut has_xff, mut has_proto, mut has_port, mut has_trace) = (false, false, false, false);
+    let mut sent = [false; ADDED_HEADERS.len()];
     for (name, value) in headers {
         let name = name.as_str();
         if name.eq_ignore_ascii_case("host") {
             host = Some(value.as_str());
-        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
-            has_xff = true;
-        } else if name.eq_ignore_ascii_case("x-forwarded-proto") {
-            has_proto = true;
-        } else if name.eq_ignore_ascii_case("x-forwarded-port") {
-            has_port = true;
-        } else if name.eq_ignore_ascii_case("x-amzn-trace-id") {
-            has_trace = true;
+        } else if let Some(i) = ADDED_HEADERS.iter().position(|a| name.eq_ignore_ascii_case(a)) {
+            sent[i] = true;
         }
         if !DROPPED_HEADERS.iter().any(|d| name.eq_ignore_ascii_case(d)) {
             pairs.push((canonical_header_name(name), value.as_str()));
         }
     }
-    for (name, sent) in [
-        ("X-Forwarded-For", has_xff),
-        ("X-Forwarded-Proto", has_proto),
-        ("X-Forwarded-Port", has_port),
-    ] {
-        if !sent && let Some(value) = forwarded_default(name, source_ip, host.unwrap_or(domain_name)) {
+    let added = AddedHeaders {
+        source_ip,
+        host: host.unwrap_or(domain_name),
+        trace_id,
+    };
+    for (name, sent) in ADDED_HEADERS.into_iter().zip(sent) {
+        if !sent && let Some(value) = added.value(name) {
             pairs.push((name, value));
         }
-    }
-    if !has_trace && !trace_id.is_empty() {
-        pairs.push(("X-Amzn-Trace-Id", trace_id));
     }
     pairs
 }
 
-/// The value API Gateway gives an `X-Forwarded-For/Proto/Port` header the
-/// client did not send (`host` is the Host header, or the domain name).
-pub fn forwarded_default<'a>(name: &str, source_ip: &'a str, host: &'a str) -> Option<&'a str> {
-    if name.eq_ignore_ascii_case("x-forwarded-for") {
-        Some(source_ip)
-    } else if name.eq_ignore_ascii_case("x-forwarded-proto") {
-        Some("http")
-    } else if name.eq_ignore_ascii_case("x-forwarded-port") {
-        Some(split_host_port(host).1.unwrap_or("80"))
-    } else {
-        None
+/// The headers API Gateway adds to a method request that came without
+/// them, in the order it adds them.
+const ADDED_HEADERS: [&str; 4] = [
+    "X-Forwarded-For",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Port",
+    "X-Amzn-Trace-Id",
+];
+
+/// What API Gateway puts in the headers it adds (see [`ADDED_HEADERS`]).
+pub struct AddedHeaders<'a> {
+    pub source_ip: &'a str,
+    /// The Host header, or the domain name.
+    pub host: &'a str,
+    /// The request's trace id; empty when it has none (then none is added).
+    pub trace_id: &'a str,
+}
+
+impl<'a> AddedHeaders<'a> {
+    /// The value of the added header `name` (any case), None for others.
+    pub fn value(&self, name: &str) -> Option<&'a str> {
+        if name.eq_ignore_ascii_case("x-forwarded-for") {
+            Some(self.source_ip)
+        } else if name.eq_ignore_ascii_case("x-forwarded-proto") {
+            Some("http")
+        } else if name.eq_ignore_ascii_case("x-forwarded-port") {
+            Some(split_host_port(self.host).1.unwrap_or("80"))
+        } else if name.eq_ignore_ascii_case("x-amzn-trace-id") {
+            Some(self.trace_id).filter(|t| !t.is_empty())
+        } else {
+            None
+        }
     }
 }
 

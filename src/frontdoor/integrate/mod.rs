@@ -150,16 +150,18 @@ impl<'a> RequestView<'a> {
     /// to a method request that came without them (see
     /// `proxy::method_request_headers`).
     fn added_header(&self, name: &str) -> Option<&str> {
-        if name.eq_ignore_ascii_case("x-amzn-trace-id") {
-            return Some(self.ctx.trace_id).filter(|t| !t.is_empty());
-        }
         let host = self
             .ctx
             .headers
             .get(axum::http::header::HOST)
             .and_then(|v| v.to_str().ok())
             .unwrap_or(self.ctx.domain_name);
-        super::proxy::forwarded_default(name, self.ctx.source_ip, host)
+        super::proxy::AddedHeaders {
+            source_ip: self.ctx.source_ip,
+            host,
+            trace_id: self.ctx.trace_id,
+        }
+        .value(name)
     }
 
     pub fn path_param(&self, name: &str) -> Option<&str> {
