@@ -17,11 +17,11 @@ use std::rc::Rc;
 
 use base64::Engine as _;
 
-use super::Overrides;
 use super::error::{ErrorKind, VtlError};
 use super::render::Renderer;
 use super::value::Entries;
 use super::value::{Value, from_serde, parse_json};
+use super::{ContextSource, Overrides};
 
 fn invalid(message: impl Into<String>) -> VtlError {
     VtlError::new(ErrorKind::InvalidInput, message, None)
@@ -233,41 +233,59 @@ pub(crate) fn url_decode(s: &str) -> Result<String, VtlError> {
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// `$context` for one render: the caller's tree as Java maps, with empty
-/// `requestOverride.{header,querystring,path}` and `responseOverride.header`
-/// maps ready for `#set`.
-pub(crate) fn context_value(context: &serde_json::Value) -> Value {
-    let ctx = match from_serde(context, 0) {
-        m @ Value::Map(_) => m,
-        _ => Value::new_map(Entries::default()),
+/// The `$context` fields a template `#set`s to change the integration
+/// request or the method response, with the maps inside them that are
+/// ready for `#set` (`requestOverride.header.X = ...`).
+const OVERRIDES: [(&str, &[&str]); 2] = [
+    ("requestOverride", &["header", "querystring", "path"]),
+    ("responseOverride", &["header"]),
+];
+
+/// One top-level `$context` field, on first use: an override map, or what
+/// the caller has for `name` (null if nothing).
+pub(crate) fn context_field(source: &dyn ContextSource, name: &str) -> Value {
+    if let Some((_, inner)) = OVERRIDES.iter().find(|(k, _)| *k == name) {
+        return empty_maps(inner);
+    }
+    source.field(name).map_or(Value::Null, |v| from_serde(&v, 0))
+}
+
+fn empty_maps(names: &[&str]) -> Value {
+    Value::new_map(
+        names
+            .iter()
+            .map(|n| (Rc::from(*n), Value::new_map(Entries::default())))
+            .collect(),
+    )
+}
+
+/// `$context` as one map: the caller's tree as Java maps, then the override
+/// maps; fields already handed out (`fetched`) keep their identity, so what
+/// a template `#set` in them stays.
+pub(crate) fn context_value(source: &dyn ContextSource, fetched: &Entries) -> Value {
+    let mut entries = match from_serde(&source.tree(), 0) {
+        Value::Map(m) => std::mem::take(&mut m.borrow_mut().entries),
+        _ => Entries::default(),
     };
-    if let Value::Map(m) = &ctx {
-        let mut m = m.borrow_mut();
-        let ensure = |m: &mut Entries, key: &str, fields: &[&str]| {
-            let entry = m
-                .entry(Rc::from(key))
-                .or_insert_with(|| Value::new_map(Entries::default()));
-            if !matches!(entry, Value::Map(_)) {
-                *entry = Value::new_map(Entries::default());
-            }
-            if let Value::Map(inner) = entry {
-                let mut inner = inner.borrow_mut();
-                for f in fields {
-                    inner
-                        .entries
-                        .entry(Rc::from(*f))
-                        .or_insert_with(|| Value::new_map(Entries::default()));
+    for (key, inner) in OVERRIDES {
+        match entries.get(key) {
+            Some(Value::Map(m)) => {
+                let mut m = m.borrow_mut();
+                for n in inner {
+                    if !matches!(m.entries.get(*n), Some(Value::Map(_))) {
+                        m.entries.insert(Rc::from(*n), Value::new_map(Entries::default()));
+                    }
                 }
             }
-        };
-        ensure(
-            &mut m.entries,
-            "requestOverride",
-            &["header", "querystring", "path"],
-        );
-        ensure(&mut m.entries, "responseOverride", &["header"]);
+            _ => {
+                entries.insert(Rc::from(key), empty_maps(inner));
+            }
+        }
     }
-    ctx
+    for (k, v) in fetched {
+        entries.insert(k.clone(), v.clone());
+    }
+    Value::new_map(entries)
 }
 
 pub(crate) fn stage_variables_value(vars: &BTreeMap<String, String>) -> Value {
@@ -307,14 +325,14 @@ fn collect(map: &Value, into: &mut Vec<(String, String)>) {
 }
 
 /// What the template `#set` under `$context.requestOverride` and
-/// `$context.responseOverride`.
-pub(crate) fn overrides(ctx: &Value) -> Overrides {
+/// `$context.responseOverride`; `field` gives a top-level `$context` field.
+pub(crate) fn overrides(field: impl Fn(&str) -> Value) -> Overrides {
     let mut o = Overrides::default();
-    let request = get(ctx, "requestOverride");
+    let request = field("requestOverride");
     collect(&get(&request, "header"), &mut o.header);
     collect(&get(&request, "querystring"), &mut o.querystring);
     collect(&get(&request, "path"), &mut o.path);
-    let response = get(ctx, "responseOverride");
+    let response = field("responseOverride");
     collect(&get(&response, "header"), &mut o.header);
     o.status = match get(&response, "status") {
         Value::Int(i) => u16::try_from(i).ok(),

@@ -69,12 +69,34 @@ pub struct Variables<'a> {
     pub path: &'a [(String, String)],
     pub querystring: &'a [(String, String)],
     pub header: &'a [(String, String)],
-    /// `$context`: a JSON object tree (requestId, stage, identity.{sourceIp,...}, authorizer.{...}, error.{...}, ...),
-    /// asked for only when the template refers to `$context` (the caller
-    /// builds it on first call).
-    pub context: &'a dyn Fn() -> &'a serde_json::Value,
+    /// `$context`: requestId, stage, identity.{sourceIp,...},
+    /// authorizer.{...}, error.{...}, ..., asked for field by field.
+    pub context: &'a dyn ContextSource,
     /// `$stageVariables`.
     pub stage_variables: &'a BTreeMap<String, String>,
+}
+
+/// Where `$context` comes from. A template that reads `$context.requestId`
+/// asks for that field alone; the whole tree is built only when a template
+/// uses `$context` itself as a value (prints it, iterates it, calls a
+/// method on it, sets a new top-level field).
+pub trait ContextSource {
+    /// One top-level field (`requestId`, `identity`, ...), `None` if there
+    /// is none by that name.
+    fn field(&self, name: &str) -> Option<serde_json::Value>;
+    /// Every field, as one JSON object.
+    fn tree(&self) -> serde_json::Value;
+}
+
+/// A ready-made tree (what tests and one-off renders have).
+impl ContextSource for serde_json::Value {
+    fn field(&self, name: &str) -> Option<serde_json::Value> {
+        self.get(name).cloned()
+    }
+
+    fn tree(&self) -> serde_json::Value {
+        self.clone()
+    }
 }
 
 /// The result of one render.

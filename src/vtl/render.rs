@@ -79,6 +79,9 @@ pub(crate) struct Renderer<'a, 'v> {
     pub(crate) body: Option<Value>,
     pub(crate) params: Option<Value>,
     pub(crate) paths: PathCache,
+    /// Top-level `$context` fields fetched so far, while `$context` as a
+    /// whole has not been needed (then it is a global like any other).
+    context_fields: Entries,
     pub(crate) regexes: HashMap<String, Rc<regex::Regex>>,
     work: u64,
     created: Vec<Value>,
@@ -97,6 +100,7 @@ pub(crate) fn render(
         body: None,
         params: None,
         paths: PathCache::default(),
+        context_fields: Entries::default(),
         regexes: HashMap::new(),
         work: 0,
         created: Vec::new(),
@@ -122,6 +126,7 @@ impl Renderer<'_, '_> {
         roots.extend(self.globals.drain().map(|(_, v)| v));
         roots.extend(self.body.take());
         roots.extend(self.params.take());
+        roots.extend(self.context_fields.drain(..).map(|(_, v)| v));
         super::value::teardown(roots);
     }
 
@@ -343,7 +348,8 @@ impl Renderer<'_, '_> {
             "input" => Value::Object(Builtin::Input),
             "util" => Value::Object(Builtin::Util),
             "context" => {
-                let v = apigw::context_value((self.vars.context)());
+                let v = apigw::context_value(self.vars.context, &self.context_fields);
+                self.context_fields.clear();
                 self.globals.insert(Rc::from("context"), v.clone());
                 v
             }
@@ -364,8 +370,14 @@ impl Renderer<'_, '_> {
 
     /// The value of `r`'s root and its first `n` accessors.
     fn eval_chain(&mut self, r: &Reference, n: usize) -> Result<Value, VtlError> {
-        let mut v = self.lookup(&r.root)?;
-        for acc in &r.chain[..n] {
+        let (mut v, from) = match (&*r.root, r.chain[..n].first()) {
+            ("context", Some(Accessor::Property(field))) if !self.globals.contains_key("context") => {
+                self.tick(1)?;
+                (self.context_field(field), 1)
+            }
+            (root, _) => (self.lookup(root)?, 0),
+        };
+        for acc in &r.chain[from..n] {
             if v.is_null() {
                 return Ok(Value::Null);
             }
@@ -386,6 +398,16 @@ impl Renderer<'_, '_> {
             };
         }
         Ok(v)
+    }
+
+    /// `$context.name` before `$context` as a whole was needed.
+    fn context_field(&mut self, name: &str) -> Value {
+        if let Some(v) = self.context_fields.get(name) {
+            return v.clone();
+        }
+        let v = apigw::context_field(self.vars.context, name);
+        self.context_fields.insert(Rc::from(name), v.clone());
+        v
     }
 
     pub(crate) fn call(&mut self, target: &Value, name: &str, args: Vec<Value>) -> Result<Value, VtlError> {
@@ -599,10 +621,12 @@ impl Renderer<'_, '_> {
     }
 
     fn overrides(&self) -> Overrides {
-        match self.globals.get("context") {
-            Some(ctx) => apigw::overrides(ctx),
-            None => Overrides::default(),
-        }
+        let field = |k: &str| match self.globals.get("context") {
+            Some(Value::Map(m)) => m.borrow().entries.get(k).cloned(),
+            Some(_) => None,
+            None => self.context_fields.get(k).cloned(),
+        };
+        apigw::overrides(|k| field(k).unwrap_or(Value::Null))
     }
 }
 

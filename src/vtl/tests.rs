@@ -366,7 +366,7 @@ fn render_oracle(template: &str) -> Result<Rendered, VtlError> {
         path: &[],
         querystring: &[],
         header: &[],
-        context: &|| &ctx,
+        context: &ctx,
         stage_variables: &stage,
     };
     t.render_with(
@@ -471,7 +471,7 @@ fn run_with(template: &str, r: &Req, opts: &RenderOptions) -> Result<Rendered, V
         path: &r.path,
         querystring: &r.query,
         header: &r.header,
-        context: &|| &r.context,
+        context: &r.context,
         stage_variables: &r.stage,
     };
     t.render_with(&vars, opts)
@@ -1182,7 +1182,7 @@ fn template_is_reusable_and_send_sync() {
         path: &r.path,
         querystring: &r.query,
         header: &r.header,
-        context: &|| &r.context,
+        context: &r.context,
         stage_variables: &r.stage,
     };
     // Each render starts from the request again: mutations do not leak between renders.
@@ -1391,7 +1391,7 @@ fn fuzz_vars<R>(f: impl FnOnce(&Variables<'_>) -> R) -> R {
         path: &[],
         querystring: &q,
         header: &[],
-        context: &|| &ctx,
+        context: &ctx,
         stage_variables: &stage,
     };
     f(&vars)

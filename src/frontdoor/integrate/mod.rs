@@ -53,7 +53,6 @@ pub struct RequestView<'a> {
 #[derive(Default)]
 pub struct Lazy {
     query: OnceLock<Vec<(String, String)>>,
-    context: OnceLock<serde_json::Value>,
     template_inputs: OnceLock<request::TemplateInputs>,
 }
 
@@ -172,15 +171,12 @@ impl<'a> RequestView<'a> {
             .map(|(_, v)| v.as_str())
     }
 
-    /// `$context` as templates and `context.X` mappings see it.
-    pub fn context(&self) -> &serde_json::Value {
-        self.lazy.context.get_or_init(|| context_tree(self))
-    }
-
     /// `context.a.b` as a string (objects and arrays as JSON text).
     pub fn context_value(&self, dotted: &str) -> Option<String> {
-        let mut v = self.context();
-        for part in dotted.split('.') {
+        let mut parts = dotted.split('.');
+        let top = context_field(self, parts.next()?)?;
+        let mut v = &top;
+        for part in parts {
             v = v.get(part)?;
         }
         match v {
@@ -191,11 +187,34 @@ impl<'a> RequestView<'a> {
     }
 }
 
-/// The `$context` variables API Gateway documents, from one request.
-/// Built only when a template or mapping refers to `$context`; written
-/// field by field (the `json!` macro would serialize each field through
-/// serde's machinery).
-pub fn context_tree(view: &RequestView<'_>) -> serde_json::Value {
+/// The top-level `$context` fields API Gateway documents, in the order the
+/// whole tree lists them.
+const CONTEXT_FIELDS: [&str; 18] = [
+    "accountId",
+    "apiId",
+    "authorizer",
+    "deploymentId",
+    "domainName",
+    "domainPrefix",
+    "extendedRequestId",
+    "httpMethod",
+    "identity",
+    "isCanaryRequest",
+    "path",
+    "protocol",
+    "requestId",
+    "requestTime",
+    "requestTimeEpoch",
+    "resourceId",
+    "resourcePath",
+    "stage",
+];
+
+/// One top-level `$context` field of one request (`None` for a name API
+/// Gateway does not have). Templates and `context.X` mappings ask for the
+/// fields they use, one by one; written field by field (the `json!` macro
+/// would serialize each through serde's machinery).
+pub fn context_field(view: &RequestView<'_>, name: &str) -> Option<serde_json::Value> {
     use serde_json::{Map, Value};
     fn text(s: &str) -> Value {
         Value::String(s.to_owned())
@@ -204,60 +223,77 @@ pub fn context_tree(view: &RequestView<'_>) -> serde_json::Value {
         s.map_or(Value::Null, text)
     }
     let ctx = view.ctx;
-    let id = &view.identity;
-    let user_agent = ctx
-        .headers
-        .get(axum::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    let mut identity = Map::new();
-    for (k, v) in [
-        ("sourceIp", Some(ctx.source_ip)),
-        ("userAgent", user_agent),
-        ("accountId", id.account_id),
-        ("accessKey", id.access_key),
-        ("caller", id.caller),
-        ("user", id.user),
-        ("userArn", id.user_arn),
-        ("apiKey", id.api_key),
-        ("apiKeyId", id.api_key_id),
-        ("cognitoAuthenticationProvider", None),
-        ("cognitoAuthenticationType", None),
-        ("cognitoIdentityId", None),
-        ("cognitoIdentityPoolId", None),
-        ("principalOrgId", None),
-    ] {
-        identity.insert(k.to_owned(), opt(v));
+    Some(match name {
+        "accountId" => text(ctx.account_id),
+        "apiId" => text(ctx.api_id),
+        "authorizer" => ctx.authorizer.map_or(Value::Null, |a| {
+            Value::Object(a.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+        }),
+        "deploymentId" => text(view.deployment_id),
+        "domainName" => text(ctx.domain_name),
+        "domainPrefix" => text(super::proxy::domain_prefix(ctx.domain_name)),
+        "extendedRequestId" => text(ctx.extended_request_id),
+        "httpMethod" => text(ctx.http_method),
+        "identity" => {
+            let id = &view.identity;
+            let user_agent = ctx
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok());
+            let mut identity = Map::new();
+            for (k, v) in [
+                ("sourceIp", Some(ctx.source_ip)),
+                ("userAgent", user_agent),
+                ("accountId", id.account_id),
+                ("accessKey", id.access_key),
+                ("caller", id.caller),
+                ("user", id.user),
+                ("userArn", id.user_arn),
+                ("apiKey", id.api_key),
+                ("apiKeyId", id.api_key_id),
+                ("cognitoAuthenticationProvider", None),
+                ("cognitoAuthenticationType", None),
+                ("cognitoIdentityId", None),
+                ("cognitoIdentityPoolId", None),
+                ("principalOrgId", None),
+            ] {
+                identity.insert(k.to_owned(), opt(v));
+            }
+            Value::Object(identity)
+        }
+        "isCanaryRequest" => text("false"),
+        "path" => Value::String(format!("/{}{}", ctx.stage, ctx.path)),
+        "protocol" => text("HTTP/1.1"),
+        "requestId" => text(ctx.request_id),
+        "requestTime" => super::proxy::clf_time(view.request_time_epoch_ms).map_or(Value::Null, |t| {
+            Value::String(String::from_utf8_lossy(&t).into_owned())
+        }),
+        "requestTimeEpoch" => view.request_time_epoch_ms.into(),
+        "resourceId" => text(ctx.resource_id),
+        "resourcePath" => text(ctx.resource_path),
+        "stage" => text(ctx.stage),
+        _ => return None,
+    })
+}
+
+/// The whole `$context` tree of one request.
+pub fn context_tree(view: &RequestView<'_>) -> serde_json::Value {
+    serde_json::Value::Object(
+        CONTEXT_FIELDS
+            .iter()
+            .filter_map(|&k| Some((k.to_owned(), context_field(view, k)?)))
+            .collect(),
+    )
+}
+
+impl crate::vtl::ContextSource for RequestView<'_> {
+    fn field(&self, name: &str) -> Option<serde_json::Value> {
+        context_field(self, name)
     }
-    let authorizer = ctx.authorizer.map_or(Value::Null, |a| {
-        Value::Object(a.iter().map(|(k, v)| (k.clone(), text(v))).collect())
-    });
-    let request_time = super::proxy::clf_time(view.request_time_epoch_ms).map_or(Value::Null, |t| {
-        Value::String(String::from_utf8_lossy(&t).into_owned())
-    });
-    let mut tree = Map::new();
-    for (k, v) in [
-        ("accountId", text(ctx.account_id)),
-        ("apiId", text(ctx.api_id)),
-        ("authorizer", authorizer),
-        ("deploymentId", text(view.deployment_id)),
-        ("domainName", text(ctx.domain_name)),
-        ("domainPrefix", text(super::proxy::domain_prefix(ctx.domain_name))),
-        ("extendedRequestId", text(ctx.extended_request_id)),
-        ("httpMethod", text(ctx.http_method)),
-        ("identity", Value::Object(identity)),
-        ("isCanaryRequest", text("false")),
-        ("path", Value::String(format!("/{}{}", ctx.stage, ctx.path))),
-        ("protocol", text("HTTP/1.1")),
-        ("requestId", text(ctx.request_id)),
-        ("requestTime", request_time),
-        ("requestTimeEpoch", view.request_time_epoch_ms.into()),
-        ("resourceId", text(ctx.resource_id)),
-        ("resourcePath", text(ctx.resource_path)),
-        ("stage", text(ctx.stage)),
-    ] {
-        tree.insert(k.to_owned(), v);
+
+    fn tree(&self) -> serde_json::Value {
+        context_tree(self)
     }
-    Value::Object(tree)
 }
 
 /// A raw query string as `(name, value)` pairs, form-decoded, in order.

@@ -184,7 +184,7 @@ impl IntegrationRequest {
                         path: &inputs.path,
                         querystring: view.query(),
                         header: &inputs.header,
-                        context: &|| view.context(),
+                        context: view,
                         stage_variables: view.ctx.stage_variables,
                     })
                     .map_err(|e| {

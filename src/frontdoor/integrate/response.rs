@@ -147,7 +147,7 @@ impl IntegrationResponses {
                     path: &inputs.path,
                     querystring: view.query(),
                     header: &inputs.header,
-                    context: &|| view.context(),
+                    context: view,
                     stage_variables: view.ctx.stage_variables,
                 }) {
                     Ok(rendered) => {
