@@ -1545,6 +1545,9 @@ pub fn upsert_stage(
                     cache_cluster_size: None,
                     method_settings: BTreeMap::new(),
                     tags: BTreeMap::new(),
+                    documentation_version: None,
+                    client_certificate_id: None,
+                    access_log_settings: None,
                 },
             );
         }
@@ -1672,6 +1675,7 @@ struct CreateStageInput {
     cache_cluster_enabled: Option<bool>,
     cache_cluster_size: Option<String>,
     tags: Option<BTreeMap<String, String>>,
+    documentation_version: Option<String>,
 }
 
 fn stage_not_found() -> ApiGwError {
@@ -1703,6 +1707,7 @@ pub async fn create_stage(State(svc): Svc, Path(api): Path<String>, body: Bytes)
             s.cache_cluster_enabled = input.cache_cluster_enabled.unwrap_or(false);
             s.cache_cluster_size = input.cache_cluster_size;
             s.tags = input.tags.unwrap_or_default();
+            s.documentation_version = input.documentation_version;
             Ok(wire::stage(s))
         })
         .await?;
@@ -1746,6 +1751,9 @@ pub async fn update_stage(
             let s = a.stages.get_mut(&name).ok_or_else(stage_not_found)?;
             for op in &patch.patch_operations {
                 let seg = op.segments();
+                // A method setting's path names the method as written:
+                // `/~1pets/GET/...` is stored under `~1pets/GET`, as AWS does.
+                let raw: Vec<&str> = op.path.trim_start_matches('/').split('/').collect();
                 match (op.op.as_str(), strs(&seg).as_slice()) {
                     ("replace", ["deploymentId"]) => {
                         let d = op.value()?;
@@ -1758,22 +1766,41 @@ pub async fn update_stage(
                     ("replace", ["tracingEnabled"]) => s.tracing_enabled = op.bool_value()?,
                     ("replace", ["cacheClusterEnabled"]) => s.cache_cluster_enabled = op.bool_value()?,
                     ("replace", ["cacheClusterSize"]) => s.cache_cluster_size = op.value.clone(),
+                    ("replace", ["clientCertificateId"]) => s.client_certificate_id = op.value.clone(),
+                    ("replace", ["accessLogSettings", field @ ("format" | "destinationArn")]) => {
+                        let log = s.access_log_settings.get_or_insert_with(Default::default);
+                        match *field {
+                            "format" => log.format = op.value.clone(),
+                            _ => log.destination_arn = op.value.clone(),
+                        }
+                    }
+                    ("remove", ["accessLogSettings"]) => s.access_log_settings = None,
                     (_, ["variables", k]) => {
                         apply_to_map(&mut s.variables, op, k.to_string(), |v| Ok(v.to_string()))?;
                         check_variables(&s.variables)?;
                     }
-                    (_, [resource, method, ..]) if resource.starts_with('/') || *resource == "*" => {
-                        let key = if *resource == "*" {
-                            "*/*".to_string()
-                        } else {
-                            // `/~1pets/GET` → `pets/GET` (the wire form escapes `/` as `~1`).
-                            let path = resource.trim_start_matches('/').replace("~1", "/");
-                            format!("{}/{method}", path.trim_start_matches('/'))
-                        };
-                        let setting = seg[2..].join("/");
+                    (_, [_, _, ..])
+                        if raw.len() == seg.len() && !matches!(raw[0], "variables" | "accessLogSettings") =>
+                    {
+                        let key = format!("{}/{}", raw[0], raw[1]);
+                        let setting = raw[2..].join("/");
                         apply_method_setting(&mut s.method_settings, &key, &setting, op)?;
                     }
-                    _ => return Err(op.unsupported()),
+                    (_, [path, ..])
+                        if matches!(
+                            *path,
+                            "deploymentId"
+                                | "description"
+                                | "tracingEnabled"
+                                | "cacheClusterEnabled"
+                                | "cacheClusterSize"
+                                | "clientCertificateId"
+                                | "accessLogSettings"
+                        ) =>
+                    {
+                        return Err(op.unsupported());
+                    }
+                    _ => return Err(invalid_stage_path(&op.path)),
                 }
             }
             s.last_updated_date = now_epoch();
@@ -1783,12 +1810,32 @@ pub async fn update_stage(
     Ok(Json(out))
 }
 
+/// AWS's answer to an UpdateStage path it does not know, with its list of
+/// the paths it does (typos and missing commas included).
+fn invalid_stage_path(path: &str) -> ApiGwError {
+    ApiGwError::bad_request(format!(
+        "Invalid method setting path: {path}. Must be one of: [/deploymentId, /description, /cacheClusterEnabled, \
+/cacheClusterSize, /clientCertificateId, /accessLogSettings, /accessLogSettings/destinationArn, \
+/accessLogSettings/format, /{{resourcePath}}/{{httpMethod}}/metrics/enabled, \
+/{{resourcePath}}/{{httpMethod}}/logging/dataTrace, /{{resourcePath}}/{{httpMethod}}/logging/loglevel, \
+/{{resourcePath}}/{{httpMethod}}/throttling/burstLimit/{{resourcePath}}/{{httpMethod}}/throttling/rateLimit\
+/{{resourcePath}}/{{httpMethod}}/caching/ttlInSeconds, /{{resourcePath}}/{{httpMethod}}/caching/enabled, \
+/{{resourcePath}}/{{httpMethod}}/caching/dataEncrypted, \
+/{{resourcePath}}/{{httpMethod}}/caching/requireAuthorizationForCacheControl, \
+/{{resourcePath}}/{{httpMethod}}/caching/unauthorizedCacheControlHeaderStrategy, /*/*/metrics/enabled, \
+/*/*/logging/dataTrace, /*/*/logging/loglevel, /*/*/throttling/burstLimit /*/*/throttling/rateLimit \
+/*/*/caching/ttlInSeconds, /*/*/caching/enabled, /*/*/caching/dataEncrypted, \
+/*/*/caching/requireAuthorizationForCacheControl, /*/*/caching/unauthorizedCacheControlHeaderStrategy, \
+/variables/{{variable_name}}, /tracingEnabled]"
+    ))
+}
+
 /// Every field of a method setting with AWS's defaults (what AWS echoes
-/// once any setting of a method is patched).
+/// once any setting of a method is patched); `loggingLevel` appears only
+/// once set.
 fn default_method_setting() -> Value {
     json!({
         "metricsEnabled": false,
-        "loggingLevel": "OFF",
         "dataTraceEnabled": false,
         "throttlingBurstLimit": 5000,
         "throttlingRateLimit": 10000.0,
@@ -1808,8 +1855,12 @@ fn apply_method_setting(
     op: &super::patch::PatchOperation,
 ) -> ApiGwResult<()> {
     if op.op == "remove" && setting.is_empty() {
-        settings.remove(key);
-        return Ok(());
+        return match settings.remove(key) {
+            Some(_) => Ok(()),
+            None => Err(ApiGwError::bad_request(format!(
+                "Cannot remove method setting {key} because there is no method setting for this method"
+            ))),
+        };
     }
     let invalid = || ApiGwError::bad_request(format!("Invalid method setting path: {}", op.path));
     let raw = op.value.clone().unwrap_or_default();
@@ -1863,9 +1914,15 @@ fn apply_method_setting(
         },
         _ => return Err(invalid()),
     };
+    // A method's own settings start as a copy of the stage's `*/*` ones.
+    let inherited = settings
+        .get("*/*")
+        .filter(|_| key != "*/*")
+        .filter(|s| s.is_object())
+        .cloned();
     let entry = settings
         .entry(key.to_string())
-        .or_insert_with(default_method_setting);
+        .or_insert_with(|| inherited.unwrap_or_else(default_method_setting));
     if !entry.is_object() {
         *entry = default_method_setting();
     }

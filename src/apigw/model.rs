@@ -273,6 +273,20 @@ pub struct Stage {
     pub cache_cluster_size: Option<String>,
     pub method_settings: BTreeMap<String, serde_json::Value>,
     pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub documentation_version: Option<String>,
+    #[serde(default)]
+    pub client_certificate_id: Option<String>,
+    /// Where and how access logs would go (stored and returned; Portico
+    /// writes no access logs).
+    #[serde(default)]
+    pub access_log_settings: Option<AccessLogSettings>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessLogSettings {
+    pub format: Option<String>,
+    pub destination_arn: Option<String>,
 }
 
 impl RestApi {

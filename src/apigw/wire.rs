@@ -210,6 +210,14 @@ pub fn stage(s: &Stage) -> Value {
     put_map(&mut m, "variables", &s.variables);
     m.insert("tracingEnabled".into(), s.tracing_enabled.into());
     put_map(&mut m, "tags", &s.tags);
+    put_opt(&mut m, "documentationVersion", &s.documentation_version);
+    put_opt(&mut m, "clientCertificateId", &s.client_certificate_id);
+    if let Some(a) = &s.access_log_settings {
+        let mut log = Map::new();
+        put_opt(&mut log, "format", &a.format);
+        put_opt(&mut log, "destinationArn", &a.destination_arn);
+        m.insert("accessLogSettings".into(), Value::Object(log));
+    }
     m.insert("createdDate".into(), s.created_date.into());
     m.insert("lastUpdatedDate".into(), s.last_updated_date.into());
     Value::Object(m)

@@ -105,13 +105,17 @@ pub struct MethodPlan {
     pub target: Target,
 }
 
-/// The stage throttle of one method: its own `path/METHOD` settings, else
-/// the stage's `*/*`.
+/// The stage throttle of one method: its own settings, else the stage's
+/// `*/*`. A method's settings are keyed by its path as the patch wrote it:
+/// escaped (`~1pets~1{id}/GET`, what AWS's examples use) or plain
+/// (`pets/{id}/GET`, Terraform's `method_path`).
 fn stage_throttle(stage: &Stage, path: &str, method: &str) -> Option<governor::DefaultDirectRateLimiter> {
-    let key = format!("{}/{method}", path.trim_start_matches('/'));
+    let escaped = format!("{}/{method}", path.replace('/', "~1"));
+    let plain = format!("{}/{method}", path.trim_start_matches('/'));
     let setting = stage
         .method_settings
-        .get(&key)
+        .get(&escaped)
+        .or_else(|| stage.method_settings.get(&plain))
         .or_else(|| stage.method_settings.get("*/*"))?;
     let rate = setting.get("throttlingRateLimit")?.as_f64()?;
     let burst = setting.get("throttlingBurstLimit")?.as_i64()?;

@@ -79,6 +79,9 @@ pub async fn test_invoke(
             cache_cluster_size: None,
             method_settings: BTreeMap::new(),
             tags: BTreeMap::new(),
+            documentation_version: None,
+            client_certificate_id: None,
+            access_log_settings: None,
         },
         compiled.clone(),
     );
