@@ -137,10 +137,9 @@ fn greedy_proxy_passes_method_path_query_headers_and_body() {
         Some(&body),
     );
     let rid = r.header("x-amzn-RequestId").unwrap_or_default().to_string();
-    assert!(
-        r.header("x-amzn-trace-id")
-            .is_some_and(|t| t.starts_with("Root=1-"))
-    );
+    // HTTP_PROXY adds no trace id of its own to the response (recorded
+    // against AWS); the backend got one.
+    assert_eq!(r.header("x-amzn-trace-id"), None);
     let e = Echo::of(&r);
     assert_eq!(e.method(), "POST");
     assert_eq!(e.path(), "/base/a/b/c");

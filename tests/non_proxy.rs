@@ -715,3 +715,92 @@ fn http_integration_maps_parameters_templates_and_selects_by_status() {
     assert_eq!(r.status, 504, "{}", r.text());
     assert_eq!(r.json(), json!({ "message": "Endpoint request timed out" }));
 }
+
+/// Header mappings as AWS carries them out (LocalStack's
+/// `TestApiGatewayHeaderRemapping` snapshots, recorded against AWS): an
+/// `HTTP` integration sends mapped headers as mapped (User-Agent, Host,
+/// Max-Forwards, Upgrade ... included) but not hop-by-hop ones; method
+/// response headers API Gateway sets itself come back as
+/// `x-amzn-Remapped-*` and Transfer-Encoding is dropped; a mapping to
+/// Content-Length deploys, and the method then fails with 500.
+#[test]
+fn header_mappings_reach_backend_and_client_as_on_aws() {
+    let up = Upstream::start();
+    let s = Server::start();
+    let api = Api::create(&s, json!({}));
+    let full = api.resource(&api.root, "full");
+    api.method(
+        &full,
+        "POST",
+        json!({
+            "type": "HTTP",
+            "httpMethod": "POST",
+            "uri": format!("{}/echo", up.url()),
+            "requestParameters": {
+                "integration.request.header.User-Agent": "'Override-Agent'",
+                "integration.request.header.Max-Forwards": "'2'",
+                "integration.request.header.Upgrade": "'HTTP/2.0'",
+                "integration.request.header.Server": "'srv'",
+                "integration.request.header.Accept": "'text/html'",
+                "integration.request.header.Connection": "'close'",
+                "integration.request.header.TE": "'trailers'",
+            },
+        }),
+        &[(
+            "200",
+            json!({ "responseParameters": {
+                "method.response.header.Server": "'response_param_Server'",
+                "method.response.header.Content-Length": "'99'",
+                "method.response.header.Transfer-Encoding": "'chunked'",
+                "method.response.header.WWW-Authenticate": "'Basic'",
+                "method.response.header.Pragma": "'response_param_Pragma'",
+            } }),
+        )],
+    );
+    let refused = api.resource(&api.root, "content-length");
+    api.method(
+        &refused,
+        "GET",
+        json!({
+            "type": "MOCK",
+            "requestTemplates": { "application/json": "{\"statusCode\": 200}" },
+            "requestParameters": { "integration.request.header.Content-Length": "'5'" },
+        }),
+        &[("200", json!({}))],
+    );
+    api.deploy("test", json!({}));
+
+    let r = api.call("POST", "/full", &[], None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sent = r.json();
+    let header = |name: &str| -> Vec<String> {
+        sent["headers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|h| h[0].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            .filter_map(|h| h[1].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(header("user-agent"), ["Override-Agent"]);
+    assert_eq!(header("max-forwards"), ["2"]);
+    assert_eq!(header("upgrade"), ["HTTP/2.0"]);
+    assert_eq!(header("server"), ["srv"]);
+    assert_eq!(header("accept"), ["text/html"]);
+    assert_eq!(header("content-length"), ["0"], "an empty POST says so");
+    assert!(header("te").is_empty() && !header("connection").contains(&"close".to_string()));
+    assert_eq!(r.header("x-amzn-Remapped-Server"), Some("response_param_Server"));
+    assert_eq!(r.header("x-amzn-Remapped-Content-Length"), Some("99"));
+    assert_eq!(r.header("x-amzn-Remapped-WWW-Authenticate"), Some("Basic"));
+    assert_eq!(r.header("Pragma"), Some("response_param_Pragma"));
+    assert_eq!(r.header("Transfer-Encoding"), None);
+    assert!(
+        r.header("x-amzn-trace-id").is_some(),
+        "HTTP responses carry the trace id"
+    );
+
+    let r = api.call("GET", "/content-length", &[], None);
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(r.json(), json!({ "message": "Internal server error" }));
+    assert_eq!(r.header("x-amzn-ErrorType"), Some("InternalServerErrorException"));
+}

@@ -163,7 +163,11 @@ impl GatewayResponseType {
             // API Gateway labels a 415 as a bad request, and a 504 as an
             // internal error (as recorded against AWS by LocalStack).
             T::BadRequestParameters | T::BadRequestBody | T::UnsupportedMediaType => "BadRequestException",
-            T::IntegrationFailure | T::IntegrationTimeout => "InternalServerErrorException",
+            // API_CONFIGURATION_ERROR: recorded for a method whose mapping
+            // targets a header API Gateway will not map.
+            T::IntegrationFailure | T::IntegrationTimeout | T::ApiConfigurationError => {
+                "InternalServerErrorException"
+            }
             T::InvalidApiKey => "ForbiddenException",
             T::InvalidSignature => "InvalidSignatureException",
             T::MissingAuthenticationToken => "MissingAuthenticationTokenException",
@@ -852,8 +856,11 @@ mod tests {
         let (s, h, _) = render(&g, T::UnsupportedMediaType, None, &ctx);
         assert_eq!(s, 415);
         assert_eq!(h["x-amzn-ErrorType"], "BadRequestException");
-        // Unknown error type → header omitted.
         let (s, h, _) = render(&g, T::ApiConfigurationError, None, &ctx);
+        assert_eq!(s, 500);
+        assert_eq!(h["x-amzn-ErrorType"], "InternalServerErrorException");
+        // Unknown error type → header omitted.
+        let (s, h, _) = render(&g, T::Default5xx, None, &ctx);
         assert_eq!(s, 500);
         assert!(h.get("x-amzn-ErrorType").is_none());
         assert_eq!(render(&g, T::Default4xx, None, &ctx).0, 400);

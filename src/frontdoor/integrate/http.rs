@@ -145,13 +145,20 @@ impl HttpBackend {
                 req.url
             )));
         }
+        let empty = req.body.is_empty();
         let mut request = hyper::Request::new(Full::new(req.body));
         *request.method_mut() = req.method;
         *request.uri_mut() = uri;
         *request.headers_mut() = req.headers;
+        let sends_body = matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH);
         let h = request.headers_mut();
         h.remove(header::CONTENT_LENGTH);
         h.remove(header::TRANSFER_ENCODING);
+        // API Gateway says `Content-Length: 0` for an empty POST (hyper
+        // would send no length at all).
+        if empty && sends_body {
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
         let exchange = async {
             let resp = self.client.request(request).await.map_err(classify)?;
             let (parts, body) = resp.into_parts();
@@ -268,6 +275,19 @@ const DROPPED_TO_BACKEND: &[&str] = &[
     "server",
     "via",
     "www-authenticate",
+];
+
+/// Mapped request headers an `HTTP` integration does not send (the
+/// hop-by-hop ones, and what HTTP computes itself).
+const MAPPED_BUT_NOT_SENT: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "expect",
+    "proxy-authenticate",
+    "content-length",
+    "transfer-encoding",
 ];
 
 /// Response headers API Gateway drops from an HTTP backend (besides
@@ -533,7 +553,7 @@ impl HttpProxyTarget {
     /// parameters appended, the client's headers as API Gateway forwards
     /// them plus mapped ones, the body unchanged.
     pub fn outbound(&self, view: &RequestView<'_>, trace_id: &str) -> Result<OutboundRequest, String> {
-        let mapped = self.mapping.apply(view);
+        let mapped = self.mapping.apply(view).map_err(|e| e.0)?;
         let mut url = self.uri.render(&mapped)?;
         let mut query: Vec<String> = Vec::new();
         if let Some(q) = view.ctx.raw_query.filter(|q| !q.is_empty()) {
@@ -620,21 +640,20 @@ pub async fn proxy(
         }
     };
     match backend.send(request, target.timeout).await {
-        Ok(answer) => into_response(answer, HttpIntegrationKind::HttpProxy, &trace_id),
+        Ok(answer) => into_response(answer, HttpIntegrationKind::HttpProxy),
         Err(failure) => failure_response(&failure, responses, ctx),
     }
 }
 
 /// A backend answer as the method response of a proxy integration.
-fn into_response(answer: InboundResponse, kind: HttpIntegrationKind, trace_id: &str) -> Response {
+fn into_response(answer: InboundResponse, kind: HttpIntegrationKind) -> Response {
     let mut headers = remap_response_headers(answer.headers, kind);
     // API Gateway gives every integration response a Content-Type.
     if !headers.contains_key(header::CONTENT_TYPE) {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
-    if let Ok(v) = HeaderValue::from_str(trace_id) {
-        headers.insert("x-amzn-trace-id", v);
-    }
+    // An HTTP_PROXY response carries the backend's headers only: no trace
+    // id of API Gateway's own (recorded against AWS).
     let mut resp = Response::new(Body::from(answer.body));
     *resp.status_mut() = answer.status;
     *resp.headers_mut() = headers;
@@ -737,9 +756,19 @@ pub async fn mapped(
             headers.append(n, v);
         }
     }
-    sanitize_request_headers(&mut headers, HttpIntegrationKind::Http);
+    // Only mapped headers are here, and API Gateway sends nearly all of
+    // them as mapped (Host, User-Agent, Upgrade, ... included): recorded
+    // against AWS in LocalStack's TestApiGatewayHeaderRemapping snapshot.
+    for name in MAPPED_BUT_NOT_SENT {
+        headers.remove(*name);
+    }
     if !headers.contains_key(header::ACCEPT) {
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    }
+    if !headers.contains_key(header::USER_AGENT)
+        && let Ok(v) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", ctx.api_id))
+    {
+        headers.insert(header::USER_AGENT, v);
     }
     if !headers.contains_key(header::CONTENT_TYPE) && !prepared.body.is_empty() {
         let ct = view.header_value("content-type").unwrap_or("application/json");
@@ -748,7 +777,6 @@ pub async fn mapped(
         }
     }
     for (name, value) in [
-        ("user-agent", format!("AmazonAPIGateway_{}", ctx.api_id)),
         ("x-amzn-trace-id", trace_id.clone()),
         ("x-amzn-apigateway-api-id", ctx.api_id.to_string()),
     ] {

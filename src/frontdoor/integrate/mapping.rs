@@ -55,16 +55,19 @@ impl MappedRequest {
 #[derive(Debug, Clone, Default)]
 pub struct RequestMapping {
     entries: Vec<(RequestTarget, RequestSource)>,
+    /// A header API Gateway will not send mapped: the API deploys, and
+    /// every call of the method fails with 500 (recorded against AWS).
+    unmappable: Option<String>,
 }
 
-/// Headers API Gateway refuses to map for every integration type.
+/// Headers API Gateway will not map for any integration type.
 const NEVER_MAPPED: &[&str] = &[
     "content-length",
     "transfer-encoding",
     "x-amzn-trace-id",
     "x-amzn-apigateway-api-id",
 ];
-/// Further headers refused for Lambda (`AWS`, `AWS_PROXY`) integrations.
+/// Further headers it will not map for Lambda (`AWS`, `AWS_PROXY`) integrations.
 const NEVER_MAPPED_FOR_LAMBDA: &[&str] = &[
     "authorization",
     "connection",
@@ -124,6 +127,7 @@ impl RequestMapping {
     /// `lambda` applies the stricter header rules of `AWS`/`AWS_PROXY`.
     pub fn compile(params: &BTreeMap<String, String>, lambda: bool) -> Result<RequestMapping, MappingError> {
         let mut entries = Vec::with_capacity(params.len());
+        let mut unmappable = None;
         for (name, source) in params {
             let target = parse_request_target(name)
                 .ok_or_else(|| MappingError(format!("Invalid mapping expression specified: {name}")))?;
@@ -132,14 +136,14 @@ impl RequestMapping {
                 if NEVER_MAPPED.contains(&lower.as_str())
                     || (lambda && NEVER_MAPPED_FOR_LAMBDA.contains(&lower.as_str()))
                 {
-                    return Err(MappingError(format!("Header {h} cannot be mapped")));
+                    unmappable.get_or_insert_with(|| h.clone());
                 }
             }
             let source = parse_request_source(source)
                 .ok_or_else(|| MappingError(format!("Invalid mapping expression specified: {source}")))?;
             entries.push((target, source));
         }
-        Ok(RequestMapping { entries })
+        Ok(RequestMapping { entries, unmappable })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -147,8 +151,12 @@ impl RequestMapping {
     }
 
     /// Evaluates every mapping against one request. A source with no
-    /// value (an absent header, say) maps nothing.
-    pub fn apply(&self, view: &RequestView<'_>) -> MappedRequest {
+    /// value (an absent header, say) maps nothing. Fails when a mapping
+    /// targets a header API Gateway will not map.
+    pub fn apply(&self, view: &RequestView<'_>) -> Result<MappedRequest, MappingError> {
+        if let Some(h) = &self.unmappable {
+            return Err(MappingError(format!("Header {h} cannot be mapped")));
+        }
         let mut out = MappedRequest::default();
         for (target, source) in &self.entries {
             let values: Vec<String> = match source {
@@ -180,7 +188,7 @@ impl RequestMapping {
             };
             dest.extend(values.into_iter().map(|v| (name.clone(), v)));
         }
-        out
+        Ok(out)
     }
 }
 

@@ -149,7 +149,10 @@ impl IntegrationRequest {
         binary_media_types: &[String],
         log: &mut ExecutionLog,
     ) -> Result<Prepared, RequestFailure> {
-        let mapped = self.mapping.apply(view);
+        let mapped = self
+            .mapping
+            .apply(view)
+            .map_err(|e| RequestFailure::Configuration(e.0))?;
         let content_type = view.header_value("content-type");
         let binary = content_type.is_some_and(|ct| proxy::is_binary(ct, binary_media_types));
         let wanted = media_type(content_type);

@@ -194,11 +194,48 @@ impl IntegrationResponses {
             h.insert("content-type", v);
         }
         for (k, v) in &headers {
+            let Some(k) = method_response_header_name(k) else {
+                continue;
+            };
             if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
                 h.insert(name, value);
             }
         }
         Ok(resp)
+    }
+}
+
+/// Method response headers API Gateway sends under another name,
+/// `x-amzn-Remapped-<name>`, because it sets them itself (recorded against
+/// AWS for `AWS` and `HTTP` integrations: LocalStack's
+/// `TestApiGatewayHeaderRemapping` snapshots).
+const REMAPPED_IN_METHOD_RESPONSE: &[&str] = &[
+    "authorization",
+    "connection",
+    "content-length",
+    "content-md5",
+    "date",
+    "expect",
+    "host",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "trailer",
+    "upgrade",
+    "user-agent",
+    "www-authenticate",
+];
+
+/// The name a mapped method response header goes out under: its own, its
+/// `x-amzn-Remapped-` form, or none (`Transfer-Encoding` is dropped).
+fn method_response_header_name(name: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let lower = name.to_ascii_lowercase();
+    if lower == "transfer-encoding" {
+        None
+    } else if REMAPPED_IN_METHOD_RESPONSE.contains(&lower.as_str()) {
+        Some(format!("x-amzn-Remapped-{name}").into())
+    } else {
+        Some(name.into())
     }
 }
 
