@@ -102,7 +102,7 @@ fn check_api_key_source(s: &str) -> ApiGwResult<()> {
 }
 
 /// `minimumCompressionSize` is 0 to 10 MiB.
-fn check_compression_size(size: i64) -> ApiGwResult<i64> {
+pub(crate) fn check_compression_size(size: i64) -> ApiGwResult<i64> {
     if (0..=10_485_760).contains(&size) {
         Ok(size)
     } else {

@@ -319,6 +319,12 @@ fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<(
     if let Some(p) = &doc.policy {
         api.policy = Some(p.to_string());
     }
+    if let Some(d) = doc.disable_execute_api_endpoint {
+        api.disable_execute_api_endpoint = d;
+    }
+    if let Some(size) = doc.minimum_compression_size {
+        api.minimum_compression_size = Some(super::handlers::check_compression_size(size)?);
+    }
     let authorizer_ids = apply_authorizers(api, doc)?;
     apply_gateway_responses(api, doc)?;
     let request_models = apply_models(api, doc)?;
@@ -401,7 +407,17 @@ fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<(
                         MethodResponse {
                             status_code: code.clone(),
                             response_parameters: params.clone(),
-                            response_models: BTreeMap::new(),
+                            response_models: m
+                                .response_models
+                                .get(code)
+                                .map(|models| {
+                                    models
+                                        .iter()
+                                        .filter(|(_, name)| api.models.contains_key(*name))
+                                        .map(|(t, name)| (t.clone(), name.clone()))
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
                         },
                     )
                 })
@@ -439,14 +455,52 @@ fn with_warnings(mut v: Value, doc: &ImportedApi) -> Value {
     v
 }
 
+/// `basepath=prepend|split`: the document's base path (all of it, or all
+/// but its first part) goes in front of every path; `ignore`, the default,
+/// leaves the paths as written.
+fn apply_base_path(doc: &mut ImportedApi, q: &HashMap<String, String>) {
+    let Some(base) = doc.base_path.as_deref() else {
+        return;
+    };
+    let prefix = match q.get("basepath").map(String::as_str) {
+        Some("prepend") => base.to_string(),
+        Some("split") => base
+            .trim_start_matches('/')
+            .split_once('/')
+            .map_or(String::new(), |(_, rest)| format!("/{rest}")),
+        _ => return,
+    };
+    if prefix.is_empty() {
+        return;
+    }
+    for res in &mut doc.resources {
+        res.path = match res.path.trim_end_matches('/') {
+            "" => prefix.clone(),
+            p if p.starts_with('/') => format!("{prefix}{p}"),
+            p => format!("{prefix}/{p}"),
+        };
+    }
+}
+
 pub async fn import_rest_api(
     svc: &ApiGwService,
     q: &HashMap<String, String>,
     body: &[u8],
 ) -> ApiGwResult<Value> {
-    let doc = parse_doc(body)?;
+    let mut doc = parse_doc(body)?;
+    apply_base_path(&mut doc, q);
     fail_on_warnings(q, &doc)?;
     let mut api = new_rest_api(doc.title.clone().unwrap_or_else(|| "imported".into()));
+    if let Some(t) = q.get("endpointConfigurationTypes") {
+        if !["EDGE", "REGIONAL", "PRIVATE"].contains(&t.as_str()) {
+            return Err(ApiGwError::enum_value(
+                t,
+                "importRestApiInput.endpointConfigurationTypes",
+                &["REGIONAL", "EDGE", "PRIVATE"],
+            ));
+        }
+        api.endpoint_types = vec![t.clone()];
+    }
     apply(&mut api, &doc, true)?;
     let api = svc.create(api).await?;
     tracing::info!(api = %api.id, warnings = doc.warnings.len(), "rest api imported");
@@ -459,7 +513,8 @@ pub async fn put_rest_api(
     q: &HashMap<String, String>,
     body: &[u8],
 ) -> ApiGwResult<Value> {
-    let doc = parse_doc(body)?;
+    let mut doc = parse_doc(body)?;
+    apply_base_path(&mut doc, q);
     fail_on_warnings(q, &doc)?;
     let overwrite = match q.get("mode").map(String::as_str) {
         None | Some("merge") => false,
@@ -596,5 +651,85 @@ mod tests {
             .map(|e| e.message)
             .unwrap_or_default();
         assert!(e.contains("Invalid model identifier specified: Nope"), "{e}");
+    }
+
+    fn paths(api: &RestApi) -> Vec<String> {
+        let mut p: Vec<String> = api
+            .resources
+            .keys()
+            .filter_map(|id| RestApi::path_of(&api.resources, id))
+            .collect();
+        p.sort();
+        p
+    }
+
+    /// The developer guide's example: basePath /a/b/c, paths /e and /f.
+    #[test]
+    fn base_path_ignored_prepended_or_split() {
+        let doc = r#"{"swagger": "2.0", "info": {"title": "B", "version": "1"}, "basePath": "/a/b/c",
+          "paths": {"/e": {"get": {}}, "/f": {"get": {}}}}"#;
+        let with = |mode: Option<&str>| {
+            let mut parsed = parse_doc(doc.as_bytes()).expect("parses");
+            let q: HashMap<String, String> = mode
+                .map(|m| ("basepath".to_string(), m.to_string()))
+                .into_iter()
+                .collect();
+            apply_base_path(&mut parsed, &q);
+            let mut api = new_rest_api("x".into());
+            apply(&mut api, &parsed, true).expect("applies");
+            paths(&api)
+        };
+        assert_eq!(with(None), ["/", "/e", "/f"]);
+        assert_eq!(with(Some("ignore")), ["/", "/e", "/f"]);
+        assert_eq!(
+            with(Some("prepend")),
+            ["/", "/a", "/a/b", "/a/b/c", "/a/b/c/e", "/a/b/c/f"]
+        );
+        assert_eq!(with(Some("split")), ["/", "/b", "/b/c", "/b/c/e", "/b/c/f"]);
+        // OpenAPI 3: the basePath server variable, else the server URL's path.
+        let oas3 = |servers: &str| {
+            let doc = format!(
+                r#"{{"openapi": "3.0.1", "info": {{"title": "B", "version": "1"}}, "servers": {servers}, "paths": {{"/e": {{"get": {{}}}}}}}}"#
+            );
+            parse_doc(doc.as_bytes()).expect("parses").base_path
+        };
+        assert_eq!(
+            oas3(r#"[{"url": "https://x/{basePath}", "variables": {"basePath": {"default": "v1"}}}]"#)
+                .as_deref(),
+            Some("/v1")
+        );
+        assert_eq!(
+            oas3(r#"[{"url": "https://example.com/api/v2/"}]"#).as_deref(),
+            Some("/api/v2")
+        );
+        assert_eq!(oas3(r#"[{"url": "https://example.com"}]"#), None);
+    }
+
+    #[test]
+    fn response_models_from_schema_references() {
+        let api = imported(
+            r##"{"swagger": "2.0", "info": {"title": "P", "version": "1"},
+              "definitions": {"Pets": {"type": "array", "items": {"type": "string"}}},
+              "paths": {"/pets": {"get": {
+                "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Pets"}},
+                              "500": {"description": "inline", "schema": {"type": "string"}}},
+                "x-amazon-apigateway-integration": {"type": "mock"}}}}}"##,
+        )
+        .expect("imports");
+        let get = method_of(&api, "/pets", "GET");
+        assert_eq!(
+            get.method_responses["200"].response_models,
+            BTreeMap::from([("application/json".to_string(), "Pets".to_string())])
+        );
+        assert!(get.method_responses["500"].response_models.is_empty());
+    }
+
+    fn method_of<'a>(api: &'a RestApi, path: &str, verb: &str) -> &'a Method {
+        let id = api
+            .resources
+            .keys()
+            .find(|id| RestApi::path_of(&api.resources, id).as_deref() == Some(path))
+            .expect("resource");
+        &api.resources[id].methods[verb]
     }
 }

@@ -30,6 +30,8 @@ const EXT_AUTHTYPE: &str = "x-amazon-apigateway-authtype";
 const EXT_GATEWAY_RESPONSES: &str = "x-amazon-apigateway-gateway-responses";
 const EXT_REQUEST_VALIDATORS: &str = "x-amazon-apigateway-request-validators";
 const EXT_REQUEST_VALIDATOR: &str = "x-amazon-apigateway-request-validator";
+const EXT_ENDPOINT_CONFIGURATION: &str = "x-amazon-apigateway-endpoint-configuration";
+const EXT_MINIMUM_COMPRESSION_SIZE: &str = "x-amazon-apigateway-minimum-compression-size";
 
 /// Operation keys of a path item that API Gateway supports (besides the any-method extension).
 const HTTP_METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "options", "head"];
@@ -68,6 +70,15 @@ pub struct ImportedApi {
     /// The document-level `x-amazon-apigateway-request-validator`: the validator of every method
     /// that names none of its own.
     pub request_validator: Option<String>,
+    /// Swagger 2's `basePath`; in OpenAPI 3 the first `basePath` server
+    /// variable's default, else the path of the first server's `url`. Used
+    /// only when the import asks for `basepath=prepend|split`.
+    pub base_path: Option<String>,
+    /// `x-amazon-apigateway-endpoint-configuration.disableExecuteApiEndpoint`
+    /// (at the root in Swagger 2, on a server in OpenAPI 3).
+    pub disable_execute_api_endpoint: Option<bool>,
+    /// `x-amazon-apigateway-minimum-compression-size`.
+    pub minimum_compression_size: Option<i64>,
     /// Human-readable warnings (AWS-style), e.g. unknown or unsupported x-amazon-apigateway-*
     /// extensions kept but not yet enforced.
     pub warnings: Vec<String>,
@@ -116,6 +127,10 @@ pub struct ImportedMethod {
     /// the operation's `consumes`, else the document's, else `application/json`) or OpenAPI 3's
     /// `requestBody.content`.
     pub request_models: Vec<(String, ImportedModelRef)>,
+    /// Status code → content type → model, from responses whose schema is a
+    /// `$ref` to a definition (Swagger 2's `schema`, for each `produces`
+    /// type, else `application/json`; OpenAPI 3's `content.{type}.schema`).
+    pub response_models: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// The schema a request body refers to.
@@ -199,14 +214,18 @@ pub fn parse(document: &[u8]) -> Result<ImportedApi, ImportError> {
 
     read_info(root_map, &mut api)?;
     read_root_extensions(root_map, &mut api)?;
+    api.base_path = base_path(root_map, dialect);
+    read_endpoint_configuration(root_map, dialect, &mut api)?;
     let schemes = read_security_schemes(&root, root_map, dialect, &mut api)?;
     read_models(root_map, dialect, &mut api)?;
     let consumes = get(root_map, "consumes").map(string_list).unwrap_or_default();
+    let produces = get(root_map, "produces").map(string_list).unwrap_or_default();
     let doc = Doc {
         root: &root,
         schemes,
         dialect,
         consumes,
+        produces,
     };
     let top_security = get(root_map, "security").filter(|v| !is_null(v));
 
@@ -256,6 +275,8 @@ struct Doc<'a> {
     dialect: Dialect,
     /// Swagger 2's document-level `consumes`.
     consumes: Vec<String>,
+    /// Swagger 2's document-level `produces`.
+    produces: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -457,6 +478,104 @@ fn read_info(root: &Mapping, api: &mut ImportedApi) -> Result<(), ImportError> {
     api.title = get(info, "title").and_then(scalar);
     api.description = get(info, "description").and_then(scalar);
     api.version = get(info, "version").and_then(scalar);
+    Ok(())
+}
+
+/// The document's base path, as API Gateway's import finds it (see
+/// [`ImportedApi::base_path`]); None when there is none beyond `/`.
+fn base_path(root: &Mapping, dialect: Dialect) -> Option<String> {
+    let path = match dialect {
+        Dialect::Swagger2 => get(root, "basePath").and_then(scalar)?,
+        Dialect::OpenApi3 => {
+            let servers = get(root, "servers")
+                .and_then(as_seq)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let variable = servers.iter().find_map(|server| {
+                let vars = as_map(server)
+                    .and_then(|s| get(s, "variables"))
+                    .and_then(as_map)?;
+                let base = get(vars, "basePath").and_then(as_map)?;
+                get(base, "default").and_then(scalar)
+            });
+            match variable {
+                Some(v) => v,
+                None => {
+                    let url = servers
+                        .first()
+                        .and_then(as_map)
+                        .and_then(|s| get(s, "url"))
+                        .and_then(scalar)?;
+                    let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+                    let path = if url.contains("://") {
+                        after_scheme.find('/').map_or("", |i| &after_scheme[i..])
+                    } else {
+                        after_scheme
+                    };
+                    path.to_string()
+                }
+            }
+        }
+    };
+    let trimmed = path.trim_matches('/');
+    (!trimmed.is_empty()).then(|| format!("/{trimmed}"))
+}
+
+/// `x-amazon-apigateway-endpoint-configuration` (`disableExecuteApiEndpoint`;
+/// `vpcEndpointIds` only matter to private APIs, which Portico has not)
+/// and `x-amazon-apigateway-minimum-compression-size`.
+fn read_endpoint_configuration(
+    root: &Mapping,
+    dialect: Dialect,
+    api: &mut ImportedApi,
+) -> Result<(), ImportError> {
+    let configurations: Vec<(String, &Yaml)> = match dialect {
+        Dialect::Swagger2 => get(root, EXT_ENDPOINT_CONFIGURATION)
+            .map(|c| (format!("/{EXT_ENDPOINT_CONFIGURATION}"), c))
+            .into_iter()
+            .collect(),
+        Dialect::OpenApi3 => get(root, "servers")
+            .and_then(as_seq)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, server)| {
+                let c = as_map(server).and_then(|s| get(s, EXT_ENDPOINT_CONFIGURATION))?;
+                Some((format!("/servers/{i}/{EXT_ENDPOINT_CONFIGURATION}"), c))
+            })
+            .collect(),
+    };
+    for (location, configuration) in configurations {
+        let Some(c) = as_map(configuration) else {
+            return Err(malformed("extension", &location, "Expected an object."));
+        };
+        match get(c, "disableExecuteApiEndpoint").map(untag) {
+            None | Some(Yaml::Null) => {}
+            Some(Yaml::Bool(b)) => api.disable_execute_api_endpoint = Some(*b),
+            Some(_) => {
+                return Err(malformed(
+                    "extension",
+                    &location,
+                    "disableExecuteApiEndpoint must be a boolean.",
+                ));
+            }
+        }
+        if get(c, "vpcEndpointIds").is_some_and(|v| !is_null(v)) {
+            api.warnings.push(format!(
+                "vpcEndpointIds at {location} ignored: they apply to private APIs only"
+            ));
+        }
+    }
+    if let Some(v) = get(root, EXT_MINIMUM_COMPRESSION_SIZE).filter(|v| !is_null(v)) {
+        let size = scalar(v).and_then(|s| s.parse::<i64>().ok()).ok_or_else(|| {
+            malformed(
+                "extension",
+                &format!("/{EXT_MINIMUM_COMPRESSION_SIZE}"),
+                "Expected a whole number of bytes.",
+            )
+        })?;
+        api.minimum_compression_size = Some(size);
+    }
     Ok(())
 }
 
@@ -777,6 +896,7 @@ fn parse_operation(
     }
     if let Some(responses) = get(op, "responses").filter(|v| !is_null(v)) {
         method.method_responses = collect_method_responses(doc.root, responses, &location, warnings)?;
+        method.response_models = response_models(doc, op, responses, &location)?;
     }
     if let Some(v) = get(op, EXT_REQUEST_VALIDATOR).filter(|v| !is_null(v)) {
         method.request_validator = Some(scalar(v).ok_or_else(|| {
@@ -969,6 +1089,57 @@ fn collect_method_responses(
             }
         }
         out.push((status, headers));
+    }
+    Ok(out)
+}
+
+/// The models the operation's responses name: a response schema that is
+/// a `$ref` to a definition becomes the method response's model (a schema
+/// written in place gets none).
+fn response_models(
+    doc: &Doc<'_>,
+    op: &Mapping,
+    responses: &Yaml,
+    location: &str,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, ImportError> {
+    let named = |schema: Option<&Yaml>| {
+        schema
+            .and_then(as_map)
+            .and_then(|m| get(m, "$ref"))
+            .and_then(scalar)
+            .and_then(|r| definition_name(&r))
+    };
+    let mut out = BTreeMap::new();
+    for (status, response) in as_map(responses).into_iter().flat_map(entries) {
+        let Some(response) = resolve(doc.root, response, location)?.and_then(as_map) else {
+            continue;
+        };
+        let mut models = BTreeMap::new();
+        match doc.dialect {
+            Dialect::Swagger2 => {
+                if let Some(name) = named(get(response, "schema")) {
+                    let mut types = get(op, "produces").map(string_list).unwrap_or_default();
+                    if types.is_empty() {
+                        types = doc.produces.clone();
+                    }
+                    if types.is_empty() {
+                        types.push("application/json".to_string());
+                    }
+                    models.extend(types.into_iter().map(|t| (t, name.clone())));
+                }
+            }
+            Dialect::OpenApi3 => {
+                let content = get(response, "content").and_then(as_map);
+                for (content_type, media) in content.into_iter().flat_map(entries) {
+                    if let Some(name) = named(as_map(media).and_then(|m| get(m, "schema"))) {
+                        models.insert(content_type, name);
+                    }
+                }
+            }
+        }
+        if !models.is_empty() {
+            out.insert(status, models);
+        }
     }
     Ok(out)
 }
@@ -1189,8 +1360,11 @@ fn classify(tokens: &[String], dialect: Dialect, key: &str) -> Handling {
             | EXT_POLICY
             | EXT_GATEWAY_RESPONSES
             | EXT_REQUEST_VALIDATORS
-            | EXT_REQUEST_VALIDATOR,
+            | EXT_REQUEST_VALIDATOR
+            | EXT_MINIMUM_COMPRESSION_SIZE,
         ) => Handling::Consumed,
+        ([], EXT_ENDPOINT_CONFIGURATION) if dialect == Dialect::Swagger2 => Handling::Consumed,
+        (["servers", _], EXT_ENDPOINT_CONFIGURATION) if dialect == Dialect::OpenApi3 => Handling::Consumed,
         (["paths", _], EXT_ANY_METHOD) => Handling::Container,
         (["paths", _, m], EXT_INTEGRATION | EXT_REQUEST_VALIDATOR) if method_for_key(m).is_some() => {
             Handling::Consumed
@@ -1410,7 +1584,9 @@ paths:
     #[test]
     fn swagger2_yaml_matches_openapi3_json() {
         let json_api = ok(&oas3_json());
-        let yaml_api = ok(SWAGGER2_YAML);
+        let mut yaml_api = ok(SWAGGER2_YAML);
+        // Only Swagger 2 has a base path here (used by `basepath=prepend|split`).
+        assert_eq!(yaml_api.base_path.take().as_deref(), Some("/prod"));
         assert_eq!(yaml_api, json_api);
     }
 
@@ -1756,8 +1932,6 @@ paths:
         assert_eq!(
             found,
             [
-                ("/servers/0", "x-amazon-apigateway-endpoint-configuration"),
-                ("", "x-amazon-apigateway-minimum-compression-size"),
                 ("/paths/~1users", "x-amazon-apigateway-cors"),
                 (
                     "/paths/~1users/x-amazon-apigateway-any-method",
@@ -1765,8 +1939,10 @@ paths:
                 ),
             ]
         );
-        assert_eq!(api.extensions[1].2, json!(1024));
-        assert_eq!(api.warnings.len(), 4, "{:?}", api.warnings);
+        // The endpoint configuration and compression size are modelled.
+        assert_eq!(api.disable_execute_api_endpoint, Some(true));
+        assert_eq!(api.minimum_compression_size, Some(1024));
+        assert_eq!(api.warnings.len(), 2, "{:?}", api.warnings);
         // Request validators are modelled, not stored.
         assert_eq!(
             api.request_validators,
@@ -1793,11 +1969,7 @@ paths:
         );
         assert_eq!(
             api.warnings[0],
-            "Extension x-amazon-apigateway-endpoint-configuration is stored but not yet applied (at /servers/0)"
-        );
-        assert_eq!(
-            api.warnings[1],
-            "Extension x-amazon-apigateway-minimum-compression-size is stored but not yet applied"
+            "Extension x-amazon-apigateway-cors is stored but not yet applied (at /paths/~1users)"
         );
         let methods: Vec<&str> = api.resources[0]
             .methods
