@@ -817,22 +817,35 @@ fn compare(l: &Value, op: CmpOp, r: &Value) -> bool {
     }
 }
 
-/// Parsed paths shared within one render (a `#foreach` asking the same path
-/// a thousand times compiles it once).
+/// A render's way to compiled paths (a `#foreach` asking the same path a
+/// thousand times compiles it once, and so does every later render on the
+/// same thread).
 #[derive(Default)]
-pub(crate) struct PathCache {
-    paths: std::collections::HashMap<String, Rc<Path>>,
+pub(crate) struct PathCache;
+
+/// Compiled paths, kept per thread across renders: a template's
+/// `$input.path('$.x')` compiles once, not on every request. Bounded; a
+/// full cache starts over.
+type Compiled = std::collections::HashMap<Box<str>, Rc<Path>, foldhash::fast::RandomState>;
+
+thread_local! {
+    static COMPILED: std::cell::RefCell<Compiled> = std::cell::RefCell::new(Compiled::default());
 }
+
+const MAX_CACHED_PATHS: usize = 1024;
 
 impl PathCache {
     pub(crate) fn get(&mut self, path: &str) -> Result<Rc<Path>, VtlError> {
-        if let Some(p) = self.paths.get(path) {
-            return Ok(p.clone());
+        if let Some(p) = COMPILED.with_borrow(|c| c.get(path).cloned()) {
+            return Ok(p);
         }
         let p = Rc::new(compile(path)?);
-        if self.paths.len() < 256 {
-            self.paths.insert(path.to_string(), p.clone());
-        }
+        COMPILED.with_borrow_mut(|c| {
+            if c.len() >= MAX_CACHED_PATHS {
+                c.clear();
+            }
+            c.insert(path.into(), p.clone());
+        });
         Ok(p)
     }
 }

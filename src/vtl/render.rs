@@ -74,7 +74,9 @@ enum Flow {
 pub(crate) struct Renderer<'a, 'v> {
     pub(crate) vars: &'a Variables<'v>,
     opts: &'a RenderOptions,
-    globals: HashMap<Rc<str>, Value>,
+    /// Template variables, hashed with foldhash (names are short, and
+    /// every reference looks one up).
+    globals: HashMap<Rc<str>, Value, foldhash::fast::RandomState>,
     loop_state: Option<Rc<std::cell::RefCell<LoopState>>>,
     pub(crate) body: Option<Value>,
     pub(crate) params: Option<Value>,
@@ -95,7 +97,7 @@ pub(crate) fn render(
     let mut r = Renderer {
         vars,
         opts,
-        globals: HashMap::new(),
+        globals: HashMap::default(),
         loop_state: None,
         body: None,
         params: None,

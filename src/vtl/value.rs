@@ -370,11 +370,33 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries = Entries::default();
-        while let Some(k) = map.next_key::<String>()? {
+        while let Some(k) = map.next_key_seed(KeySeed)? {
             let v = map.next_value_seed(JsonSeed)?;
-            entries.insert(Rc::from(k), v);
+            entries.insert(k, v);
         }
         Ok(Value::new_map(entries))
+    }
+}
+
+/// An object key straight into the shared string a map keeps (one
+/// allocation, not a `String` and then a copy).
+struct KeySeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
+    type Value = Rc<str>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Rc<str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeySeed {
+    type Value = Rc<str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Rc<str>, E> {
+        Ok(Rc::from(s))
     }
 }
 
