@@ -451,10 +451,14 @@ pub async fn update_resource(
             if !a.resources.contains_key(&rid) {
                 return Err(resource_not_found());
             }
-            if rid == a.root_resource_id {
-                return Err(ApiGwError::bad_request("The root resource cannot be modified"));
-            }
             for op in &patch.patch_operations {
+                if rid == a.root_resource_id
+                    && let Some(field) = op.path.strip_prefix('/').filter(|f| ["pathPart", "parentId"].contains(f))
+                {
+                    return Err(ApiGwError::bad_request(format!(
+                        "Root resource cannot update its {field}."
+                    )));
+                }
                 match (op.op.as_str(), op.path.as_str()) {
                     ("replace", "/pathPart") => {
                         let part = op.value()?.to_string();
@@ -634,11 +638,12 @@ pub async fn put_method(
     Path((api, rid, m)): Path<(String, String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Response> {
-    check_http_method(&m)?;
     let input: PutMethodInput = parse(&body)?;
+    // AWS takes the type in any case and stores it upper-cased.
     let auth = input
         .authorization_type
-        .clone()
+        .as_deref()
+        .map(str::to_ascii_uppercase)
         .ok_or_else(|| ApiGwError::bad_request("Invalid authorization type specified"))?;
     let params = input.request_parameters.unwrap_or_default();
     for p in params.keys() {
@@ -647,6 +652,11 @@ pub async fn put_method(
     check_unique_parameter_names(params.keys())?;
     let out = svc
         .edit(&api, |a| {
+            // An unknown API or resource is answered before a bad method.
+            if !a.resources.contains_key(&rid) {
+                return Err(resource_not_found());
+            }
+            check_http_method(&m)?;
             check_authorization(&auth, input.authorizer_id.as_deref(), &a.authorizers)?;
             let validator = input.request_validator_id.filter(|v| !v.is_empty());
             check_validator_id(&a.request_validators, validator.as_deref())?;
@@ -821,12 +831,19 @@ struct MethodResponseInput {
     response_models: Option<BTreeMap<String, String>>,
 }
 
+/// The `{status_code}` of a method or integration response route, checked
+/// before anything is looked up (as AWS's request validation does).
 fn check_status_code(code: &str) -> ApiGwResult<()> {
     let b = code.as_bytes();
     if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit) {
         Ok(())
     } else {
-        Err(ApiGwError::bad_request("Invalid status code specified"))
+        Err(ApiGwError::new(
+            super::error::ErrorCode::Validation,
+            format!(
+                "1 validation error detected: Value '{code}' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d"
+            ),
+        ))
     }
 }
 
@@ -851,7 +868,8 @@ pub async fn put_method_response(
             method.method_responses.insert(code.clone(), r);
             Ok(v)
         })
-        .await?;
+        .await
+        .map_err(unknown_api_as_resource)?;
     Ok(created(out))
 }
 
@@ -859,7 +877,8 @@ pub async fn get_method_response(
     State(svc): Svc,
     Path((api, rid, m, code)): Path<(String, String, String, String)>,
 ) -> ApiGwResult<Json<Value>> {
-    let mut a = svc.get(&api)?;
+    check_status_code(&code)?;
+    let mut a = svc.get(&api).map_err(unknown_api_as_resource)?;
     let method = find_method(&mut a, &rid, &m)?;
     let r = method
         .method_responses
@@ -873,6 +892,7 @@ pub async fn update_method_response(
     Path((api, rid, m, code)): Path<(String, String, String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Response> {
+    check_status_code(&code)?;
     let patch: PatchBody = parse(&body)?;
     let out = svc
         .edit(&api, |a| {
@@ -884,20 +904,30 @@ pub async fn update_method_response(
                 .ok_or_else(response_not_found)?;
             for op in &patch.patch_operations {
                 let seg = op.segments();
+                // Replacing or removing what is not there is a 404, with
+                // AWS's words for each map.
+                let existing = op.op == "replace" || op.op == "remove";
                 match strs(&seg).as_slice() {
                     ["responseParameters", p] => {
+                        if existing && !r.response_parameters.contains_key(*p) {
+                            return Err(ApiGwError::not_found("Invalid parameter name specified"));
+                        }
                         apply_to_map(&mut r.response_parameters, op, p.to_string(), |v| Ok(v == "true"))?
                     }
                     ["responseModels", ct] => {
+                        if existing && !r.response_models.contains_key(*ct) {
+                            return Err(ApiGwError::not_found("Content-Type specified was not found"));
+                        }
                         apply_to_map(&mut r.response_models, op, ct.to_string(), |v| Ok(v.to_string()))?
                     }
-                    _ => return Err(op.unsupported()),
+                    _ => return Err(op.invalid_path()),
                 }
             }
             check_model_names(&models, &r.response_models)?;
             Ok(wire::method_response(r))
         })
-        .await?;
+        .await
+        .map_err(unknown_api_as_resource)?;
     // UpdateMethodResponse answers 201, as the model says.
     Ok(created(out))
 }
@@ -906,6 +936,7 @@ pub async fn delete_method_response(
     State(svc): Svc,
     Path((api, rid, m, code)): Path<(String, String, String, String)>,
 ) -> ApiGwResult<StatusCode> {
+    check_status_code(&code)?;
     svc.edit(&api, |a| {
         let method = find_method(a, &rid, &m)?;
         method
@@ -914,7 +945,8 @@ pub async fn delete_method_response(
             .map(|_| ())
             .ok_or_else(response_not_found)
     })
-    .await?;
+    .await
+    .map_err(unknown_api_as_resource)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1055,7 +1087,7 @@ pub fn build_integration(
         ApiGwError::enum_value(
             type_,
             "putIntegrationInput.type",
-            &["HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY"],
+            &["HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS"],
         )
     })?;
     if integration_type != IntegrationType::Mock {
@@ -1152,7 +1184,8 @@ pub async fn put_integration(
             method.integration = Some(integration);
             Ok(v)
         })
-        .await?;
+        .await
+        .map_err(unknown_api_as_resource)?;
     Ok(created(out))
 }
 
@@ -1167,7 +1200,7 @@ pub async fn get_integration(
     State(svc): Svc,
     Path((api, rid, m)): Path<(String, String, String)>,
 ) -> ApiGwResult<Json<Value>> {
-    let mut a = svc.get(&api)?;
+    let mut a = svc.get(&api).map_err(unknown_api_as_resource)?;
     Ok(Json(wire::integration(find_integration(&mut a, &rid, &m)?)))
 }
 
@@ -1261,7 +1294,8 @@ pub async fn update_integration(
             check_mapped_method_parameters(&declared, i.request_parameters.values())?;
             Ok(wire::integration(i))
         })
-        .await?;
+        .await
+        .map_err(unknown_api_as_resource)?;
     Ok(Json(out))
 }
 
@@ -1277,7 +1311,8 @@ pub async fn delete_integration(
             .map(|_| ())
             .ok_or_else(integration_not_found)
     })
-    .await?;
+    .await
+    .map_err(unknown_api_as_resource)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1325,7 +1360,8 @@ pub async fn put_integration_response(
             i.integration_responses.insert(code.clone(), r);
             Ok(v)
         })
-        .await?;
+        .await
+        .map_err(unknown_api_as_resource)?;
     Ok(created(out))
 }
 
@@ -1345,7 +1381,8 @@ pub async fn get_integration_response(
     State(svc): Svc,
     Path((api, rid, m, code)): Path<(String, String, String, String)>,
 ) -> ApiGwResult<Json<Value>> {
-    let mut a = svc.get(&api)?;
+    check_status_code(&code)?;
+    let mut a = svc.get(&api).map_err(unknown_api_as_resource)?;
     let i = find_integration(&mut a, &rid, &m)?;
     Ok(Json(wire::integration_response(
         i.integration_responses
@@ -1359,6 +1396,7 @@ pub async fn update_integration_response(
     Path((api, rid, m, code)): Path<(String, String, String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
+    check_status_code(&code)?;
     let patch: PatchBody = parse(&body)?;
     let out = svc
         .edit(&api, |a| {
@@ -1399,7 +1437,8 @@ pub async fn update_integration_response(
             )?;
             Ok(wire::integration_response(r))
         })
-        .await?;
+        .await
+        .map_err(unknown_api_as_resource)?;
     Ok(Json(out))
 }
 
@@ -1407,6 +1446,7 @@ pub async fn delete_integration_response(
     State(svc): Svc,
     Path((api, rid, m, code)): Path<(String, String, String, String)>,
 ) -> ApiGwResult<StatusCode> {
+    check_status_code(&code)?;
     svc.edit(&api, |a| {
         let i = find_integration(a, &rid, &m)?;
         i.integration_responses
@@ -1414,7 +1454,8 @@ pub async fn delete_integration_response(
             .map(|_| ())
             .ok_or_else(response_not_found)
     })
-    .await?;
+    .await
+    .map_err(unknown_api_as_resource)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

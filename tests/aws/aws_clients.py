@@ -737,6 +737,32 @@ def main():
             refused(apigw.update_stage, "BadRequestException",
                     "Cannot remove method setting x/POST because there is no method setting for this method",
                     restApiId=api_id, stageName="s1", patchOperations=[{"op": "remove", "path": "/x/POST"}])
+            # Resources, methods and responses, as LocalStack's AWS-recorded
+            # test_apigateway_api snapshots answer.
+            refused(apigw.update_resource, "BadRequestException", "Root resource cannot update its pathPart.",
+                    restApiId=api_id, resourceId=root,
+                    patchOperations=[{"op": "replace", "path": "/pathPart", "value": "x"}])
+            refused(apigw.get_integration, "NotFoundException", "Invalid Resource identifier specified",
+                    restApiId="wrong-api", resourceId=res, httpMethod="GET")
+            refused(apigw.put_method, "NotFoundException", "Invalid Resource identifier specified",
+                    restApiId=api_id, resourceId="fake-resource-id", httpMethod="WRONG", authorizationType="NONE")
+            m = apigw.put_method(restApiId=api_id, resourceId=res, httpMethod="PUT", authorizationType="none")
+            assert m["authorizationType"] == "NONE", m
+            refused(apigw.put_integration, "ValidationException",
+                    "1 validation error detected: Value 'HTTPS_PROXY' at 'putIntegrationInput.type' failed to "
+                    "satisfy constraint: Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]",
+                    restApiId=api_id, resourceId=res, httpMethod="PUT", type="HTTPS_PROXY")
+            refused(apigw.get_integration_response, "ValidationException",
+                    "1 validation error detected: Value 'wrong' at 'statusCode' failed to satisfy constraint: "
+                    "Member must satisfy regular expression pattern: [1-5]\\d\\d",
+                    restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="wrong")
+            refused(apigw.update_method_response, "NotFoundException", "Invalid parameter name specified",
+                    restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200",
+                    patchOperations=[{"op": "remove", "path": "/responseParameters/method.response.header.nope"}])
+            refused(apigw.update_method_response, "BadRequestException",
+                    "Invalid patch path /wrong/method.response.header.my-header",
+                    restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200",
+                    patchOperations=[{"op": "remove", "path": "/wrong/method.response.header.my-header"}])
             apigw.delete_rest_api(restApiId=api_id)
 
         check("boto3 apigateway validation errors with AWS's messages", boto_validation_errors)
