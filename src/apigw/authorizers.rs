@@ -398,7 +398,7 @@ pub async fn update_authorizer(
     Path((api, id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateAuthorizerInput")?;
     let out = svc
         .edit(&api, |a| {
             let az = a.authorizers.get_mut(&id).ok_or_else(authorizer_not_found)?;

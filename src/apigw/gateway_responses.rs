@@ -141,7 +141,7 @@ pub async fn update_gateway_response(
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
     let t = response_type(&kind)?;
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateGatewayResponseInput")?;
     let out = svc
         .edit(&api, |a| {
             // Updating a default response customises it, starting from the

@@ -228,7 +228,7 @@ pub async fn update_rest_api(
     Path(api): Path<String>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateRestApiInput")?;
     let out = svc
         .edit(&api, |a| {
             for op in &patch.patch_operations {
@@ -445,7 +445,7 @@ pub async fn update_resource(
     Path((api, rid)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateResourceInput")?;
     let out = svc
         .edit(&api, |a| {
             if !a.resources.contains_key(&rid) {
@@ -591,6 +591,12 @@ fn check_request_parameter(name: &str) -> ApiGwResult<()> {
     .any(|p| name.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
     if ok {
         Ok(())
+    } else if !name.starts_with("method.request.") {
+        // Not a method request parameter at all (recorded against AWS for
+        // the name `true`).
+        Err(ApiGwError::bad_request(format!(
+            "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {name}]"
+        )))
     } else {
         Err(ApiGwError::bad_request(format!(
             "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Parameter name should match the following regular expression: ^method\\.request\\.(path|querystring|header|multivaluequerystring|multivalueheader)\\.[a-zA-Z0-9._$-]+$ : {name}]"
@@ -736,7 +742,7 @@ pub async fn update_method(
     Path((api, rid, m)): Path<(String, String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateMethodInput")?;
     let out = svc
         .edit(&api, |a| {
             let authorizers = a.authorizers.clone();
@@ -893,7 +899,7 @@ pub async fn update_method_response(
     body: Bytes,
 ) -> ApiGwResult<Response> {
     check_status_code(&code)?;
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateMethodResponseInput")?;
     let out = svc
         .edit(&api, |a| {
             let models = a.models.clone();
@@ -1209,7 +1215,7 @@ pub async fn update_integration(
     Path((api, rid, m)): Path<(String, String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateIntegrationInput")?;
     let out = svc
         .edit(&api, |a| {
             let declared = find_method(a, &rid, &m)?.request_parameters.clone();
@@ -1336,6 +1342,21 @@ pub async fn put_integration_response(
     if let Some(c) = &input.content_handling {
         check_content_handling(c)?;
     }
+    // A template is keyed by a media type, `type/subtype`.
+    let bad_type = input
+        .response_templates
+        .iter()
+        .flatten()
+        .map(|(ct, _)| ct)
+        .find(|ct| {
+            !ct.split_once('/')
+                .is_some_and(|(t, sub)| !t.trim().is_empty() && !sub.trim().is_empty())
+        });
+    if let Some(ct) = bad_type {
+        return Err(ApiGwError::bad_request(format!(
+            "Validation Result: warnings : [], errors : [Invalid content type specified: {ct}]"
+        )));
+    }
     let out = svc
         .edit(&api, |a| {
             find_integration(a, &rid, &m)?;
@@ -1397,7 +1418,7 @@ pub async fn update_integration_response(
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
     check_status_code(&code)?;
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateIntegrationResponseInput")?;
     let out = svc
         .edit(&api, |a| {
             let declared = find_method(a, &rid, &m)?
@@ -1667,7 +1688,7 @@ pub async fn update_deployment(
     Path((api, id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateDeploymentInput")?;
     let out = svc
         .edit(&api, |a| {
             let d = a.deployments.get_mut(&id).ok_or_else(deployment_not_found)?;
@@ -1785,7 +1806,7 @@ pub async fn update_stage(
     Path((api, name)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateStageInput")?;
     let out = svc
         .edit(&api, |a| {
             let deployments: Vec<String> = a.deployments.keys().cloned().collect();

@@ -12,7 +12,7 @@ pub mod import;
 pub mod model;
 pub mod models;
 pub mod openapi;
-mod patch;
+pub(crate) mod patch;
 pub mod request_validators;
 pub mod service;
 mod test_invoke;

@@ -394,7 +394,7 @@ pub async fn update_model(
     Path((api, name)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateModelInput")?;
     let out = svc
         .edit(&api, |a| {
             let mut m = a.models.get(&name).cloned().ok_or_else(|| model_not_found(&name))?;

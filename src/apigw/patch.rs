@@ -19,6 +19,44 @@ pub struct PatchBody {
     pub patch_operations: Vec<PatchOperation>,
 }
 
+impl PatchBody {
+    /// Refuses ops outside JSON Patch's set (see [`check_ops`]).
+    pub fn checked(self, input: &str) -> ApiGwResult<PatchBody> {
+        check_ops(self.patch_operations.iter().map(|o| o.op.as_str()), input)?;
+        Ok(self)
+    }
+}
+
+/// Refuses ops outside JSON Patch's set, all of them at once, as AWS's
+/// request validation words it (`input`: the operation's input shape, e.g.
+/// `updateStageInput`; indexes count from 1).
+pub fn check_ops<'a>(ops: impl IntoIterator<Item = &'a str>, input: &str) -> ApiGwResult<()> {
+    const OPS: [&str; 6] = ["add", "remove", "move", "test", "replace", "copy"];
+    let errors: Vec<String> = ops
+        .into_iter()
+        .enumerate()
+        .filter(|(_, op)| !OPS.contains(op))
+        .map(|(i, op)| {
+            format!(
+                "Value '{op}' at '{input}.patchOperations.{}.member.op' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                i + 1,
+                OPS.join(", ")
+            )
+        })
+        .collect();
+    match errors.len() {
+        0 => Ok(()),
+        n => Err(ApiGwError::new(
+            super::error::ErrorCode::Validation,
+            format!(
+                "{n} validation error{} detected: {}",
+                if n == 1 { "" } else { "s" },
+                errors.join("; ")
+            ),
+        )),
+    }
+}
+
 /// Decodes one pointer segment (`~1` → `/`, `~0` → `~`).
 pub fn unescape(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")

@@ -144,7 +144,7 @@ pub async fn update_request_validator(
     Path((api, id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateRequestValidatorInput")?;
     let out = svc
         .edit(&api, |a| {
             let v = a

@@ -73,6 +73,13 @@ struct PatchBody {
     patch_operations: Vec<PatchOperation>,
 }
 
+impl PatchBody {
+    fn checked(self, input: &str) -> ApiGwResult<PatchBody> {
+        crate::apigw::patch::check_ops(self.patch_operations.iter().map(|o| o.op.as_str()), input)?;
+        Ok(self)
+    }
+}
+
 impl PatchOperation {
     fn value(&self) -> ApiGwResult<&str> {
         self.value.as_deref().ok_or_else(|| {
@@ -274,7 +281,7 @@ pub async fn update_api_key(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateApiKeyInput")?;
     // Stage keys are checked against the APIs before the edit.
     let mut stage_adds = Vec::new();
     for op in &patch.patch_operations {
@@ -682,7 +689,7 @@ pub async fn update_usage_plan(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateUsagePlanInput")?;
     let out = svc
         .edit(|c| {
             let mut p = c.plans.get(&id).cloned().ok_or_else(plan_not_found)?;
@@ -847,7 +854,7 @@ pub async fn update_usage(
     Path((plan, key)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiGwResult<Json<Value>> {
-    let patch: PatchBody = parse(&body)?;
+    let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateUsageInput")?;
     let mut remaining = None;
     for op in &patch.patch_operations {
         match (op.op.as_str(), op.path.as_str()) {

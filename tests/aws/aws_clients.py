@@ -763,6 +763,24 @@ def main():
                     "Invalid patch path /wrong/method.response.header.my-header",
                     restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200",
                     patchOperations=[{"op": "remove", "path": "/wrong/method.response.header.my-header"}])
+            refused(apigw.update_method_response, "ValidationException",
+                    "2 validation errors detected: Value 'wrong_op' at "
+                    "'updateMethodResponseInput.patchOperations.1.member.op' failed to satisfy constraint: Member "
+                    "must satisfy enum value set: [add, remove, move, test, replace, copy]; Value 'bad' at "
+                    "'updateMethodResponseInput.patchOperations.3.member.op' failed to satisfy constraint: Member "
+                    "must satisfy enum value set: [add, remove, move, test, replace, copy]",
+                    restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200",
+                    patchOperations=[{"op": "wrong_op", "path": "/x"}, {"op": "add", "path": "/y"},
+                                     {"op": "bad", "path": "/z"}])
+            refused(apigw.put_method, "BadRequestException",
+                    "Invalid mapping expression specified: Validation Result: warnings : [], errors : "
+                    "[Invalid mapping expression specified: true]",
+                    restApiId=api_id, resourceId=res, httpMethod="POST", authorizationType="NONE",
+                    requestParameters={"true": True})
+            refused(apigw.put_integration_response, "BadRequestException",
+                    "Validation Result: warnings : [], errors : [Invalid content type specified: 123]",
+                    restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200",
+                    responseTemplates={"123": "{}"})
             apigw.delete_rest_api(restApiId=api_id)
 
         check("boto3 apigateway validation errors with AWS's messages", boto_validation_errors)
