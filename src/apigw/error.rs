@@ -11,6 +11,8 @@ pub enum ErrorCode {
     Conflict,
     TooManyRequests,
     Validation,
+    /// A JSON value of the wrong type (AWS's Java deserializer speaking).
+    Serialization,
     Internal,
 }
 
@@ -68,6 +70,7 @@ impl IntoResponse for ApiGwError {
             ErrorCode::Conflict => (StatusCode::CONFLICT, "ConflictException"),
             ErrorCode::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException"),
             ErrorCode::Validation => (StatusCode::BAD_REQUEST, "ValidationException"),
+            ErrorCode::Serialization => (StatusCode::BAD_REQUEST, "SerializationException"),
             ErrorCode::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerErrorException"),
         };
         let mut resp = (status, axum::Json(serde_json::json!({ "message": self.message }))).into_response();

@@ -29,8 +29,34 @@ pub fn parse<T: DeserializeOwned + Default>(body: &[u8]) -> ApiGwResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiGwError::new(ErrorCode::BadRequest, format!("Invalid request body: {e}")))
+    serde_json::from_slice(body).map_err(|e| match wrong_type(&e) {
+        Some(message) => ApiGwError::new(ErrorCode::Serialization, message),
+        None => ApiGwError::new(ErrorCode::BadRequest, format!("Invalid request body: {e}")),
+    })
+}
+
+/// A boolean or a number where a string belongs: AWS answers with a
+/// SerializationException in its Java deserializer's words (recorded for
+/// requestParameters and responseTemplates values in LocalStack's
+/// AWS-validated snapshots).
+fn wrong_type(e: &serde_json::Error) -> Option<&'static str> {
+    if e.classify() != serde_json::error::Category::Data {
+        return None;
+    }
+    let text = e.to_string();
+    let found = text.strip_prefix("invalid type: ")?;
+    if !found.contains("expected a string") {
+        return None;
+    }
+    if found.starts_with("boolean") {
+        Some("class java.lang.Boolean can not be converted to an String")
+    } else if found.starts_with("integer") || found.starts_with("floating point") {
+        Some(
+            "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String",
+        )
+    } else {
+        None
+    }
 }
 
 pub(super) fn created(v: Value) -> Response {

@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WASM = os.path.join(ROOT, "functions", "target", "wasm32-wasip1", "release")
@@ -781,6 +783,17 @@ def main():
                     "Validation Result: warnings : [], errors : [Invalid content type specified: 123]",
                     restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200",
                     responseTemplates={"123": "{}"})
+            # A boolean where a string belongs (boto3 validates types, so raw HTTP).
+            bad = urllib.request.Request(
+                f"{server.endpoint}/restapis/{api_id}/resources/{res}/methods/GET/integration",
+                method="PUT", data=json.dumps({"type": "MOCK", "requestParameters": {
+                    "integration.request.header.X": True}}).encode())
+            try:
+                urllib.request.urlopen(bad)
+                raise AssertionError("a boolean mapping source was accepted")
+            except urllib.error.HTTPError as e:
+                assert e.code == 400 and e.headers["x-amzn-ErrorType"] == "SerializationException", e.headers
+                assert json.load(e)["message"] == "class java.lang.Boolean can not be converted to an String"
             apigw.delete_rest_api(restApiId=api_id)
 
         check("boto3 apigateway validation errors with AWS's messages", boto_validation_errors)
