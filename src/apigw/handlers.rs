@@ -888,13 +888,22 @@ pub async fn put_method_response(
     let input: MethodResponseInput = parse(&body)?;
     let out = svc
         .edit(&api, |a| {
+            let input_models_sent = input.response_models.is_some();
             let response_models = input.response_models.unwrap_or_default();
             check_model_names(&a.models, &response_models)?;
             let method = find_method(a, &rid, &m)?;
+            let sent_empty = super::model::sent_empty([
+                (
+                    "responseParameters",
+                    input.response_parameters.as_ref().is_some_and(BTreeMap::is_empty),
+                ),
+                ("responseModels", response_models.is_empty() && input_models_sent),
+            ]);
             let r = MethodResponse {
                 status_code: code.clone(),
                 response_parameters: input.response_parameters.unwrap_or_default(),
                 response_models,
+                sent_empty,
             };
             let v = wire::method_response(&r);
             method.method_responses.insert(code.clone(), r);
@@ -934,6 +943,8 @@ pub async fn update_method_response(
                 .method_responses
                 .get_mut(&code)
                 .ok_or_else(response_not_found)?;
+            // A patched map is echoed by its contents alone, as AWS does.
+            r.sent_empty.clear();
             for op in &patch.patch_operations {
                 let seg = op.segments();
                 // Replacing or removing what is not there is a 404, with
@@ -1396,12 +1407,23 @@ pub async fn put_integration_response(
                 check_mapped_response_headers(&declared, params.keys())?;
             }
             let i = find_integration(a, &rid, &m)?;
+            let sent_empty = super::model::sent_empty([
+                (
+                    "responseParameters",
+                    input.response_parameters.as_ref().is_some_and(BTreeMap::is_empty),
+                ),
+                (
+                    "responseTemplates",
+                    input.response_templates.as_ref().is_some_and(BTreeMap::is_empty),
+                ),
+            ]);
             let r = IntegrationResponse {
                 status_code: code.clone(),
                 selection_pattern: input.selection_pattern,
                 response_parameters: input.response_parameters.unwrap_or_default(),
                 response_templates: input.response_templates.unwrap_or_default(),
                 content_handling: input.content_handling,
+                sent_empty,
             };
             let v = wire::integration_response(&r);
             i.integration_responses.insert(code.clone(), r);
@@ -1458,6 +1480,8 @@ pub async fn update_integration_response(
                 .get_mut(&code)
                 .ok_or_else(response_not_found)?;
             let before = r.response_parameters.clone();
+            // A patched map is echoed by its contents alone, as AWS does.
+            r.sent_empty.clear();
             for op in &patch.patch_operations {
                 let seg = op.segments();
                 match (op.op.as_str(), strs(&seg).as_slice()) {

@@ -392,6 +392,7 @@ fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<(
                                 response_parameters: r.response_parameters.clone(),
                                 response_templates: r.response_templates.clone(),
                                 content_handling: r.content_handling.clone(),
+                                sent_empty: Vec::new(),
                             },
                         );
                     }
@@ -418,6 +419,7 @@ fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<(
                                         .collect()
                                 })
                                 .unwrap_or_default(),
+                            sent_empty: Vec::new(),
                         },
                     )
                 })

@@ -165,6 +165,10 @@ pub struct MethodResponse {
     pub status_code: String,
     pub response_parameters: BTreeMap<String, bool>,
     pub response_models: BTreeMap<String, String>,
+    /// The maps (wire names) the caller sent explicitly empty: AWS echoes
+    /// those as `{}` until a patch changes them.
+    #[serde(default)]
+    pub sent_empty: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,6 +231,17 @@ pub struct IntegrationResponse {
     pub response_parameters: BTreeMap<String, String>,
     pub response_templates: BTreeMap<String, String>,
     pub content_handling: Option<String>,
+    /// As [`MethodResponse::sent_empty`].
+    #[serde(default)]
+    pub sent_empty: Vec<String>,
+}
+
+/// The names of the maps a create request sent as `{}`.
+pub fn sent_empty<const N: usize>(maps: [(&str, bool); N]) -> Vec<String> {
+    maps.iter()
+        .filter(|(_, empty)| *empty)
+        .map(|(name, _)| name.to_string())
+        .collect()
 }
 
 /// An immutable snapshot of the API as it was when deployed.

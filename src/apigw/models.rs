@@ -574,6 +574,7 @@ mod tests {
                     status_code: "200".into(),
                     response_parameters: BTreeMap::new(),
                     response_models: [("application/json".to_string(), "Empty".to_string())].into(),
+                    sent_empty: Vec::new(),
                 },
             )]
             .into(),

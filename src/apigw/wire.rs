@@ -121,7 +121,15 @@ pub fn method_response(r: &MethodResponse) -> Value {
     m.insert("statusCode".into(), r.status_code.clone().into());
     put_map(&mut m, "responseParameters", &r.response_parameters);
     put_map(&mut m, "responseModels", &r.response_models);
+    put_sent_empty(&mut m, &r.sent_empty);
     Value::Object(m)
+}
+
+/// `{}` for the maps a caller sent explicitly empty (AWS echoes them).
+fn put_sent_empty(m: &mut Map<String, Value>, names: &[String]) {
+    for name in names {
+        m.entry(name.clone()).or_insert_with(|| Value::Object(Map::new()));
+    }
 }
 
 pub fn integration(i: &Integration) -> Value {
@@ -166,6 +174,7 @@ pub fn integration_response(r: &IntegrationResponse) -> Value {
     put_map(&mut m, "responseParameters", &r.response_parameters);
     put_templates(&mut m, "responseTemplates", &r.response_templates);
     put_opt(&mut m, "contentHandling", &r.content_handling);
+    put_sent_empty(&mut m, &r.sent_empty);
     Value::Object(m)
 }
 

@@ -783,6 +783,23 @@ def main():
                     "Validation Result: warnings : [], errors : [Invalid content type specified: 123]",
                     restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200",
                     responseTemplates={"123": "{}"})
+            # Maps sent explicitly empty are echoed as {} (LS test_lifecycle_method_response,
+            # test_put_integration_responses), until a patch changes them.
+            mr = apigw.put_method_response(restApiId=api_id, resourceId=res, httpMethod="PUT", statusCode="200",
+                                           responseParameters={}, responseModels={})
+            assert mr["responseParameters"] == {} and mr["responseModels"] == {}, mr
+            mr = apigw.put_method_response(restApiId=api_id, resourceId=res, httpMethod="PUT", statusCode="201")
+            assert "responseParameters" not in mr and "responseModels" not in mr, mr
+            apigw.put_integration(restApiId=api_id, resourceId=res, httpMethod="PUT", type="MOCK")
+            ir = apigw.put_integration_response(restApiId=api_id, resourceId=res, httpMethod="PUT",
+                                                statusCode="200", selectionPattern="2\\d{2}", responseTemplates={})
+            assert ir["responseTemplates"] == {}, ir
+            got = apigw.get_method(restApiId=api_id, resourceId=res, httpMethod="PUT")
+            assert got["methodIntegration"]["integrationResponses"]["200"]["responseTemplates"] == {}, got
+            mr = apigw.update_method_response(restApiId=api_id, resourceId=res, httpMethod="PUT", statusCode="200",
+                                              patchOperations=[{"op": "add", "path": "/responseParameters/method.response.header.a", "value": "true"},
+                                                               {"op": "remove", "path": "/responseParameters/method.response.header.a"}])
+            assert "responseParameters" not in mr, mr
             # A boolean where a string belongs (boto3 validates types, so raw HTTP).
             bad = urllib.request.Request(
                 f"{server.endpoint}/restapis/{api_id}/resources/{res}/methods/GET/integration",

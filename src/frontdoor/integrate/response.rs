@@ -305,6 +305,7 @@ mod tests {
                         response_parameters: BTreeMap::new(),
                         response_templates: BTreeMap::new(),
                         content_handling: None,
+                        sent_empty: Vec::new(),
                     },
                 )
             })
@@ -357,6 +358,7 @@ mod tests {
                 response_parameters: BTreeMap::new(),
                 response_templates: BTreeMap::new(),
                 content_handling: None,
+                sent_empty: Vec::new(),
             },
         )]
         .into_iter()
