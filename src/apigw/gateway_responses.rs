@@ -25,11 +25,37 @@ use crate::frontdoor::respond::{DEFAULT_TEMPLATE, GatewayResponseType, check_par
 
 type Svc = State<Arc<ApiGwService>>;
 
-/// The type named in a path, or AWS's enum error.
+/// The type named in a path, or AWS's enum error (its values in AWS's
+/// order, as recorded).
 pub fn response_type(s: &str) -> ApiGwResult<GatewayResponseType> {
     GatewayResponseType::parse(s).ok_or_else(|| {
-        let all: Vec<&str> = GatewayResponseType::ALL.iter().map(|t| t.as_str()).collect();
-        ApiGwError::enum_value(s, "responseType", &all)
+        ApiGwError::enum_value(
+            s,
+            "responseType",
+            &[
+                "REQUEST_TOO_LARGE",
+                "RESOURCE_NOT_FOUND",
+                "AUTHORIZER_CONFIGURATION_ERROR",
+                "MISSING_AUTHENTICATION_TOKEN",
+                "BAD_REQUEST_BODY",
+                "INVALID_SIGNATURE",
+                "INVALID_API_KEY",
+                "BAD_REQUEST_PARAMETERS",
+                "AUTHORIZER_FAILURE",
+                "UNAUTHORIZED",
+                "INTEGRATION_TIMEOUT",
+                "ACCESS_DENIED",
+                "DEFAULT_4XX",
+                "DEFAULT_5XX",
+                "WAF_FILTERED",
+                "QUOTA_EXCEEDED",
+                "THROTTLED",
+                "API_CONFIGURATION_ERROR",
+                "UNSUPPORTED_MEDIA_TYPE",
+                "INTEGRATION_FAILURE",
+                "EXPIRED_TOKEN",
+            ],
+        )
     })
 }
 
@@ -89,11 +115,16 @@ pub async fn put_gateway_response(
 ) -> ApiGwResult<Response> {
     let t = response_type(&kind)?;
     let input: PutGatewayResponseInput = parse(&body)?;
+    // What the request leaves out is the type's built-in definition.
+    let builtin = default_response(t);
     let r = GatewayResponse {
         response_type: t.as_str().to_string(),
-        status_code: input.status_code.filter(|s| !s.is_empty()),
+        status_code: input
+            .status_code
+            .filter(|s| !s.is_empty())
+            .or(builtin.status_code),
         response_parameters: input.response_parameters.unwrap_or_default(),
-        response_templates: input.response_templates.unwrap_or_default(),
+        response_templates: input.response_templates.unwrap_or(builtin.response_templates),
     };
     check(&r)?;
     let out = svc
@@ -106,9 +137,26 @@ pub async fn put_gateway_response(
     Ok(created(out))
 }
 
+/// A type as the API answers with it: its own customisation; else, still a
+/// default response, its class default's (DEFAULT_4XX / DEFAULT_5XX)
+/// customisation under its own name; else the built-in definition.
 fn render(responses: &BTreeMap<String, GatewayResponse>, t: GatewayResponseType) -> Value {
-    match responses.get(t.as_str()) {
-        Some(r) => wire::gateway_response(r, false),
+    if let Some(r) = responses.get(t.as_str()) {
+        return wire::gateway_response(r, false);
+    }
+    let class = t.class_default();
+    match responses.get(class.as_str()).filter(|_| class != t) {
+        Some(inherited) => {
+            let r = GatewayResponse {
+                response_type: t.as_str().to_string(),
+                status_code: inherited
+                    .status_code
+                    .clone()
+                    .or_else(|| t.default_status().map(|s| s.to_string())),
+                ..inherited.clone()
+            };
+            wire::gateway_response(&r, true)
+        }
         None => wire::gateway_response(&default_response(t), true),
     }
 }
@@ -153,19 +201,34 @@ pub async fn update_gateway_response(
                 .unwrap_or_else(|| default_response(t));
             for op in &patch.patch_operations {
                 let seg = op.segments();
+                // AWS's words for a replace without a value.
+                let needs_value = |map: &str| {
+                    if op.op == "replace" && op.value.as_deref().is_none_or(str::is_empty) {
+                        Err(ApiGwError::bad_request(format!(
+                            "Invalid null or empty value in {map}"
+                        )))
+                    } else {
+                        Ok(())
+                    }
+                };
                 match (op.op.as_str(), strs(&seg).as_slice()) {
                     ("replace", ["statusCode"]) => r.status_code = op.value.clone().filter(|s| !s.is_empty()),
                     (_, ["responseParameters", p]) => {
+                        needs_value("responseParameters")?;
+                        if op.op == "replace" && !r.response_parameters.contains_key(*p) {
+                            return Err(ApiGwError::not_found("Invalid parameter name specified"));
+                        }
                         apply_to_map(&mut r.response_parameters, op, p.to_string(), |v| {
                             Ok(v.to_string())
                         })?
                     }
                     (_, ["responseTemplates", ct]) => {
+                        needs_value("responseTemplates")?;
                         apply_to_map(&mut r.response_templates, op, ct.to_string(), |v| {
                             Ok(v.to_string())
                         })?
                     }
-                    _ => return Err(op.unsupported()),
+                    _ => return Err(op.invalid_path()),
                 }
             }
             check(&r)?;
@@ -182,9 +245,9 @@ pub async fn delete_gateway_response(
     Path((api, kind)): Path<(String, String)>,
 ) -> ApiGwResult<StatusCode> {
     let t = response_type(&kind)?;
-    svc.edit(&api, |a| {
-        a.gateway_responses.remove(t.as_str());
-        Ok(())
+    svc.edit(&api, |a| match a.gateway_responses.remove(t.as_str()) {
+        Some(_) => Ok(()),
+        None => Err(ApiGwError::not_found("Gateway response type not defined on api")),
     })
     .await?;
     Ok(StatusCode::ACCEPTED)
@@ -200,10 +263,23 @@ mod tests {
         let (code, message) = e.unwrap_or_else(|| panic!("accepted"));
         assert_eq!(code, super::super::error::ErrorCode::Validation);
         assert!(message.contains("Value 'NOPE' at 'responseType'"), "{message}");
+        // AWS's order (LocalStack's AWS-recorded snapshot).
         assert!(
-            message.contains("DEFAULT_4XX, DEFAULT_5XX, RESOURCE_NOT_FOUND"),
+            message.contains(
+                "enum value set: [REQUEST_TOO_LARGE, RESOURCE_NOT_FOUND, AUTHORIZER_CONFIGURATION_ERROR,"
+            ),
             "{message}"
         );
+        // Every type is listed once.
+        for t in GatewayResponseType::ALL {
+            assert_eq!(
+                message.matches(&format!(" {},", t.as_str())).count()
+                    + message.matches(&format!(" {}]", t.as_str())).count()
+                    + message.matches(&format!("[{},", t.as_str())).count(),
+                1,
+                "{t:?} in {message}"
+            );
+        }
         assert!(response_type("UNAUTHORIZED").is_ok());
     }
 

@@ -365,7 +365,7 @@ pub async fn get_model(
     Path((api, name)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiGwResult<Json<Value>> {
-    let a = svc.get(&api)?;
+    let a = svc.get(&api).map_err(|_| model_not_found(&name))?;
     let m = a.models.get(&name).ok_or_else(|| model_not_found(&name))?;
     let flat = q
         .get("flatten")
@@ -387,6 +387,16 @@ pub async fn get_model_template(
     let value = template(&a, &name)
         .unwrap_or_else(|| "#set($inputRoot = $input.path('$'))\n$input.json('$')\n".into());
     Ok(Json(json!({ "value": value })))
+}
+
+/// Model operations on an API that does not exist name the model, as
+/// AWS's recorded answers do.
+fn unknown_api_as_model(e: ApiGwError, name: &str) -> ApiGwError {
+    if e.message.starts_with("Invalid API identifier specified") {
+        model_not_found(name)
+    } else {
+        e
+    }
 }
 
 pub async fn update_model(
@@ -422,7 +432,8 @@ pub async fn update_model(
             a.models.insert(name.clone(), m);
             Ok(v)
         })
-        .await?;
+        .await
+        .map_err(|e| unknown_api_as_model(e, &name))?;
     Ok(Json(out))
 }
 
@@ -442,7 +453,8 @@ pub async fn delete_model(
         a.models.remove(&name);
         Ok(())
     })
-    .await?;
+    .await
+    .map_err(|e| unknown_api_as_model(e, &name))?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -8,8 +8,15 @@ use super::error::{ApiGwError, ApiGwResult};
 #[derive(Debug, Clone, Deserialize)]
 pub struct PatchOperation {
     pub op: String,
+    /// `null` when the request left it out (AWS then says `Invalid patch
+    /// path null`).
+    #[serde(default = "absent_path")]
     pub path: String,
     pub value: Option<String>,
+}
+
+fn absent_path() -> String {
+    "null".to_string()
 }
 
 #[derive(Debug, Default, Deserialize)]

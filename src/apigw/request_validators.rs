@@ -111,7 +111,14 @@ pub async fn create_request_validator(
             a.request_validators.insert(v.id.clone(), v);
             Ok(w)
         })
-        .await?;
+        .await
+        .map_err(
+            |e| match e.message.starts_with("Invalid API identifier specified") {
+                // AWS's recorded answer for this one operation.
+                true => ApiGwError::bad_request("Invalid REST API identifier specified"),
+                false => e,
+            },
+        )?;
     tracing::info!(api = %api, validator = %out["id"], "request validator created");
     Ok(created(out))
 }
@@ -134,7 +141,7 @@ pub async fn get_request_validator(
     State(svc): Svc,
     Path((api, id)): Path<(String, String)>,
 ) -> ApiGwResult<Json<Value>> {
-    let a = svc.get(&api)?;
+    let a = svc.get(&api).map_err(|_| validator_not_found())?;
     let v = a.request_validators.get(&id).ok_or_else(validator_not_found)?;
     Ok(Json(wire::request_validator(v)))
 }
@@ -175,7 +182,13 @@ pub async fn delete_request_validator(
         a.request_validators.remove(&id);
         Ok(())
     })
-    .await?;
+    .await
+    .map_err(
+        |e| match e.message.starts_with("Invalid API identifier specified") {
+            true => validator_not_found(),
+            false => e,
+        },
+    )?;
     Ok(StatusCode::ACCEPTED)
 }
 

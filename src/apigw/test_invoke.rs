@@ -220,6 +220,7 @@ pub async fn test_invoke_method(
     let method = resource
         .methods
         .get(&http_method)
+        .or_else(|| resource.methods.get("ANY"))
         .ok_or_else(|| ApiGwError::not_found("Invalid Method identifier specified"))?;
     if method.integration.is_none() {
         return Err(ApiGwError::bad_request("No integration defined for method"));
@@ -256,7 +257,7 @@ pub async fn test_invoke_method(
     for (k, v) in &outcome.headers {
         // HTTP/1.1 names are case-insensitive and ours are stored lower
         // case; AWS's JSON shows them capitalised (`Content-Type`, `X-Id`).
-        let name = title_case(k.as_str());
+        let name = crate::frontdoor::test_invoke::title_case(k.as_str());
         let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
         single.insert(name.clone(), Value::from(v.clone()));
         match multi.get_mut(&name) {
@@ -274,20 +275,6 @@ pub async fn test_invoke_method(
         "log": outcome.log,
         "latency": outcome.latency_ms,
     })))
-}
-
-/// `x-amzn-requestid` → `X-Amzn-Requestid`: each dash-separated word capitalised.
-fn title_case(name: &str) -> String {
-    name.split('-')
-        .map(|w| {
-            let mut c = w.chars();
-            match c.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 /// A test call's `headers` and `multiValueHeaders` as one header map.

@@ -146,7 +146,7 @@ impl GatewayResponseType {
     }
 
     /// DEFAULT_5XX for types whose status is 5xx, DEFAULT_4XX otherwise.
-    fn class_default(self) -> GatewayResponseType {
+    pub fn class_default(self) -> GatewayResponseType {
         if self.fallback_status() >= 500 {
             T::Default5xx
         } else {

@@ -85,8 +85,10 @@ pub async fn test_invoke(
         },
         compiled.clone(),
     );
+    // A method the resource lacks runs its ANY method, as a call would.
     let plan = stage
         .method(&req.resource_id, &req.http_method)
+        .or_else(|| stage.method(&req.resource_id, "ANY"))
         .ok_or(TestInvokeError::NoMethod)?;
     let (path, query) = match req.path_with_query_string.split_once('?') {
         Some((p, q)) => (p, Some(q)),
@@ -135,7 +137,8 @@ pub async fn test_invoke(
     };
     let mut log = ExecutionLog::on();
     log.step(|| format!("Starting execution for request: {request_id}"));
-    log.step(|| format!("HTTP Method: {}, Resource Path: {resource_path}", req.http_method));
+    // AWS logs the path the test asked for here, not the resource's template.
+    log.step(|| format!("HTTP Method: {}, Resource Path: {path}", req.http_method));
     log.step(|| {
         let params: Vec<(String, String)> = path_params
             .iter()
@@ -176,15 +179,26 @@ pub async fn test_invoke(
     let (parts, body) = response.into_parts();
     let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
     let status = parts.status.as_u16();
+    // An integration response step has logged the body already; proxy
+    // integrations and gateway responses have not.
+    if !log
+        .lines()
+        .iter()
+        .any(|l| l.contains(" : Method response body after transformations: "))
+    {
+        log.step(|| {
+            format!(
+                "Method response body after transformations: {}",
+                String::from_utf8_lossy(&body)
+            )
+        });
+    }
     log.step(|| {
-        let pairs: Vec<(String, String)> = integrate::header_pairs(&parts.headers);
+        let pairs: Vec<(String, String)> = integrate::header_pairs(&parts.headers)
+            .into_iter()
+            .map(|(k, v)| (title_case(&k), v))
+            .collect();
         format!("Method response headers: {}", log_pairs(&pairs))
-    });
-    log.step(|| {
-        format!(
-            "Method response body after transformations: {}",
-            String::from_utf8_lossy(&body)
-        )
     });
     if status < 400 {
         log.step(|| "Successfully completed execution".to_string());
@@ -202,4 +216,22 @@ pub async fn test_invoke(
         log: text,
         latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     })
+}
+
+/// `content-type` → `Content-Type`, as AWS writes header names in a test
+/// call's log and answer.
+pub fn title_case(name: &str) -> String {
+    // AWS's own headers keep AWS's spelling.
+    if name.eq_ignore_ascii_case("x-amzn-errortype") {
+        return "x-amzn-ErrorType".to_string();
+    }
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }

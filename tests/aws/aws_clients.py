@@ -800,6 +800,36 @@ def main():
                                               patchOperations=[{"op": "add", "path": "/responseParameters/method.response.header.a", "value": "true"},
                                                                {"op": "remove", "path": "/responseParameters/method.response.header.a"}])
             assert "responseParameters" not in mr, mr
+            # Gateway responses, models and validators (LS test_apigateway_api snapshots).
+            refused(apigw.delete_gateway_response, "NotFoundException", "Gateway response type not defined on api",
+                    restApiId=api_id, responseType="DEFAULT_4XX")
+            gr = apigw.put_gateway_response(restApiId=api_id, responseType="MISSING_AUTHENTICATION_TOKEN",
+                                            statusCode="404")
+            assert gr["responseTemplates"] == {"application/json": '{"message":$context.error.messageString}'}, gr
+            gr = apigw.put_gateway_response(restApiId=api_id, responseType="AUTHORIZER_FAILURE",
+                                            responseParameters={"gatewayresponse.header.x-a": "'a'"})
+            assert gr["statusCode"] == "500", gr
+            apigw.put_gateway_response(restApiId=api_id, responseType="DEFAULT_5XX", statusCode="599",
+                                       responseParameters={"gatewayresponse.header.x-b": "'b'"},
+                                       responseTemplates={"application/json": '{"five": 1}'})
+            listed = {g["responseType"]: g for g in apigw.get_gateway_responses(restApiId=api_id)["items"]}
+            timeout = listed["INTEGRATION_TIMEOUT"]
+            assert timeout["statusCode"] == "599" and timeout["defaultResponse"] is True, timeout
+            assert timeout["responseParameters"] == {"gatewayresponse.header.x-b": "'b'"}, timeout
+            assert listed["AUTHORIZER_FAILURE"]["statusCode"] == "500", listed["AUTHORIZER_FAILURE"]
+            refused(apigw.update_gateway_response, "NotFoundException", "Invalid parameter name specified",
+                    restApiId=api_id, responseType="DEFAULT_4XX",
+                    patchOperations=[{"op": "replace", "value": "'x'",
+                                      "path": "/responseParameters/gatewayresponse.header.Access-Control-Allow-Origin"}])
+            refused(apigw.update_gateway_response, "BadRequestException", "Invalid patch path /statusCode",
+                    restApiId=api_id, responseType="DEFAULT_4XX",
+                    patchOperations=[{"op": "add", "path": "/statusCode", "value": "401"}])
+            refused(apigw.get_model, "NotFoundException", "Invalid model name specified: MySchema",
+                    restApiId="abcde0", modelName="MySchema")
+            refused(apigw.create_request_validator, "BadRequestException", "Invalid REST API identifier specified",
+                    restApiId="abcde0", name="v")
+            refused(apigw.get_request_validator, "NotFoundException", "Invalid Request Validator identifier specified",
+                    restApiId="abcde0", requestValidatorId="x")
             # A boolean where a string belongs (boto3 validates types, so raw HTTP).
             bad = urllib.request.Request(
                 f"{server.endpoint}/restapis/{api_id}/resources/{res}/methods/GET/integration",
