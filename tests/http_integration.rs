@@ -91,13 +91,7 @@ impl Echo {
         self.0["query"].as_str()
     }
     fn headers(&self, name: &str) -> Vec<String> {
-        self.0["headers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|h| h[0].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
-            .filter_map(|h| h[1].as_str().map(str::to_string))
-            .collect()
+        upstream::echoed_headers(&self.0, name)
     }
     fn header(&self, name: &str) -> Option<String> {
         self.headers(name).pop()

@@ -774,15 +774,7 @@ fn header_mappings_reach_backend_and_client_as_on_aws() {
     let r = api.call("POST", "/full", &[], None);
     assert_eq!(r.status, 200, "{}", r.text());
     let sent = r.json();
-    let header = |name: &str| -> Vec<String> {
-        sent["headers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|h| h[0].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
-            .filter_map(|h| h[1].as_str().map(str::to_string))
-            .collect()
-    };
+    let header = |name: &str| common::upstream::echoed_headers(&sent, name);
     assert_eq!(header("user-agent"), ["Override-Agent"]);
     assert_eq!(header("max-forwards"), ["2"]);
     assert_eq!(header("upgrade"), ["HTTP/2.0"]);

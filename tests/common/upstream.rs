@@ -126,6 +126,18 @@ async fn sleep(Path(ms): Path<u64>) -> &'static str {
 }
 
 /// `0123456789` repeated to `n` bytes.
+/// Every value of header `name` (any case) in what the echo route reports
+/// it received (`{"headers": [[name, value], ...]}`), in order.
+pub fn echoed_headers(echo: &serde_json::Value, name: &str) -> Vec<String> {
+    echo["headers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| h[0].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        .filter_map(|h| h[1].as_str().map(str::to_string))
+        .collect()
+}
+
 pub fn pattern(n: usize) -> Vec<u8> {
     (0..n).map(|i| b'0' + (i % 10) as u8).collect()
 }
