@@ -287,12 +287,15 @@ pub async fn update_rest_api(
                         }
                     }
                     ("remove", ["binaryMediaTypes", t]) => a.binary_media_types.retain(|x| x != t),
+                    // A replaced type goes to the end, as AWS records it.
                     ("replace", ["binaryMediaTypes", t]) => {
                         let new = op.value()?.to_string();
-                        for x in a.binary_media_types.iter_mut().filter(|x| x == t) {
-                            *x = new.clone();
+                        if a.binary_media_types.iter().any(|x| x == t) {
+                            a.binary_media_types.retain(|x| x != t && *x != new);
+                            a.binary_media_types.push(new);
                         }
                     }
+                    ("remove", ["description"]) => a.description = None,
                     ("replace", ["endpointConfiguration", "types", _]) => {
                         a.endpoint_types = vec![op.value()?.to_string()]
                     }
@@ -311,7 +314,11 @@ pub async fn update_rest_api(
                     _ => return Err(op.invalid_path()),
                 }
             }
-            Ok(wire::rest_api(a))
+            let mut v = wire::rest_api(a);
+            // UpdateRestApi's answer always carries `tags`, `{}` included
+            // (recorded against AWS); create and get leave an empty map out.
+            v["tags"] = serde_json::json!(a.tags);
+            Ok(v)
         })
         .await?;
     Ok(Json(out))

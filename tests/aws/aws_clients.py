@@ -800,6 +800,17 @@ def main():
                                               patchOperations=[{"op": "add", "path": "/responseParameters/method.response.header.a", "value": "true"},
                                                                {"op": "remove", "path": "/responseParameters/method.response.header.a"}])
             assert "responseParameters" not in mr, mr
+            # UpdateRestApi (LS TestApiGatewayApiRestApi::test_update_rest_api_operation_add_remove).
+            apigw.update_rest_api(restApiId=api_id, patchOperations=[
+                {"op": "replace", "path": "/description", "value": "this is my api"},
+                {"op": "add", "path": "/binaryMediaTypes/image~1png"},
+                {"op": "add", "path": "/binaryMediaTypes/image~1jpeg"}])
+            u = apigw.update_rest_api(restApiId=api_id, patchOperations=[
+                {"op": "replace", "path": "/binaryMediaTypes/image~1png", "value": "image/gif"}])
+            assert u["binaryMediaTypes"] == ["image/jpeg", "image/gif"] and u["tags"] == {}, u
+            u = apigw.update_rest_api(restApiId=api_id, patchOperations=[
+                {"op": "remove", "path": "/binaryMediaTypes/image~1gif"}, {"op": "remove", "path": "/description"}])
+            assert u["binaryMediaTypes"] == ["image/jpeg"] and "description" not in u, u
             # Gateway responses, models and validators (LS test_apigateway_api snapshots).
             refused(apigw.delete_gateway_response, "NotFoundException", "Gateway response type not defined on api",
                     restApiId=api_id, responseType="DEFAULT_4XX")
