@@ -24,7 +24,21 @@ pub struct ApiGwError {
 
 pub type ApiGwResult<T> = Result<T, ApiGwError>;
 
+/// How the message of an API that does not exist starts (see
+/// `ApiGwService`).
+pub const UNKNOWN_API: &str = "Invalid API identifier specified";
+
 impl ApiGwError {
+    /// This error; or, when it says the API does not exist, `answer`:
+    /// several operations word that case their own way on AWS.
+    pub fn when_unknown_api(self, answer: impl FnOnce() -> ApiGwError) -> ApiGwError {
+        if self.message.starts_with(UNKNOWN_API) {
+            answer()
+        } else {
+            self
+        }
+    }
+
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiGwError {
         ApiGwError {
             code,

@@ -70,8 +70,7 @@ pub fn default_response(t: GatewayResponseType) -> GatewayResponse {
 }
 
 fn check_status(code: &str) -> ApiGwResult<()> {
-    let b = code.as_bytes();
-    if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit) {
+    if super::handlers::is_status_code(code) {
         Ok(())
     } else {
         Err(ApiGwError::bad_request(format!(

@@ -730,11 +730,7 @@ pub async fn put_method(
 /// Method operations on an API that does not exist answer as AWS does:
 /// with the resource not found.
 fn unknown_api_as_resource(e: ApiGwError) -> ApiGwError {
-    if e.message.starts_with("Invalid API identifier specified") {
-        resource_not_found()
-    } else {
-        e
-    }
+    e.when_unknown_api(resource_not_found)
 }
 
 /// `method.request.header.a` and `method.request.querystring.a` cannot both
@@ -870,11 +866,16 @@ struct MethodResponseInput {
     response_models: Option<BTreeMap<String, String>>,
 }
 
+/// `[1-5]\d\d`, the pattern AWS holds every status code to.
+pub(crate) fn is_status_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit)
+}
+
 /// The `{status_code}` of a method or integration response route, checked
 /// before anything is looked up (as AWS's request validation does).
 fn check_status_code(code: &str) -> ApiGwResult<()> {
-    let b = code.as_bytes();
-    if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b[1..].iter().all(u8::is_ascii_digit) {
+    if is_status_code(code) {
         Ok(())
     } else {
         Err(ApiGwError::new(

@@ -365,7 +365,9 @@ pub async fn get_model(
     Path((api, name)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiGwResult<Json<Value>> {
-    let a = svc.get(&api).map_err(|_| model_not_found(&name))?;
+    let a = svc
+        .get(&api)
+        .map_err(|e| e.when_unknown_api(|| model_not_found(&name)))?;
     let m = a.models.get(&name).ok_or_else(|| model_not_found(&name))?;
     let flat = q
         .get("flatten")
@@ -387,16 +389,6 @@ pub async fn get_model_template(
     let value = template(&a, &name)
         .unwrap_or_else(|| "#set($inputRoot = $input.path('$'))\n$input.json('$')\n".into());
     Ok(Json(json!({ "value": value })))
-}
-
-/// Model operations on an API that does not exist name the model, as
-/// AWS's recorded answers do.
-fn unknown_api_as_model(e: ApiGwError, name: &str) -> ApiGwError {
-    if e.message.starts_with("Invalid API identifier specified") {
-        model_not_found(name)
-    } else {
-        e
-    }
 }
 
 pub async fn update_model(
@@ -433,7 +425,9 @@ pub async fn update_model(
             Ok(v)
         })
         .await
-        .map_err(|e| unknown_api_as_model(e, &name))?;
+        // Model operations on an API that does not exist name the model, as
+        // AWS's recorded answers do.
+        .map_err(|e| e.when_unknown_api(|| model_not_found(&name)))?;
     Ok(Json(out))
 }
 
@@ -454,7 +448,9 @@ pub async fn delete_model(
         Ok(())
     })
     .await
-    .map_err(|e| unknown_api_as_model(e, &name))?;
+    // Model operations on an API that does not exist name the model, as
+    // AWS's recorded answers do.
+    .map_err(|e| e.when_unknown_api(|| model_not_found(&name)))?;
     Ok(StatusCode::ACCEPTED)
 }
 

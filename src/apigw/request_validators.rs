@@ -112,13 +112,10 @@ pub async fn create_request_validator(
             Ok(w)
         })
         .await
-        .map_err(
-            |e| match e.message.starts_with("Invalid API identifier specified") {
-                // AWS's recorded answer for this one operation.
-                true => ApiGwError::bad_request("Invalid REST API identifier specified"),
-                false => e,
-            },
-        )?;
+        // AWS's recorded answer for this one operation.
+        .map_err(|e| {
+            e.when_unknown_api(|| ApiGwError::bad_request("Invalid REST API identifier specified"))
+        })?;
     tracing::info!(api = %api, validator = %out["id"], "request validator created");
     Ok(created(out))
 }
@@ -141,7 +138,9 @@ pub async fn get_request_validator(
     State(svc): Svc,
     Path((api, id)): Path<(String, String)>,
 ) -> ApiGwResult<Json<Value>> {
-    let a = svc.get(&api).map_err(|_| validator_not_found())?;
+    let a = svc
+        .get(&api)
+        .map_err(|e| e.when_unknown_api(validator_not_found))?;
     let v = a.request_validators.get(&id).ok_or_else(validator_not_found)?;
     Ok(Json(wire::request_validator(v)))
 }
@@ -183,12 +182,7 @@ pub async fn delete_request_validator(
         Ok(())
     })
     .await
-    .map_err(
-        |e| match e.message.starts_with("Invalid API identifier specified") {
-            true => validator_not_found(),
-            false => e,
-        },
-    )?;
+    .map_err(|e| e.when_unknown_api(validator_not_found))?;
     Ok(StatusCode::ACCEPTED)
 }
 

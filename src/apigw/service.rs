@@ -47,7 +47,7 @@ impl ApiGwService {
     }
 
     pub fn not_found(&self, id: &str) -> ApiGwError {
-        ApiGwError::not_found(format!("Invalid API identifier specified {}:{id}", self.account))
+        ApiGwError::not_found(format!("{} {}:{id}", super::error::UNKNOWN_API, self.account))
     }
 
     pub fn get(&self, id: &str) -> ApiGwResult<RestApi> {
