@@ -582,6 +582,7 @@ mod tests {
             op: op.into(),
             path: path.into(),
             value: value.map(str::to_string),
+            from: None,
         };
         apply(&mut a, &op("replace", "/name", Some("renamed"))).ok();
         apply(&mut a, &op("replace", "/authorizerResultTtlInSeconds", Some("0"))).ok();

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 
 use super::error::{ApiGwError, ApiGwResult, ErrorCode};
 use super::model::{
-    Deployment, Integration, IntegrationResponse, IntegrationType, METHODS, Method, MethodResponse, Resource,
-    RestApi, Stage, new_id, now_epoch,
+    CanarySettings, Deployment, Integration, IntegrationResponse, IntegrationType, METHODS, Method,
+    MethodResponse, Resource, RestApi, Stage, new_id, now_epoch,
 };
 use super::patch::{PatchBody, apply_to_map, strs};
 use super::service::ApiGwService;
@@ -1549,6 +1549,43 @@ struct CreateDeploymentInput {
     variables: Option<BTreeMap<String, String>>,
     tracing_enabled: Option<bool>,
     cache_cluster_enabled: Option<bool>,
+    canary_settings: Option<CanarySettingsInput>,
+}
+
+/// `canarySettings` of CreateDeployment and CreateStage (CreateDeployment's
+/// has no `deploymentId`: the new deployment is the canary).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CanarySettingsInput {
+    deployment_id: Option<String>,
+    percent_traffic: Option<f64>,
+    stage_variable_overrides: Option<BTreeMap<String, String>>,
+    use_stage_cache: Option<bool>,
+}
+
+impl CanarySettingsInput {
+    /// The canary's settings, once checked; `deployment_id` when the input
+    /// names none.
+    fn settings(self, deployment_id: &str) -> ApiGwResult<CanarySettings> {
+        let overrides = self.stage_variable_overrides.unwrap_or_default();
+        check_variables(&overrides)?;
+        Ok(CanarySettings {
+            deployment_id: self.deployment_id.unwrap_or_else(|| deployment_id.to_string()),
+            percent_traffic: check_percent_traffic(self.percent_traffic.unwrap_or(0.0))?,
+            stage_variable_overrides: overrides,
+            use_stage_cache: self.use_stage_cache.unwrap_or(false),
+        })
+    }
+}
+
+fn check_percent_traffic(p: f64) -> ApiGwResult<f64> {
+    if (0.0..=100.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(ApiGwError::bad_request(format!(
+            "Invalid canary settings: percentTraffic {p} must be between 0.0 and 100.0"
+        )))
+    }
 }
 
 pub fn check_stage_name(name: &str) -> ApiGwResult<()> {
@@ -1668,6 +1705,7 @@ pub fn upsert_stage(
                     documentation_version: None,
                     client_certificate_id: None,
                     access_log_settings: None,
+                    canary_settings: None,
                 },
             );
         }
@@ -1679,7 +1717,19 @@ pub async fn create_deployment(
     Path(api): Path<String>,
     body: Bytes,
 ) -> ApiGwResult<Response> {
-    let input: CreateDeploymentInput = parse(&body)?;
+    let mut input: CreateDeploymentInput = parse(&body)?;
+    let canary = input.canary_settings.take();
+    if canary.is_some() {
+        match input.stage_name.as_deref() {
+            None | Some("") => {
+                return Err(ApiGwError::bad_request(format!(
+                    "Invalid deployment content specified.Non null and non empty stageName must be provided for canary deployment. Provided value is {}",
+                    input.stage_name.as_deref().unwrap_or("null")
+                )));
+            }
+            Some(_) => {}
+        }
+    }
     if let Some(s) = &input.stage_name {
         check_stage_name(s)?;
     }
@@ -1688,22 +1738,56 @@ pub async fn create_deployment(
     }
     let out = svc
         .edit(&api, |a| {
+            if canary.is_some()
+                && let Some(stage) = input.stage_name.as_deref()
+                && !a.stages.contains_key(stage)
+            {
+                return Err(ApiGwError::bad_request(format!(
+                    "Invalid deployment content specified.Stage {stage} must already be created before making a canary release deployment"
+                )));
+            }
             let d = snapshot(a, input.description.clone())?;
             let v = wire::deployment(&d, false);
             let id = d.id.clone();
             a.deployments.insert(id.clone(), d);
-            if let Some(stage) = &input.stage_name {
-                upsert_stage(
-                    a,
-                    stage,
-                    &id,
-                    input.stage_description.clone(),
-                    input.variables.clone(),
-                );
-                if let Some(s) = a.stages.get_mut(stage) {
-                    s.tracing_enabled = input.tracing_enabled.unwrap_or(s.tracing_enabled);
-                    s.cache_cluster_enabled = input.cache_cluster_enabled.unwrap_or(s.cache_cluster_enabled);
+            let Some(stage) = &input.stage_name else {
+                return Ok(v);
+            };
+            match canary {
+                // A canary release: the stage keeps serving its deployment,
+                // and the new one takes the canary's share.
+                Some(c) => {
+                    let settings = c.settings(&id)?;
+                    let s = a.stages.get_mut(stage).ok_or_else(stage_not_found)?;
+                    s.canary_settings = Some(CanarySettings {
+                        deployment_id: id.clone(),
+                        ..settings
+                    });
+                    if let Some(vars) = input.variables.clone() {
+                        s.variables.extend(vars);
+                    }
+                    if input.stage_description.is_some() {
+                        s.description = input.stage_description.clone();
+                    }
+                    s.last_updated_date = now_epoch();
                 }
+                None => {
+                    upsert_stage(
+                        a,
+                        stage,
+                        &id,
+                        input.stage_description.clone(),
+                        input.variables.clone(),
+                    );
+                    if let Some(s) = a.stages.get_mut(stage) {
+                        // A plain deployment ends a canary release.
+                        s.canary_settings = None;
+                    }
+                }
+            }
+            if let Some(s) = a.stages.get_mut(stage) {
+                s.tracing_enabled = input.tracing_enabled.unwrap_or(s.tracing_enabled);
+                s.cache_cluster_enabled = input.cache_cluster_enabled.unwrap_or(s.cache_cluster_enabled);
             }
             Ok(v)
         })
@@ -1770,7 +1854,9 @@ pub async fn delete_deployment(
         if !a.deployments.contains_key(&id) {
             return Err(deployment_not_found());
         }
-        if a.stages.values().any(|s| s.deployment_id == id) {
+        if a.stages.values().any(|s| {
+            s.deployment_id == id || s.canary_settings.as_ref().is_some_and(|c| c.deployment_id == id)
+        }) {
             return Err(ApiGwError::bad_request(
                 "Active stages pointing to this deployment must be moved or deleted",
             ));
@@ -1796,6 +1882,7 @@ struct CreateStageInput {
     cache_cluster_size: Option<String>,
     tags: Option<BTreeMap<String, String>>,
     documentation_version: Option<String>,
+    canary_settings: Option<CanarySettingsInput>,
 }
 
 fn stage_not_found() -> ApiGwError {
@@ -1821,6 +1908,16 @@ pub async fn create_stage(State(svc): Svc, Path(api): Path<String>, body: Bytes)
             if !a.deployments.contains_key(&deployment) {
                 return Err(deployment_not_found());
             }
+            let canary = match input.canary_settings {
+                Some(c) => {
+                    let c = c.settings(&deployment)?;
+                    if !a.deployments.contains_key(&c.deployment_id) {
+                        return Err(ApiGwError::bad_request("Deployment id does not exist"));
+                    }
+                    Some(c)
+                }
+                None => None,
+            };
             upsert_stage(a, &name, &deployment, input.description, Some(variables));
             let s = a.stages.get_mut(&name).ok_or_else(stage_not_found)?;
             s.tracing_enabled = input.tracing_enabled.unwrap_or(false);
@@ -1828,6 +1925,7 @@ pub async fn create_stage(State(svc): Svc, Path(api): Path<String>, body: Bytes)
             s.cache_cluster_size = input.cache_cluster_size;
             s.tags = input.tags.unwrap_or_default();
             s.documentation_version = input.documentation_version;
+            s.canary_settings = canary;
             Ok(wire::stage(s))
         })
         .await?;
@@ -1870,6 +1968,14 @@ pub async fn update_stage(
             let deployments: Vec<String> = a.deployments.keys().cloned().collect();
             let s = a.stages.get_mut(&name).ok_or_else(stage_not_found)?;
             for op in &patch.patch_operations {
+                if op.op == "copy" {
+                    promote_canary(s, op)?;
+                    continue;
+                }
+                if op.path.starts_with("/canarySettings") {
+                    apply_canary_op(s, op, &deployments)?;
+                    continue;
+                }
                 let seg = op.segments();
                 // A method setting's path names the method as written:
                 // `/~1pets/GET/...` is stored under `~1pets/GET`, as AWS does.
@@ -1930,6 +2036,102 @@ pub async fn update_stage(
     Ok(Json(out))
 }
 
+/// A `copy` op of UpdateStage: the only ones AWS takes promote a canary,
+/// copying its deployment or its variable overrides onto the stage.
+fn promote_canary(s: &mut Stage, op: &super::patch::PatchOperation) -> ApiGwResult<()> {
+    let from = op.from.as_deref().unwrap_or("null");
+    let field = match (op.path.as_str(), from) {
+        ("/deploymentId", "/canarySettings/deploymentId") => "deploymentId",
+        ("/variables", "/canarySettings/stageVariableOverrides") => "variables",
+        _ => {
+            return Err(ApiGwError::bad_request(format!(
+                "Invalid copy operation with path: {} and from {from}. Valid copy:path are [/deploymentId, /variables] and valid copy:from are [/canarySettings/deploymentId, /canarySettings/stageVariableOverrides]",
+                op.path
+            )));
+        }
+    };
+    let Some(canary) = &s.canary_settings else {
+        return Err(ApiGwError::bad_request(
+            "Promotion not available. Canary does not exist.",
+        ));
+    };
+    match field {
+        "deploymentId" => s.deployment_id = canary.deployment_id.clone(),
+        _ => s.variables.extend(
+            canary
+                .stage_variable_overrides
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        ),
+    }
+    Ok(())
+}
+
+/// One UpdateStage op under `/canarySettings`. Only `replace` sets a field
+/// (creating the canary, on the stage's own deployment, if there is none)
+/// and only `remove /canarySettings` ends it, as AWS has it.
+fn apply_canary_op(
+    s: &mut Stage,
+    op: &super::patch::PatchOperation,
+    deployments: &[String],
+) -> ApiGwResult<()> {
+    let path = op.path.as_str();
+    if path == "/canarySettings" && op.op == "remove" {
+        s.canary_settings = None;
+        return Ok(());
+    }
+    let field = path
+        .strip_prefix("/canarySettings/")
+        .map(|rest| rest.split_once('/').map_or((rest, None), |(f, k)| (f, Some(k))));
+    let known = match field {
+        Some(("percentTraffic" | "deploymentId" | "useStageCache", None)) => true,
+        Some(("stageVariableOverrides", Some(k))) => !k.is_empty(),
+        _ => false,
+    };
+    if op.op != "replace" {
+        return Err(ApiGwError::bad_request(if known {
+            format!("Invalid {} operation with path: {path}", op.op)
+        } else {
+            format!(
+                "Cannot {} method setting {} because there is no method setting for this method ",
+                op.op,
+                path.trim_start_matches('/')
+            )
+        }));
+    }
+    let Some((field, key)) = field.filter(|_| known) else {
+        return Err(invalid_stage_path(path));
+    };
+    let value = op.value()?;
+    let stage_deployment = &s.deployment_id;
+    let canary = s
+        .canary_settings
+        .get_or_insert_with(|| CanarySettings::new(stage_deployment));
+    match (field, key) {
+        ("percentTraffic", _) => {
+            let p = value
+                .parse::<f64>()
+                .map_err(|_| ApiGwError::bad_request(format!("Invalid percentTraffic value: {value}")))?;
+            canary.percent_traffic = check_percent_traffic(p)?;
+        }
+        ("deploymentId", _) => {
+            if !deployments.iter().any(|d| d == value) {
+                return Err(ApiGwError::bad_request("Deployment id does not exist"));
+            }
+            canary.deployment_id = value.to_string();
+        }
+        ("useStageCache", _) => canary.use_stage_cache = op.bool_value()?,
+        (_, Some(name)) => {
+            canary
+                .stage_variable_overrides
+                .insert(super::patch::unescape(name), value.to_string());
+            check_variables(&canary.stage_variable_overrides)?;
+        }
+        _ => return Err(invalid_stage_path(path)),
+    }
+    Ok(())
+}
+
 /// AWS's answer to an UpdateStage path it does not know, with its list of
 /// the paths it does (typos and missing commas included).
 fn invalid_stage_path(path: &str) -> ApiGwError {
@@ -1978,7 +2180,7 @@ fn apply_method_setting(
         return match settings.remove(key) {
             Some(_) => Ok(()),
             None => Err(ApiGwError::bad_request(format!(
-                "Cannot remove method setting {key} because there is no method setting for this method"
+                "Cannot remove method setting {key} because there is no method setting for this method "
             ))),
         };
     }

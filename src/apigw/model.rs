@@ -296,6 +296,44 @@ pub struct Stage {
     /// writes no access logs).
     #[serde(default)]
     pub access_log_settings: Option<AccessLogSettings>,
+    /// A canary release: a share of the stage's traffic goes to another
+    /// deployment, with some stage variables overridden.
+    #[serde(default)]
+    pub canary_settings: Option<CanarySettings>,
+}
+
+/// A stage's canary release (`Stage.canarySettings`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CanarySettings {
+    pub deployment_id: String,
+    /// Share of requests, 0.0 to 100.0, served by the canary.
+    pub percent_traffic: f64,
+    /// Merged over (and may add to) the stage's variables for canary requests.
+    pub stage_variable_overrides: BTreeMap<String, String>,
+    pub use_stage_cache: bool,
+}
+
+impl CanarySettings {
+    /// A canary of `deployment_id` that takes no traffic yet.
+    pub fn new(deployment_id: &str) -> CanarySettings {
+        CanarySettings {
+            deployment_id: deployment_id.to_string(),
+            percent_traffic: 0.0,
+            stage_variable_overrides: BTreeMap::new(),
+            use_stage_cache: false,
+        }
+    }
+
+    /// The stage variables a canary request sees.
+    pub fn variables(&self, stage: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut merged = stage.clone();
+        merged.extend(
+            self.stage_variable_overrides
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        merged
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,9 @@ pub struct PatchOperation {
     #[serde(default = "absent_path")]
     pub path: String,
     pub value: Option<String>,
+    /// The source of a `copy` (or `move`) op.
+    #[serde(default)]
+    pub from: Option<String>,
 }
 
 fn absent_path() -> String {

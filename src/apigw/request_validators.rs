@@ -195,6 +195,7 @@ mod tests {
             op: "replace".into(),
             path: path.into(),
             value: Some(value.into()),
+            from: None,
         }
     }
 
@@ -229,6 +230,7 @@ mod tests {
             op: "add".into(),
             path: "/name".into(),
             value: Some("x".into()),
+            from: None,
         };
         assert!(apply(&mut v, &add).is_err());
     }

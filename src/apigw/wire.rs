@@ -227,6 +227,14 @@ pub fn stage(s: &Stage) -> Value {
         put_opt(&mut log, "destinationArn", &a.destination_arn);
         m.insert("accessLogSettings".into(), Value::Object(log));
     }
+    if let Some(c) = &s.canary_settings {
+        let mut canary = Map::new();
+        canary.insert("deploymentId".into(), c.deployment_id.clone().into());
+        canary.insert("percentTraffic".into(), c.percent_traffic.into());
+        put_map(&mut canary, "stageVariableOverrides", &c.stage_variable_overrides);
+        canary.insert("useStageCache".into(), c.use_stage_cache.into());
+        m.insert("canarySettings".into(), Value::Object(canary));
+    }
     m.insert("createdDate".into(), s.created_date.into());
     m.insert("lastUpdatedDate".into(), s.last_updated_date.into());
     Value::Object(m)

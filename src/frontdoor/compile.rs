@@ -90,6 +90,8 @@ pub struct CompiledStage {
     pub name: String,
     pub deployment: Arc<CompiledDeployment>,
     pub variables: BTreeMap<String, String>,
+    /// This is the stage's canary release (`$context.isCanaryRequest`).
+    pub is_canary: bool,
     methods: HashMap<(String, String), MethodPlan>,
 }
 
@@ -355,16 +357,32 @@ fn access_of(def: &MethodDef, authorizers: &HashMap<&str, Arc<StageAuthorizer>>)
     }
 }
 
+/// Compiles what `stage` serves from `deployment`. A canary release is
+/// compiled as a stage of its own: the canary's deployment, and the stage's
+/// variables with the canary's overrides merged over them.
 pub fn compile_stage(stage: &Stage, deployment: Arc<CompiledDeployment>) -> CompiledStage {
+    compile_stage_with(stage, &stage.variables, false, deployment)
+}
+
+/// The canary side of `stage` (which must have canary settings).
+pub fn compile_canary(stage: &Stage, deployment: Arc<CompiledDeployment>) -> CompiledStage {
+    let variables = stage
+        .canary_settings
+        .as_ref()
+        .map_or_else(|| stage.variables.clone(), |c| c.variables(&stage.variables));
+    compile_stage_with(stage, &variables, true, deployment)
+}
+
+fn compile_stage_with(
+    stage: &Stage,
+    variables: &BTreeMap<String, String>,
+    is_canary: bool,
+    deployment: Arc<CompiledDeployment>,
+) -> CompiledStage {
     let authorizers: HashMap<&str, Arc<StageAuthorizer>> = deployment
         .authorizers
         .values()
-        .map(|a| {
-            (
-                a.id.as_str(),
-                Arc::new(StageAuthorizer::compile(a, &stage.variables)),
-            )
-        })
+        .map(|a| (a.id.as_str(), Arc::new(StageAuthorizer::compile(a, variables))))
         .collect();
     let methods = deployment
         .methods
@@ -374,7 +392,7 @@ pub fn compile_stage(stage: &Stage, deployment: Arc<CompiledDeployment>) -> Comp
                 access: access_of(def, &authorizers),
                 throttle: stage_throttle(stage, &def.path, &k.1),
                 validation: def.validation.clone(),
-                target: target_of(&def.integration, &stage.variables),
+                target: target_of(&def.integration, variables),
             };
             (k.clone(), plan)
         })
@@ -382,7 +400,8 @@ pub fn compile_stage(stage: &Stage, deployment: Arc<CompiledDeployment>) -> Comp
     CompiledStage {
         name: stage.stage_name.clone(),
         deployment,
-        variables: stage.variables.clone(),
+        variables: variables.clone(),
+        is_canary,
         methods,
     }
 }

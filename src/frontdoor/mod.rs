@@ -50,7 +50,40 @@ const MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// One API's deployed stages.
 pub struct ApiRuntime {
-    stages: HashMap<String, Arc<CompiledStage>>,
+    stages: HashMap<String, DeployedStage>,
+}
+
+/// What one stage serves: its deployment, and a canary release's share of
+/// the traffic when it has one.
+struct DeployedStage {
+    main: Arc<CompiledStage>,
+    canary: Option<Canary>,
+}
+
+struct Canary {
+    /// Share of requests the canary takes, 0.0 to 100.0.
+    percent_traffic: f64,
+    stage: Arc<CompiledStage>,
+}
+
+impl DeployedStage {
+    /// The side that serves this request: the canary for its share of
+    /// requests, chosen at random per request as API Gateway does.
+    fn pick(&self) -> &Arc<CompiledStage> {
+        match &self.canary {
+            Some(c) if c.percent_traffic >= 100.0 => &c.stage,
+            Some(c) if c.percent_traffic > 0.0 => {
+                // 53 random bits as a fraction in [0, 1).
+                let draw = (uuid::Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64;
+                if draw * 100.0 < c.percent_traffic {
+                    &c.stage
+                } else {
+                    &self.main
+                }
+            }
+            _ => &self.main,
+        }
+    }
 }
 
 /// The data plane's view of every deployed API.
@@ -89,28 +122,40 @@ impl FrontDoor {
             account: &self.access.account,
             api_id: &api.id,
         };
+        let mut compile = |deployment_id: &str| -> Option<Arc<CompiledDeployment>> {
+            let d = api.deployments.get(deployment_id)?;
+            if let Some(c) = compiled.get(d.id.as_str()) {
+                return Some(c.clone());
+            }
+            match compile::compile_deployment(d, &scope) {
+                Ok(c) => {
+                    let c = Arc::new(c);
+                    compiled.insert(d.id.as_str(), c.clone());
+                    Some(c)
+                }
+                Err(e) => {
+                    tracing::error!(api = %api.id, deployment = %d.id, error = %e, "deployment cannot be compiled");
+                    None
+                }
+            }
+        };
         let mut stages = HashMap::new();
         for stage in api.stages.values() {
-            let Some(d) = api.deployments.get(&stage.deployment_id) else {
+            let Some(dep) = compile(&stage.deployment_id) else {
                 continue;
             };
-            let dep = match compiled.get(d.id.as_str()) {
-                Some(c) => c.clone(),
-                None => match compile::compile_deployment(d, &scope) {
-                    Ok(c) => {
-                        let c = Arc::new(c);
-                        compiled.insert(d.id.as_str(), c.clone());
-                        c
-                    }
-                    Err(e) => {
-                        tracing::error!(api = %api.id, deployment = %d.id, error = %e, "deployment cannot be compiled");
-                        continue;
-                    }
-                },
-            };
+            let canary = stage.canary_settings.as_ref().and_then(|c| {
+                Some(Canary {
+                    percent_traffic: c.percent_traffic,
+                    stage: Arc::new(compile::compile_canary(stage, compile(&c.deployment_id)?)),
+                })
+            });
             stages.insert(
                 stage.stage_name.clone(),
-                Arc::new(compile::compile_stage(stage, dep)),
+                DeployedStage {
+                    main: Arc::new(compile::compile_stage(stage, dep)),
+                    canary,
+                },
             );
         }
         let runtime = Arc::new(ApiRuntime { stages });
@@ -136,7 +181,12 @@ impl FrontDoor {
     }
 
     fn stage(&self, api_id: &str, stage: &str) -> Option<Arc<CompiledStage>> {
-        self.apis.load().get(api_id)?.stages.get(stage).cloned()
+        self.apis
+            .load()
+            .get(api_id)?
+            .stages
+            .get(stage)
+            .map(|s| s.pick().clone())
     }
 }
 
@@ -328,6 +378,7 @@ async fn serve(
         trace_id: &trace_id,
         authorizer: None,
         validation_error_string: None,
+        is_canary: stage.is_canary,
     };
     let responses = &stage.deployment.responses;
     let Some(matched) = matched.as_ref() else {

@@ -263,6 +263,8 @@ pub struct ResponseContext<'a> {
     /// `$context.error.validationErrorString`: what request validation
     /// found wrong (None outside validation failures).
     pub validation_error_string: Option<&'a str>,
+    /// The request went to the stage's canary release.
+    pub is_canary: bool,
 }
 
 static EMPTY_HEADERS: LazyLock<HeaderMap> = LazyLock::new(HeaderMap::new);
@@ -289,6 +291,7 @@ impl Default for ResponseContext<'_> {
             trace_id: "",
             authorizer: None,
             validation_error_string: None,
+            is_canary: false,
         }
     }
 }
@@ -315,6 +318,7 @@ enum Var {
     Authorizer(String),
     StageVariable(String),
     /// Known syntax, unknown name: renders empty.
+    IsCanaryRequest,
     Unknown,
 }
 
@@ -343,6 +347,7 @@ impl Var {
             "identity.userAgent" => Var::UserAgent,
             "accountId" | "identity.accountId" => Var::AccountId,
             "domainName" => Var::DomainName,
+            "isCanaryRequest" => Var::IsCanaryRequest,
             "error.message" => Var::ErrorMessage,
             "error.messageString" => Var::ErrorMessageString,
             "error.responseType" => Var::ErrorResponseType,
@@ -360,6 +365,7 @@ impl Var {
             Var::Stage => Some(ctx.stage),
             Var::ResourcePath => Some(ctx.resource_path),
             Var::ResourceId => Some(ctx.resource_id),
+            Var::IsCanaryRequest => Some(if ctx.is_canary { "true" } else { "false" }),
             Var::Path => {
                 // `/{stage}/...`, as the client addressed it.
                 out.push('/');

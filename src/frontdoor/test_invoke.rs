@@ -82,6 +82,7 @@ pub async fn test_invoke(
             documentation_version: None,
             client_certificate_id: None,
             access_log_settings: None,
+            canary_settings: None,
         },
         compiled.clone(),
     );
@@ -121,6 +122,7 @@ pub async fn test_invoke(
         trace_id: "",
         authorizer: None,
         validation_error_string: None,
+        is_canary: false,
     };
     let headers: Vec<(String, String)> =
         integrate::header_pairs_as_sent(&req.headers, Some(&req.header_names));

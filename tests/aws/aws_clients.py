@@ -737,7 +737,7 @@ def main():
             assert ms["test/GET"]["cachingEnabled"] is True and ms["test/GET"]["throttlingBurstLimit"] == 124, ms
             assert ms["~1things/GET"]["dataTraceEnabled"] is False, ms
             refused(apigw.update_stage, "BadRequestException",
-                    "Cannot remove method setting x/POST because there is no method setting for this method",
+                    "Cannot remove method setting x/POST because there is no method setting for this method ",
                     restApiId=api_id, stageName="s1", patchOperations=[{"op": "remove", "path": "/x/POST"}])
             # Resources, methods and responses, as LocalStack's AWS-recorded
             # test_apigateway_api snapshots answer.
@@ -1335,12 +1335,127 @@ def non_proxy_checks():
                 assert body == image, (ct, body)
                 assert headers.get("content-type") == ct, headers
 
+        def boto_canary():
+            # As AWS answered LocalStack's recorded test_apigateway_canary.
+            api_id = apigw.create_rest_api(name="canary")["id"]
+            root = apigw.get_rest_api(restApiId=api_id)["rootResourceId"]
+            base = dict(restApiId=api_id, resourceId=root, httpMethod="GET")
+            apigw.put_method(**base, authorizationType="NONE")
+            apigw.put_method_response(**base, statusCode="200")
+            apigw.put_integration(**base, type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
+
+            def template(message):
+                return json.dumps({"message": message, "variable": "$stageVariables.testVar",
+                                   "nonExistingDefault": "$stageVariables.noStageVar",
+                                   "nonOverridden": "$stageVariables.defaultVar",
+                                   "isCanary": "$context.isCanaryRequest"})
+            apigw.put_integration_response(**base, statusCode="200", selectionPattern="",
+                                           responseTemplates={"application/json": template("default deployment")})
+
+            def refused(fn, message, **kw):
+                try:
+                    fn(**kw)
+                except apigw.exceptions.BadRequestException as e:
+                    assert e.response["Error"]["Message"] == message, e.response["Error"]
+                    return
+                raise AssertionError(f"{fn.__name__} accepted {kw}")
+            canary = {"percentTraffic": 50, "stageVariableOverrides": {"testVar": "canary"}}
+            refused(apigw.create_deployment, "Invalid deployment content specified.Non null and non empty stageName "
+                    "must be provided for canary deployment. Provided value is null",
+                    restApiId=api_id, canarySettings=canary)
+            refused(apigw.create_deployment, "Invalid deployment content specified.Stage non-existing must already "
+                    "be created before making a canary release deployment",
+                    restApiId=api_id, stageName="non-existing", canarySettings=canary)
+            d1 = apigw.create_deployment(restApiId=api_id, stageName="dev",
+                                         variables={"testVar": "default", "defaultVar": "default"})
+            assert set(d1) - {"ResponseMetadata"} == {"id", "createdDate"}, d1
+            apigw.update_integration_response(**base, statusCode="200", patchOperations=[
+                {"op": "replace", "path": "/responseTemplates/application~1json", "value": template("canary deployment")}])
+            d2 = apigw.create_deployment(restApiId=api_id, stageName="dev", canarySettings={
+                "percentTraffic": 0, "stageVariableOverrides": {"testVar": "canary", "noStageVar": "canary"}})
+            st = apigw.get_stage(restApiId=api_id, stageName="dev")
+            assert st["deploymentId"] == d1["id"], st
+            assert st["canarySettings"] == {"deploymentId": d2["id"], "percentTraffic": 0.0, "useStageCache": False,
+                                            "stageVariableOverrides": {"testVar": "canary", "noStageVar": "canary"}}, st
+            status, _, body = http_call("GET", url(api_id, "dev", "/"))
+            assert status == 200 and json.loads(body) == {
+                "message": "default deployment", "variable": "default", "nonExistingDefault": "",
+                "nonOverridden": "default", "isCanary": "false"}, (status, body)
+            st = apigw.update_stage(restApiId=api_id, stageName="dev", patchOperations=[
+                {"op": "replace", "path": "/canarySettings/percentTraffic", "value": "100.0"}])
+            assert st["canarySettings"]["percentTraffic"] == 100.0, st
+            status, _, body = http_call("GET", url(api_id, "dev", "/"))
+            assert status == 200 and json.loads(body) == {
+                "message": "canary deployment", "variable": "canary", "nonExistingDefault": "canary",
+                "nonOverridden": "default", "isCanary": "true"}, (status, body)
+            # A split sends some requests each way.
+            apigw.update_stage(restApiId=api_id, stageName="dev", patchOperations=[
+                {"op": "replace", "path": "/canarySettings/percentTraffic", "value": "50"}])
+            seen = {json.loads(http_call("GET", url(api_id, "dev", "/"))[2])["isCanary"] for _ in range(60)}
+            assert seen == {"true", "false"}, seen
+            # UpdateStage's canary paths and their errors.
+            for op, message in [
+                ({"op": "remove", "path": "/canarySettings/stageVariableOverrides"},
+                 "Cannot remove method setting canarySettings/stageVariableOverrides because there is no method "
+                 "setting for this method "),
+                ({"op": "add", "path": "/canarySettings/deploymentId", "value": d1["id"]},
+                 "Invalid add operation with path: /canarySettings/deploymentId"),
+                ({"op": "replace", "path": "/canarySettings/deploymentId", "value": "deploy"},
+                 "Deployment id does not exist"),
+                ({"op": "copy", "path": "/canarySettings/stageVariableOverrides", "from": "/variables"},
+                 "Invalid copy operation with path: /canarySettings/stageVariableOverrides and from /variables. "
+                 "Valid copy:path are [/deploymentId, /variables] and valid copy:from are "
+                 "[/canarySettings/deploymentId, /canarySettings/stageVariableOverrides]"),
+            ]:
+                refused(apigw.update_stage, message, restApiId=api_id, stageName="dev", patchOperations=[op])
+            try:
+                apigw.update_stage(restApiId=api_id, stageName="dev", patchOperations=[
+                    {"op": "replace", "path": "/canarySettings/badPath", "value": "x"}])
+                raise AssertionError("bad canary path accepted")
+            except apigw.exceptions.BadRequestException as e:
+                assert e.response["Error"]["Message"].startswith(
+                    "Invalid method setting path: /canarySettings/badPath. Must be one of: [/deploymentId, "), e
+            try:
+                apigw.delete_deployment(restApiId=api_id, deploymentId=d2["id"])
+                raise AssertionError("deleted the canary's deployment")
+            except apigw.exceptions.BadRequestException:
+                pass
+            # Promotion: the canary's deployment and overrides become the stage's.
+            st = apigw.update_stage(restApiId=api_id, stageName="dev", patchOperations=[
+                {"op": "replace", "value": "0.0", "path": "/canarySettings/percentTraffic"},
+                {"op": "copy", "from": "/canarySettings/deploymentId", "path": "/deploymentId"},
+                {"op": "copy", "from": "/canarySettings/stageVariableOverrides", "path": "/variables"}])
+            assert st["deploymentId"] == d2["id"] and st["canarySettings"]["percentTraffic"] == 0.0, st
+            assert st["variables"] == {"testVar": "canary", "noStageVar": "canary", "defaultVar": "default"}, st
+            status, _, body = http_call("GET", url(api_id, "dev", "/"))
+            assert json.loads(body)["message"] == "canary deployment" and json.loads(body)["isCanary"] == "false", body
+            st = apigw.update_stage(restApiId=api_id, stageName="dev",
+                                    patchOperations=[{"op": "remove", "path": "/canarySettings"}])
+            assert "canarySettings" not in st, st
+            refused(apigw.update_stage, "Promotion not available. Canary does not exist.",
+                    restApiId=api_id, stageName="dev",
+                    patchOperations=[{"op": "copy", "from": "/canarySettings/deploymentId", "path": "/deploymentId"}])
+            # A canary set on a new stage, and one made by UpdateStage.
+            st = apigw.create_stage(restApiId=api_id, stageName="dev2", deploymentId=d1["id"], canarySettings={
+                "deploymentId": d2["id"], "percentTraffic": 40, "stageVariableOverrides": {"testVar": "c1"}})
+            assert st["canarySettings"] == {"deploymentId": d2["id"], "percentTraffic": 40.0, "useStageCache": False,
+                                            "stageVariableOverrides": {"testVar": "c1"}}, st
+            refused(apigw.create_stage, "Deployment id does not exist", restApiId=api_id, stageName="dev3",
+                    deploymentId=d1["id"], canarySettings={"deploymentId": "deploy"})
+            apigw.create_stage(restApiId=api_id, stageName="dev3", deploymentId=d1["id"])
+            st = apigw.update_stage(restApiId=api_id, stageName="dev3", patchOperations=[
+                {"op": "replace", "path": "/canarySettings/deploymentId", "value": d2["id"]}])
+            assert st["canarySettings"] == {"deploymentId": d2["id"], "percentTraffic": 0.0,
+                                            "useStageCache": False}, st
+
         check("non-proxy: aws apigateway put-integration --type AWS (Lambda) with templates, integration "
               "responses, get-integration round trip, deploy, call (template, header, 400, 415)",
               cli_aws_integration)
         check("non-proxy: aws + boto3 apigateway test-invoke-method (status, body, headers, log, latency)",
               cli_test_invoke_method)
         check("non-proxy: boto3 apigateway MOCK integration selected by statusCode (200 / 404)", boto_mock)
+        check("non-proxy: boto3 apigateway canary release: create/update/promote/remove, traffic split, isCanaryRequest",
+              boto_canary)
         check("non-proxy: aws apigateway CORS (OPTIONS + MOCK + '*' literals) and a DEFAULT_4XX gateway response",
               cli_cors)
         check("non-proxy: aws apigateway binaryMediaTypes (create/update-rest-api), CONVERT_TO_TEXT / "

@@ -261,7 +261,7 @@ pub fn context_field(view: &RequestView<'_>, name: &str) -> Option<serde_json::V
             }
             Value::Object(identity)
         }
-        "isCanaryRequest" => text("false"),
+        "isCanaryRequest" => text(if ctx.is_canary { "true" } else { "false" }),
         "path" => Value::String(format!("/{}{}", ctx.stage, ctx.path)),
         "protocol" => text("HTTP/1.1"),
         "requestId" => text(ctx.request_id),
