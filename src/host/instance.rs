@@ -21,6 +21,9 @@ pub struct InstanceState {
     pub limits: MemoryLimits,
     /// Where the guest's stdout and stderr go (see `output::fd_write`).
     pub output: GuestOutput,
+    /// The guest's exported memory, once instantiated (saves `fd_write` a
+    /// lookup by name on every call).
+    pub memory: Option<Memory>,
 }
 
 /// Caps linear memory at the function's MemorySize and records the peak.
@@ -95,6 +98,7 @@ fn new_store(
             stdout: stdout.clone(),
             stderr: stderr.clone(),
         },
+        memory: None,
     };
     let mut store = Store::new(prepared.pre.module().engine(), state);
     store.limiter(|s| &mut s.limits);
@@ -249,6 +253,7 @@ impl SdkInstance {
             .as_ref()
             .and_then(|e| instance.get_module_export(&mut store, e)?.into_memory())
             .ok_or_else(|| bad("memory"))?;
+        store.data_mut().memory = Some(memory);
         let input = match func(&mut store, exports.input.as_ref()) {
             Some(f) => Input::Lent {
                 input: f.typed(&store).map_err(|_| bad("portico_input"))?,

@@ -90,7 +90,11 @@ impl Modules {
              iovs: i32,
              iovs_len: i32,
              nwritten: i32| {
-                let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory()) else {
+                let memory = caller
+                    .data()
+                    .memory
+                    .or_else(|| caller.get_export("memory").and_then(|e| e.into_memory()));
+                let Some(memory) = memory else {
                     return 21; // EFAULT: no memory to read from
                 };
                 let (data, state) = memory.data_and_store_mut(&mut caller);
