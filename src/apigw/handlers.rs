@@ -1405,13 +1405,18 @@ pub async fn put_integration_response(
     let out = svc
         .edit(&api, |a| {
             find_integration(a, &rid, &m)?;
-            let declared = find_method(a, &rid, &m)?
-                .method_responses
-                .get(&code)
-                .ok_or_else(response_not_found)?
-                .response_parameters
-                .clone();
-            if let Some(params) = &input.response_parameters {
+            // AWS takes an integration response before its method response;
+            // only header mappings need the method response to declare them.
+            if let Some(params) = input.response_parameters.as_ref().filter(|p| !p.is_empty()) {
+                let declared = find_method(a, &rid, &m)?
+                    .method_responses
+                    .get(&code)
+                    .map(|r| r.response_parameters.clone())
+                    .ok_or_else(|| {
+                        ApiGwError::bad_request(
+                            "Invalid mapping expression specified: Validation Result: warnings : [], errors : [No method response exists for method.]",
+                        )
+                    })?;
                 check_mapped_response_headers(&declared, params.keys())?;
             }
             let i = find_integration(a, &rid, &m)?;

@@ -136,7 +136,10 @@ pub fn integration(i: &Integration) -> Value {
     let mut m = Map::new();
     m.insert("type".into(), i.integration_type.as_str().into());
     put_opt(&mut m, "httpMethod", &i.http_method);
-    put_opt(&mut m, "uri", &i.uri);
+    // AWS keeps no endpoint for a MOCK integration.
+    if i.integration_type != super::model::IntegrationType::Mock {
+        put_opt(&mut m, "uri", &i.uri);
+    }
     put_opt(&mut m, "connectionType", &i.connection_type);
     put_opt(&mut m, "connectionId", &i.connection_id);
     put_opt(&mut m, "credentials", &i.credentials);
@@ -264,13 +267,9 @@ pub fn authorizer(a: &Authorizer) -> Value {
         "identityValidationExpression",
         &a.identity_validation_expression,
     );
-    // Lambda authorizers echo AWS's default TTL (300) when none was set.
-    let ttl = match a.authorizer_result_ttl_in_seconds {
-        Some(t) => Some(t),
-        None if lambda => Some(super::authorizers::DEFAULT_TTL),
-        None => None,
-    };
-    if let Some(t) = ttl {
+    // Only a TTL that was set is echoed (AWS recorded none for a new TOKEN
+    // authorizer); an unset one still caches for the default 300 s.
+    if let Some(t) = a.authorizer_result_ttl_in_seconds {
         m.insert("authorizerResultTtlInSeconds".into(), t.into());
     }
     Value::Object(m)

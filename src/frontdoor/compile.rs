@@ -178,7 +178,10 @@ fn compile_policy(api: &str, text: Option<&str>, scope: &Scope<'_>) -> Option<Po
 pub fn lambda_function_of(uri: &str) -> Option<&str> {
     let rest = uri.strip_prefix("arn:")?;
     let (_, path) = rest.split_once(":lambda:path/")?;
-    let arn = path.strip_prefix("2015-03-31/functions/")?;
+    // AWS takes `path//2015-03-31/...` too.
+    let arn = path
+        .trim_start_matches('/')
+        .strip_prefix("2015-03-31/functions/")?;
     arn.strip_suffix("/invocations")
 }
 

@@ -216,7 +216,9 @@ pub fn resolve_target<'a>(host: Option<&'a str>, raw_path: &'a str) -> Option<In
     if api_id.is_empty() || api_id.contains('.') {
         return None;
     }
-    let rest = raw_path.strip_prefix('/')?;
+    // `//stage/...` reaches the stage as AWS's front end collapses the
+    // slashes before it.
+    let rest = raw_path.strip_prefix('/')?.trim_start_matches('/');
     let (stage, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -602,5 +604,14 @@ mod tests {
             None
         );
         assert_eq!(resolve_target(Some("abc.execute-api.localhost"), "/"), None);
+        assert_eq!(resolve_target(Some("abc.execute-api.localhost"), "//"), None);
+        assert_eq!(
+            resolve_target(Some("abc.execute-api.localhost"), "//prod/x"),
+            Some(InvokeTarget {
+                api_id: "abc",
+                stage: "prod",
+                path: "/x"
+            })
+        );
     }
 }
