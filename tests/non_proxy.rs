@@ -618,6 +618,29 @@ fn test_invoke_method_runs_the_undeployed_api_and_logs_each_step() {
     ] {
         assert!(log.contains(step), "missing {step:?} in\n{log}");
     }
+    // The Lambda call in AWS's words and order.
+    let at = |step: &str| {
+        log.find(step)
+            .unwrap_or_else(|| panic!("missing {step:?} in\n{log}"))
+    };
+    let steps = [
+        "Endpoint request URI: https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:",
+        "Endpoint request headers: {x-amzn-lambda-integration-tag=",
+        "Endpoint request body after transformations: ",
+        "Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/",
+        "Received response. Status: 200, Integration latency: ",
+        "Endpoint response headers: {Date=",
+        "Endpoint response body before transformations: ",
+    ];
+    for pair in steps.windows(2) {
+        assert!(
+            at(pair[0]) < at(pair[1]),
+            "{:?} before {:?} in\n{log}",
+            pair[0],
+            pair[1]
+        );
+    }
+    assert!(log.contains(":function:mirror/invocations"), "{log}");
     assert!(v["latency"].as_u64().is_some());
 
     // Unknown method: 404 in AWS's words.

@@ -258,6 +258,20 @@ def main():
             assert event["body"] == '{"name":"ann"}', event
             assert event["requestContext"]["deploymentId"] == dep["id"], event
             assert event["requestContext"]["requestId"] == headers.get("x-amzn-requestid"), (event, headers)
+            # TestInvokeMethod logs the Lambda call in AWS's words and order.
+            out = json.loads(aws(server, "apigateway", "test-invoke-method", "--rest-api-id", api_id,
+                                 "--resource-id", users["id"], "--http-method", "POST",
+                                 "--path-with-query-string", "/users", "--body", '{"name":"bo"}').stdout)
+            assert out["status"] == 200 and json.loads(out["body"])["body"] == '{"name":"bo"}', out
+            log = out["log"]
+            steps = ["Endpoint request URI: https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/"
+                     "arn:aws:lambda:us-east-1:000000000000:function:echo/invocations",
+                     "Endpoint request headers: {", "Endpoint request body after transformations: {",
+                     "Sending request to https://lambda.us-east-1.amazonaws.com/", "Received response. Status: 200",
+                     "Endpoint response headers: {", "Endpoint response body before transformations: {",
+                     "Method response body after transformations: ", "Method completed with status: 200"]
+            at = [log.find(step) for step in steps]
+            assert -1 not in at and at == sorted(at), (at, log)
             stages = json.loads(aws(server, "apigateway", "get-stages", "--rest-api-id", api_id).stdout)
             assert [s["stageName"] for s in stages["item"]] == ["prod"], stages
             upd = json.loads(aws(server, "apigateway", "update-stage", "--rest-api-id", api_id, "--stage-name", "prod",

@@ -785,6 +785,16 @@ pub async fn mapped(
         }
     }
     log.step(|| format!("Endpoint request URI: {url}"));
+    log.step(|| {
+        let pairs: Vec<(String, String)> = super::header_pairs(&headers);
+        format!("Endpoint request headers: {}", log_pairs(&pairs))
+    });
+    log.step(|| {
+        format!(
+            "Endpoint request body after transformations: {}",
+            String::from_utf8_lossy(&prepared.body)
+        )
+    });
     log.step(|| format!("Sending request to {url}"));
     let started = std::time::Instant::now();
     let request = OutboundRequest {

@@ -111,13 +111,43 @@ pub async fn proxy(
     host: &Host,
     call: ProxyCall<'_>,
     responses: &GatewayResponses,
-    ctx: &ResponseContext<'_>,
+    view: &RequestView<'_>,
+    log: &mut ExecutionLog,
 ) -> Response {
+    let ctx = view.ctx;
     let function = call.call.function;
-    let result = match invoke(host, &call.call, responses, ctx).await {
+    let started = log.is_on().then(std::time::Instant::now);
+    let outcome = invoke(host, &call.call, responses, ctx).await;
+    if let (Some(started), LambdaOutcome::Result(body) | LambdaOutcome::FunctionError { payload: body, .. }) =
+        (started, &outcome)
+    {
+        log.step(|| {
+            format!(
+                "Received response. Status: 200, Integration latency: {} ms",
+                started.elapsed().as_millis()
+            )
+        });
+        let failed = matches!(outcome, LambdaOutcome::FunctionError { .. });
+        log_endpoint_response(log, view, body.len(), failed);
+        log.step(|| {
+            format!(
+                "Endpoint response body before transformations: {}",
+                String::from_utf8_lossy(body)
+            )
+        });
+    }
+    let result = match outcome {
         LambdaOutcome::Result(bytes) => bytes,
-        LambdaOutcome::FunctionError { error_type, .. } => {
+        LambdaOutcome::FunctionError {
+            error_type, message, ..
+        } => {
             tracing::info!(function = %function, error_type = %error_type, "Lambda function failed: Internal server error");
+            log.step(|| {
+                format!(
+                    "Lambda execution failed with status 200 due to customer function error: {message}. Lambda request id: {}",
+                    ctx.request_id
+                )
+            });
             return bad_gateway();
         }
         LambdaOutcome::Refused(r) => return r,
@@ -130,9 +160,69 @@ pub async fn proxy(
         }
         Err(why) => {
             tracing::info!(function = %function, "Malformed Lambda proxy response: {}", why.0);
+            log.step(|| {
+                "Execution failed due to configuration error: Malformed Lambda proxy response".to_string()
+            });
             bad_gateway()
         }
     }
+}
+
+/// The Lambda Invoke URL API Gateway calls, as its execution log names it.
+pub fn endpoint_uri(host: &Host, function: &str, qualifier: Option<&str>) -> String {
+    format!(
+        "https://lambda.{}.amazonaws.com/2015-03-31/functions/{}/invocations",
+        host.settings().region,
+        host.function_arn(function, qualifier)
+    )
+}
+
+/// The execution log's lines for the request to Lambda: its URI, the
+/// headers API Gateway sends (signing headers left out), and the payload.
+pub fn log_endpoint_request(
+    log: &mut ExecutionLog,
+    endpoint: &str,
+    view: &RequestView<'_>,
+    mapped: &[(String, String)],
+    payload: &[u8],
+) {
+    if !log.is_on() {
+        return;
+    }
+    log.step(|| format!("Endpoint request URI: {endpoint}"));
+    log.step(|| {
+        let api = view.ctx.api_id;
+        let mut headers = vec![
+            (
+                "x-amzn-lambda-integration-tag".to_string(),
+                view.ctx.request_id.to_string(),
+            ),
+            ("x-amzn-apigateway-api-id".to_string(), api.to_string()),
+            ("Accept".to_string(), "application/json".to_string()),
+            ("User-Agent".to_string(), format!("AmazonAPIGateway_{api}")),
+        ];
+        headers.extend(mapped.iter().cloned());
+        format!("Endpoint request headers: {}", super::log_pairs(&headers))
+    });
+    log.step(|| {
+        format!(
+            "Endpoint request body after transformations: {}",
+            String::from_utf8_lossy(payload)
+        )
+    });
+}
+
+/// The execution log's line for Lambda's response headers.
+pub fn log_endpoint_response(log: &mut ExecutionLog, view: &RequestView<'_>, length: usize, failed: bool) {
+    log.step(|| {
+        let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT");
+        let error = if failed { ", X-Amz-Function-Error=Unhandled" } else { "" };
+        format!(
+            "Endpoint response headers: {{Date={date}, Content-Type=application/json, Content-Length={length}, \
+Connection=keep-alive, x-amzn-RequestId={}{error}, X-Amz-Executed-Version=$LATEST}}",
+            view.ctx.request_id
+        )
+    });
 }
 
 fn bad_gateway() -> Response {
@@ -197,13 +287,18 @@ pub async fn aws(
     } else {
         &prepared.body
     };
+    let endpoint = log
+        .is_on()
+        .then(|| endpoint_uri(host, &target.function, target.qualifier.as_deref()));
+    let endpoint = endpoint.as_deref().unwrap_or_default();
+    log_endpoint_request(log, endpoint, view, &prepared.headers, payload);
     if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() {
         log.step(|| {
             "Execution failed due to configuration error: Could not parse request body into json".to_string()
         });
         return internal_error();
     }
-    log.step(|| format!("Sending request to function {}", target.function));
+    log.step(|| format!("Sending request to {endpoint}"));
     if prepared
         .header("X-Amz-Invocation-Type")
         .is_some_and(|t| t.eq_ignore_ascii_case("Event"))
@@ -246,6 +341,7 @@ pub async fn aws(
                     started.elapsed().as_millis()
                 )
             });
+            log_endpoint_response(log, view, body.len(), false);
             log.step(|| {
                 format!(
                     "Endpoint response body before transformations: {}",
@@ -269,13 +365,13 @@ pub async fn aws(
                     started.elapsed().as_millis()
                 )
             });
+            log_endpoint_response(log, view, payload.len(), true);
             log.step(|| {
                 format!(
                     "Endpoint response body before transformations: {}",
                     String::from_utf8_lossy(&payload)
                 )
             });
-            log.step(|| "Endpoint response headers: {X-Amz-Function-Error=Unhandled}".to_string());
             answer(
                 &target.responses,
                 Some(&message),

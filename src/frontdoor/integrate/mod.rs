@@ -468,12 +468,11 @@ pub async fn run(
                 return super::internal_error();
             }
             let event = view.proxy_event();
-            log.step(|| {
-                format!(
-                    "Endpoint request body after transformations: {}",
-                    String::from_utf8_lossy(&event)
-                )
-            });
+            if log.is_on() {
+                let endpoint = lambda::endpoint_uri(&fd.host, function, qualifier.as_deref());
+                lambda::log_endpoint_request(log, &endpoint, view, &[], &event);
+                log.step(|| format!("Sending request to {endpoint}"));
+            }
             let call = lambda::ProxyCall {
                 call: lambda::LambdaCall {
                     function,
@@ -485,7 +484,7 @@ pub async fn run(
                 accept: view.header_value("accept"),
                 binary_media_types: view.binary_media_types,
             };
-            lambda::proxy(&fd.host, call, responses, view.ctx).await
+            lambda::proxy(&fd.host, call, responses, view, log).await
         }
     }
 }

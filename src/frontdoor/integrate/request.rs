@@ -8,7 +8,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 
 use super::mapping::{MappingError, RequestMapping};
-use super::{ContentHandling, ExecutionLog, RequestView, log_pairs};
+use super::{ContentHandling, ExecutionLog, RequestView};
 use crate::apigw::model::Integration;
 use crate::frontdoor::proxy;
 use crate::vtl::{Template, Variables};
@@ -232,13 +232,6 @@ impl IntegrationRequest {
                 };
             }
         }
-        log.step(|| format!("Endpoint request headers: {}", log_pairs(&prepared.headers)));
-        log.step(|| {
-            format!(
-                "Endpoint request body after transformations: {}",
-                String::from_utf8_lossy(&prepared.body)
-            )
-        });
         Ok(prepared)
     }
 }
