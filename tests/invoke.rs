@@ -335,6 +335,13 @@ fn command_modules_follow_the_command_abi() {
         r.json(),
         json!({"errorMessage": "Unauthorized", "errorType": "Unauthorized"})
     );
+    // The error object is handed on whole, as Lambda does with a runtime's
+    // `requestId` and `stackTrace`.
+    let reported = json!({"errorMessage": "boom", "errorType": "Exception", "requestId": "r-1",
+        "stackTrace": ["  File \"/var/task/f.py\", line 3, in handler"]});
+    let r = s.invoke("cmd", json!({ "fail": reported }));
+    assert_eq!(r.header("x-amz-function-error"), Some("Unhandled"));
+    assert_eq!(r.json(), reported);
     let r = s.invoke("cmd", json!({"exitCode": 7}));
     assert_eq!(r.json()["errorType"], "Runtime.ExitError");
     assert!(

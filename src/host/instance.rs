@@ -113,6 +113,9 @@ fn new_store(
 pub struct GuestFailure {
     pub error_type: String,
     pub message: String,
+    /// The error object as the function reported it (Lambda hands it on
+    /// whole, `stackTrace` and all); None for failures Portico describes.
+    pub reported: Option<Vec<u8>>,
 }
 
 impl GuestFailure {
@@ -120,7 +123,21 @@ impl GuestFailure {
         GuestFailure {
             error_type: error_type.to_string(),
             message: message.into(),
+            reported: None,
         }
+    }
+
+    /// The error payload Lambda returns: the function's own error object,
+    /// else `{"errorMessage", "errorType"}`.
+    pub fn payload(&self) -> Vec<u8> {
+        if let Some(reported) = &self.reported {
+            return reported.clone();
+        }
+        let mut err = serde_json::json!({ "errorMessage": self.message });
+        if !self.error_type.is_empty() {
+            err["errorType"] = self.error_type.as_str().into();
+        }
+        serde_json::to_vec(&err).unwrap_or_default()
     }
 }
 
@@ -453,7 +470,11 @@ pub fn error_from_json(bytes: &[u8]) -> Option<GuestFailure> {
         None | Some(serde_json::Value::Null) => String::new(),
         Some(_) => return None,
     };
-    Some(GuestFailure { error_type, message })
+    Some(GuestFailure {
+        error_type,
+        message,
+        reported: Some(bytes.to_vec()),
+    })
 }
 
 /// Runs a WASI command module once: event on stdin, result on stdout.

@@ -138,13 +138,7 @@ pub async fn invoke(
                 .await?;
             let (body, failed) = match inv.result {
                 Ok(bytes) => (bytes, false),
-                Err(f) => {
-                    let mut err = serde_json::json!({ "errorMessage": f.message });
-                    if !f.error_type.is_empty() {
-                        err["errorType"] = f.error_type.into();
-                    }
-                    (serde_json::to_vec(&err).unwrap_or_default(), true)
-                }
+                Err(f) => (f.payload(), true),
             };
             let mut resp = Response::new(Body::from(body));
             let h = resp.headers_mut();

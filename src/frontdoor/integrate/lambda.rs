@@ -91,17 +91,11 @@ pub async fn invoke(
     };
     match inv.result {
         Ok(bytes) => LambdaOutcome::Result(bytes),
-        Err(failure) => {
-            let mut err = serde_json::json!({ "errorMessage": failure.message });
-            if !failure.error_type.is_empty() {
-                err["errorType"] = failure.error_type.as_str().into();
-            }
-            LambdaOutcome::FunctionError {
-                payload: serde_json::to_vec(&err).unwrap_or_default(),
-                error_type: failure.error_type,
-                message: failure.message,
-            }
-        }
+        Err(failure) => LambdaOutcome::FunctionError {
+            payload: failure.payload(),
+            error_type: failure.error_type,
+            message: failure.message,
+        },
     }
 }
 
