@@ -654,7 +654,11 @@ fn merge_headers(
         for (i, (single_name, single_value)) in single.iter_mut().enumerate() {
             if !merged[i] && single_name.eq_ignore_ascii_case(&name) {
                 merged[i] = true;
-                values.push(std::mem::take(single_value));
+                // A pair given in both maps appears once (AWS's docs: "only
+                // the values from multiValueHeaders").
+                if !values.contains(single_value) {
+                    values.push(std::mem::take(single_value));
+                }
             }
         }
         if name.eq_ignore_ascii_case("set-cookie") {
@@ -1660,6 +1664,17 @@ mod tests {
                 ("content-type".to_string(), "text/html".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn a_pair_in_both_maps_appears_once() {
+        // What lambda_http sends: the same Content-Type in both maps.
+        let resp = ok(r#"{
+            "headers": {"content-type": "text/html", "x-a": "2"},
+            "multiValueHeaders": {"content-type": ["text/html"], "X-A": ["1", "2"]}
+        }"#);
+        assert_eq!(header(&resp, "content-type"), ["text/html"]);
+        assert_eq!(header(&resp, "X-A"), ["1, 2"]);
     }
 
     #[test]
