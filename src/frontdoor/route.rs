@@ -8,15 +8,16 @@
 //! - Matching *commits*: once a request segment matches a literal child, the lookup never
 //!   backtracks to a `{param}` or `{greedy+}` sibling, and once it takes a `{param}` child it never
 //!   backtracks to a `{greedy+}` sibling. (The AWS docs: a proxy resource does not cover
-//!   `/parent/*` once `/parent` exists.) In API Gateway every path prefix of a resource is itself
-//!   a resource, so committing to an intermediate node that has no methods yields "no route",
-//!   exactly as AWS answers it.
+//!   `/parent/*` once `/parent` exists.) A path that falls off the tree has no route.
 //! - Leading slashes are collapsed, trailing slashes are ignored, the empty path is `/`. An
 //!   empty inner segment (`a//b`) matches nothing unless a greedy parameter swallows it.
 //! - Literals are compared against the percent-decoded request segment; `%2F` never splits a
 //!   segment. Parameter values are returned raw (still percent-encoded).
 //! - The exact method entry beats `ANY`; `ANY` covers DELETE GET HEAD OPTIONS PATCH POST PUT;
-//!   HEAD is not derived from GET; no fallback to another resource.
+//!   HEAD is not derived from GET.
+//! - A resource without the method (or a level that is only a prefix of longer resources) yields
+//!   to a greedy resource the walk passed, deepest first: with POST on `/test` and OPTIONS on
+//!   `/{proxy+}`, `OPTIONS /test` is served by `/{proxy+}` (recorded against AWS).
 //!
 //! Lookup cost depends on the number of request segments, not on the number of routes, and a
 //! lookup allocates only the returned parameter vector (plus a decode buffer for segments that
@@ -75,6 +76,17 @@ impl std::error::Error for RouteError {}
 /// The methods an `ANY` entry stands for.
 const ANY_COVERS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
 const ANY: &str = "ANY";
+
+/// Where a walk down the trie ended.
+enum Walk {
+    /// At a resource (which may still lack the method).
+    Resource(usize),
+    /// At a level that is a prefix of longer resources: in API Gateway a
+    /// resource without methods.
+    NoMethods,
+    /// Off the tree: no resource covers the path.
+    Miss,
+}
 
 #[derive(Debug, Default)]
 struct Node {
@@ -258,10 +270,33 @@ impl RouteTable {
     /// `//` or a trailing `/`), without the query string; `method` is the request method.
     pub fn lookup(&self, method: &str, path: &str) -> Option<RouteMatch<'_>> {
         let path = normalize(path);
-        let index = self.resolve(path)?;
-        let res = &self.resources[index];
+        let reached = match self.walk(path, |_| {}) {
+            Walk::Resource(index) => {
+                if let Some(found) = self.method_entry(index, method, path) {
+                    return Some(found);
+                }
+                Some(index)
+            }
+            Walk::NoMethods => None,
+            Walk::Miss => return None,
+        };
+        // The resource lacks the method: a greedy resource the walk passed
+        // takes the request, deepest first (recorded against AWS: with POST
+        // on `/test` and OPTIONS on `/{proxy+}`, `OPTIONS /test` is served
+        // by `/{proxy+}`). A path no resource covers has no fallback.
+        let mut passed = Vec::new();
+        self.walk(path, |g| passed.push(g));
+        passed
+            .into_iter()
+            .rev()
+            .filter(|&g| Some(g) != reached)
+            .find_map(|g| self.method_entry(g, method, path))
+    }
 
-        // The exact entry beats ANY; ANY only stands for the methods API Gateway supports.
+    /// The method entry of resource `index` for `method`: the exact entry
+    /// beats ANY; ANY only stands for the methods API Gateway supports.
+    fn method_entry(&self, index: usize, method: &str, path: &str) -> Option<RouteMatch<'_>> {
+        let res = &self.resources[index];
         let entry = res
             .methods
             .iter()
@@ -273,7 +308,6 @@ impl RouteTable {
                     None
                 }
             })?;
-
         Some(RouteMatch {
             resource_id: &res.id,
             resource_path: &res.path,
@@ -282,26 +316,31 @@ impl RouteTable {
         })
     }
 
-    /// Walks the trie over a normalized path; returns the resource index. Never backtracks.
-    fn resolve(&self, path: &str) -> Option<usize> {
+    /// Walks the trie over a normalized path, never backtracking; `passed`
+    /// sees the greedy resource of every level the walk descends past.
+    fn walk(&self, path: &str, mut passed: impl FnMut(usize)) -> Walk {
+        let found = |resource: Option<usize>| resource.map_or(Walk::NoMethods, Walk::Resource);
         let mut node = &self.root;
         if path.is_empty() {
-            return node.resource;
+            return found(node.resource);
         }
         let mut rest = path;
         loop {
             let (seg, next) = split_first(rest);
-            if let Some(child) = node.literal_child(seg) {
-                node = child;
-            } else if let (Some(child), false) = (node.param.as_deref(), seg.is_empty()) {
-                node = child;
-            } else {
+            let child = node
+                .literal_child(seg)
+                .or_else(|| node.param.as_deref().filter(|_| !seg.is_empty()));
+            let Some(child) = child else {
                 // Greedy swallows this segment and everything after it (one or more segments).
-                return node.greedy;
+                return node.greedy.map_or(Walk::Miss, Walk::Resource);
+            };
+            if let Some(g) = node.greedy {
+                passed(g);
             }
+            node = child;
             match next {
                 Some(n) => rest = n,
-                None => return node.resource,
+                None => return found(node.resource),
             }
         }
     }
@@ -381,6 +420,12 @@ mod tests {
     const GA: &[&str] = &["GET", "ANY"];
     const NONE: &[&str] = &[];
 
+    const SIBLING: &[(&str, &[&str])] = &[
+        ("/test", &["POST"]),
+        ("/test/any", ANY_M),
+        ("/{proxy+}", &["OPTIONS"]),
+    ];
+
     const LEVELS: &[(&str, &[&str])] = &[
         ("/users", G),
         ("/users/me", G),
@@ -416,8 +461,10 @@ mod tests {
                path: "/parent/x", expect: None },
         Case { name: "root greedy still covers others", routes: &[("/parent", G), ("/{proxy+}", G)],
                method: "GET", path: "/other/x", expect: Some(("/{proxy+}", "GET", &[("proxy", "other/x")])) },
+        // A level that is only a prefix is a resource without methods in
+        // API Gateway: the greedy sibling takes the request.
         Case { name: "intermediate literal node without resource", routes: &[("/a/b/c", G), ("/a/{proxy+}", G)],
-               method: "GET", path: "/a/b", expect: None },
+               method: "GET", path: "/a/b", expect: Some(("/a/{proxy+}", "GET", &[("proxy", "b")])) },
         // method vs ANY
         Case { name: "exact method beats ANY", routes: &[("/r", GA)], method: "GET", path: "/r",
                expect: Some(("/r", "GET", &[])) },
@@ -427,10 +474,25 @@ mod tests {
                expect: Some(("/r", "ANY", &[])) },
         Case { name: "ANY does not cover TRACE", routes: &[("/r", ANY_M)], method: "TRACE", path: "/r",
                expect: None },
-        Case { name: "method missing, no fallback to greedy", routes: &[("/r", &["POST"]), ("/{proxy+}", ANY_M)],
-               method: "GET", path: "/r", expect: None },
+        // A resource without the method yields to a greedy resource the
+        // walk passed (LocalStack's AWS-validated
+        // test_proxy_routing_with_hardcoded_resource_sibling).
+        Case { name: "method missing, greedy sibling takes it", routes: &[("/r", &["POST"]), ("/{proxy+}", ANY_M)],
+               method: "GET", path: "/r", expect: Some(("/{proxy+}", "ANY", &[("proxy", "r")])) },
         Case { name: "method missing on param resource", routes: &[("/u/{id}", &["POST"]), ("/u/{p+}", G)],
-               method: "GET", path: "/u/1", expect: None },
+               method: "GET", path: "/u/1", expect: Some(("/u/{p+}", "GET", &[("p", "1")])) },
+        Case { name: "OPTIONS /test to the root greedy", routes: SIBLING, method: "OPTIONS", path: "/test",
+               expect: Some(("/{proxy+}", "OPTIONS", &[("proxy", "test")])) },
+        Case { name: "POST /test stays", routes: SIBLING, method: "POST", path: "/test",
+               expect: Some(("/test", "POST", &[])) },
+        Case { name: "ANY below beats the root greedy", routes: SIBLING, method: "OPTIONS", path: "/test/any",
+               expect: Some(("/test/any", "ANY", &[])) },
+        Case { name: "no one has the method", routes: SIBLING, method: "GET", path: "/test", expect: None },
+        Case { name: "deepest greedy first", routes: &[("/a/b", &["POST"]), ("/a/{p+}", G), ("/{q+}", G)],
+               method: "GET", path: "/a/b", expect: Some(("/a/{p+}", "GET", &[("p", "b")])) },
+        Case { name: "greedy without the method yields to a shallower one",
+               routes: &[("/a/{p+}", &["POST"]), ("/{q+}", G)],
+               method: "GET", path: "/a/b", expect: Some(("/{q+}", "GET", &[("q", "a/b")])) },
         Case { name: "lower-case method is not GET", routes: &[("/r", G)], method: "get", path: "/r",
                expect: None },
         // HEAD not derived from GET
