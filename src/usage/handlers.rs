@@ -257,7 +257,7 @@ pub async fn get_api_key(
 ) -> ApiGwResult<Json<Value>> {
     let c = svc.catalog();
     let k = c.keys.get(&id).ok_or_else(key_not_found)?;
-    Ok(Json(wire::api_key(k, flag(&q, "includeValue"))))
+    Ok(Json(wire::with_tags(wire::api_key(k, flag(&q, "includeValue")))))
 }
 
 pub async fn get_api_keys(State(svc): Svc, Query(q): Params) -> ApiGwResult<Json<Value>> {
@@ -316,7 +316,7 @@ pub async fn update_api_key(
                 }
             }
             k.last_updated_date = now_epoch();
-            Ok(wire::api_key(k, false))
+            Ok(wire::with_tags(wire::api_key(k, false)))
         })
         .await?;
     Ok(Json(out))
@@ -514,9 +514,9 @@ pub async fn create_usage_plan(State(svc): Svc, body: Bytes) -> ApiGwResult<Resp
 
 pub async fn get_usage_plan(State(svc): Svc, Path(id): Path<String>) -> ApiGwResult<Json<Value>> {
     let c = svc.catalog();
-    Ok(Json(wire::usage_plan(
+    Ok(Json(wire::with_tags(wire::usage_plan(
         c.plans.get(&id).ok_or_else(plan_not_found)?,
-    )))
+    ))))
 }
 
 pub async fn get_usage_plans(State(svc): Svc, Query(q): Params) -> ApiGwResult<Json<Value>> {
@@ -533,7 +533,10 @@ pub async fn get_usage_plans(State(svc): Svc, Query(q): Params) -> ApiGwResult<J
 
 /// `"{apiId}:{stage}"` → the index of that stage in the plan.
 fn stage_index(p: &UsagePlan, stage_ref: &str) -> ApiGwResult<usize> {
-    let (api, stage) = stage_ref.split_once(':').unwrap_or((stage_ref, ""));
+    let (api, stage) = stage_ref
+        .split_once(':')
+        .filter(|(api, stage)| !api.is_empty() && !stage.is_empty() && !stage.contains(':'))
+        .ok_or_else(|| ApiGwError::bad_request("Invalid API Stage specified"))?;
     p.api_stages
         .iter()
         .position(|s| s.api_id == api && s.stage == stage)
@@ -675,7 +678,7 @@ fn apply_plan_op(
             push_stage(p, s)?;
         }
         ("remove", "/apiStages") => {
-            let i = stage_index(p, op.value()?)?;
+            let i = stage_index(p, op.value.as_deref().unwrap_or_default())?;
             p.api_stages.remove(i);
         }
         (_, path) if path.starts_with("/apiStages/") => apply_stage_throttle(p, op)?,
@@ -706,7 +709,7 @@ pub async fn update_usage_plan(
             for k in &p.keys {
                 check_key_stages(c, &p, k)?;
             }
-            let v = wire::usage_plan(&p);
+            let v = wire::with_tags(wire::usage_plan(&p));
             c.plans.insert(id.clone(), p);
             Ok(v)
         })
@@ -771,7 +774,10 @@ pub async fn get_usage_plan_keys(
     Query(q): Params,
 ) -> ApiGwResult<Json<Value>> {
     let c = svc.catalog();
-    let p = c.plans.get(&plan).ok_or_else(plan_not_found)?;
+    // AWS lists no keys, rather than refusing, for a plan it does not know.
+    let Some(p) = c.plans.get(&plan) else {
+        return Ok(Json(page(Vec::new(), &q)?));
+    };
     let name = q.get("name");
     let items = p
         .keys

@@ -33,6 +33,16 @@ pub fn api_key(k: &ApiKey, include_value: bool) -> Value {
     Value::Object(m)
 }
 
+/// What AWS answers for one resource read or updated on its own (Get,
+/// Update): `tags` appears even when empty, unlike in Create and list
+/// answers (recorded in LocalStack's AWS-validated TestUsagePlans).
+pub fn with_tags(mut v: Value) -> Value {
+    if let Some(m) = v.as_object_mut() {
+        m.entry("tags").or_insert_with(|| json!({}));
+    }
+    v
+}
+
 pub fn throttle(t: &Throttle) -> Value {
     json!({ "burstLimit": t.burst_limit, "rateLimit": t.rate_limit })
 }

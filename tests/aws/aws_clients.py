@@ -457,6 +457,21 @@ def main():
                 {"op": "replace", "path": "/throttle/rateLimit", "value": "20"},
                 {"op": "replace", "path": "/quota/limit", "value": "1000"}])
             assert p2["throttle"]["rateLimit"] == 20.0 and p2["quota"]["limit"] == 1000, p2
+            # As AWS recorded them (LocalStack's validated TestUsagePlans and
+            # TestApigatewayApiKeysCrud): Get/Update answer `tags` even when
+            # empty, Create and lists do not; a bad plan id lists no keys; a
+            # malformed stage reference is refused in AWS's words.
+            assert p2["tags"] == {} and "tags" not in plan, (p2, plan)
+            assert apigw.get_usage_plan(usagePlanId=plan["id"])["tags"] == {}
+            assert "tags" not in apigw.get_usage_plans()["items"][0]
+            assert apigw.get_usage_plan_keys(usagePlanId="bad-id")["items"] == []
+            for op in ({"op": "remove", "path": "/apiStages"},
+                       {"op": "remove", "path": "/apiStages", "value": "fakevalue"}):
+                try:
+                    apigw.update_usage_plan(usagePlanId=plan["id"], patchOperations=[op])
+                    raise AssertionError(f"accepted {op}")
+                except apigw.exceptions.BadRequestException as e:
+                    assert e.response["Error"]["Message"] == "Invalid API Stage specified", e
             out = json.loads(aws(server, "apigateway", "get-usage", "--usage-plan-id", plan["id"],
                                  "--start-date", today, "--end-date", today).stdout)
             assert out["items"][key["id"]][0][0] == 3, out
