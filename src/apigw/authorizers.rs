@@ -318,7 +318,15 @@ pub async fn create_authorizer(State(svc): Svc, Path(api): Path<String>, body: B
                 add(api, a)?;
                 Ok(v)
             })
-            .await?;
+            .await
+            .map_err(|e| {
+                // What AWS answers (recorded) for an API that does not exist.
+                e.when_unknown_api(|| {
+                    ApiGwError::conflict(
+                        "Unable to complete operation due to concurrent modification. Please try again later.",
+                    )
+                })
+            })?;
         tracing::info!(api = %api, authorizer = %out["id"], "authorizer created");
         Ok(created(out))
     }

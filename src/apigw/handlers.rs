@@ -111,9 +111,71 @@ struct CreateRestApiInput {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct EndpointConfiguration {
     types: Option<Vec<String>>,
+    ip_address_type: Option<String>,
 }
+
+impl EndpointConfiguration {
+    /// CreateRestApi's checks, in AWS's order: one type, then the enum
+    /// values (reported together), then `dualstack` for PRIVATE. Returns the
+    /// type and the ipAddressType given, if any.
+    fn checked(self, description: Option<&str>) -> ApiGwResult<(String, Option<String>)> {
+        let types = self.types.unwrap_or_else(|| vec!["EDGE".to_string()]);
+        let endpoint_type = match types.as_slice() {
+            [] => {
+                return Err(ApiGwError::bad_request(
+                    "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.",
+                ));
+            }
+            [one] => one.clone(),
+            _ => {
+                return Err(ApiGwError::bad_request(
+                    "Cannot create an api with multiple Endpoint Types.",
+                ));
+            }
+        };
+        let mut errors = Vec::new();
+        if !ENDPOINT_TYPES.contains(&endpoint_type.as_str()) {
+            errors.push(format!(
+                "Value '[{endpoint_type}]' at 'createRestApiInput.endpointConfiguration.types' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]"
+            ));
+        }
+        if let Some(t) = self
+            .ip_address_type
+            .as_deref()
+            .filter(|t| !IP_ADDRESS_TYPES.contains(t))
+        {
+            errors.push(format!(
+                "Value '{t}' at 'createRestApiInput.endpointConfiguration.ipAddressType' failed to satisfy constraint: Member must satisfy enum value set: [ipv4, dualstack]"
+            ));
+        }
+        if !errors.is_empty() {
+            let n = errors.len();
+            return Err(ApiGwError::new(
+                super::error::ErrorCode::Validation,
+                format!(
+                    "{n} validation error{} detected: {}",
+                    if n == 1 { "" } else { "s" },
+                    errors.join("; ")
+                ),
+            ));
+        }
+        if description == Some("") {
+            return Err(ApiGwError::bad_request("Description cannot be an empty string"));
+        }
+        if endpoint_type == "PRIVATE" && self.ip_address_type.as_deref() == Some("ipv4") {
+            return Err(ApiGwError::bad_request(
+                "Only dualstack ipAddressType is supported for Private APIs.",
+            ));
+        }
+        Ok((endpoint_type, self.ip_address_type))
+    }
+}
+
+const ENDPOINT_TYPES: [&str; 3] = ["REGIONAL", "EDGE", "PRIVATE"];
+const IP_ADDRESS_TYPES: [&str; 2] = ["ipv4", "dualstack"];
 
 fn check_api_key_source(s: &str) -> ApiGwResult<()> {
     if s == "HEADER" || s == "AUTHORIZER" {
@@ -161,6 +223,7 @@ pub fn new_rest_api(name: String) -> RestApi {
         minimum_compression_size: None,
         api_key_source: "HEADER".into(),
         endpoint_types: vec!["EDGE".into()],
+        ip_address_type: None,
         policy: None,
         tags: BTreeMap::new(),
         disable_execute_api_endpoint: false,
@@ -189,7 +252,13 @@ pub async fn create_rest_api(
         .name
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| ApiGwError::bad_request("Invalid REST API name specified"))?;
+    let (endpoint_type, ip_address_type) = input
+        .endpoint_configuration
+        .unwrap_or_default()
+        .checked(input.description.as_deref())?;
     let mut api = new_rest_api(name);
+    api.endpoint_types = vec![endpoint_type];
+    api.ip_address_type = ip_address_type;
     if let Some(source_id) = &input.clone_from {
         let source = svc.get(source_id)?;
         api.resources = source.resources.clone();
@@ -200,9 +269,6 @@ pub async fn create_rest_api(
         api.models = source.models.clone();
         super::models::rebase(&mut api.models, &source.id, &api.id);
         api.request_validators = source.request_validators.clone();
-    }
-    if input.description.as_deref() == Some("") {
-        return Err(ApiGwError::bad_request("Description cannot be an empty string"));
     }
     api.description = input.description;
     api.version = input.version;
@@ -215,18 +281,6 @@ pub async fn create_rest_api(
     if let Some(s) = input.api_key_source {
         check_api_key_source(&s)?;
         api.api_key_source = s;
-    }
-    if let Some(types) = input.endpoint_configuration.and_then(|e| e.types) {
-        for t in &types {
-            if !["EDGE", "REGIONAL", "PRIVATE"].contains(&t.as_str()) {
-                return Err(ApiGwError::enum_value(
-                    t,
-                    "createRestApiInput.endpointConfiguration.types",
-                    &["REGIONAL", "EDGE", "PRIVATE"],
-                ));
-            }
-        }
-        api.endpoint_types = types;
     }
     api.policy = input.policy;
     api.tags = input.tags.unwrap_or_default();
@@ -297,7 +351,40 @@ pub async fn update_rest_api(
                     }
                     ("remove", ["description"]) => a.description = None,
                     ("replace", ["endpointConfiguration", "types", _]) => {
-                        a.endpoint_types = vec![op.value()?.to_string()]
+                        let t = op.value.as_deref().unwrap_or_default();
+                        if !ENDPOINT_TYPES.contains(&t) {
+                            return Err(ApiGwError::bad_request(
+                                "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE",
+                            ));
+                        }
+                        a.endpoint_types = vec![t.to_string()];
+                        if t == "PRIVATE" {
+                            a.ip_address_type = Some("dualstack".to_string());
+                        }
+                    }
+                    (_, ["endpointConfiguration", "types", ..]) => {
+                        return Err(ApiGwError::bad_request(
+                            "Invalid patch operation specified. Must be 'add'|'remove'|'replace'",
+                        ));
+                    }
+                    ("replace", ["endpointConfiguration", "ipAddressType"]) => {
+                        let t = op.value.as_deref().unwrap_or_default();
+                        if !IP_ADDRESS_TYPES.contains(&t) {
+                            return Err(ApiGwError::bad_request(
+                                "ipAddressType must be either ipv4 or dualstack.",
+                            ));
+                        }
+                        if t == "ipv4" && a.endpoint_types.iter().any(|x| x == "PRIVATE") {
+                            return Err(ApiGwError::bad_request(
+                                "Only dualstack ipAddressType is supported for Private APIs.",
+                            ));
+                        }
+                        a.ip_address_type = Some(t.to_string());
+                    }
+                    (_, ["endpointConfiguration", "ipAddressType"]) => {
+                        return Err(ApiGwError::bad_request(
+                            "Invalid patch operation specified. Must be one of: [replace]",
+                        ));
                     }
                     (
                         _,
@@ -2189,7 +2276,7 @@ fn apply_method_setting(
             ))),
         };
     }
-    let invalid = || ApiGwError::bad_request(format!("Invalid method setting path: {}", op.path));
+    let invalid = || invalid_stage_path(&op.path);
     let raw = op.value.clone().unwrap_or_default();
     let boolean = || match raw.as_str() {
         "true" => Ok(Value::Bool(true)),

@@ -20,6 +20,10 @@ pub struct RestApi {
     pub minimum_compression_size: Option<i64>,
     pub api_key_source: String,
     pub endpoint_types: Vec<String>,
+    /// `endpointConfiguration.ipAddressType` when set; else the type's
+    /// default (see [`RestApi::ip_address_type`]).
+    #[serde(default)]
+    pub ip_address_type: Option<String>,
     pub policy: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub disable_execute_api_endpoint: bool,
@@ -343,6 +347,16 @@ pub struct AccessLogSettings {
 }
 
 impl RestApi {
+    /// `ipv4` for EDGE and REGIONAL APIs, `dualstack` (the only choice) for
+    /// PRIVATE ones, unless set.
+    pub fn ip_address_type(&self) -> &str {
+        match &self.ip_address_type {
+            Some(t) => t,
+            None if self.endpoint_types.iter().any(|t| t == "PRIVATE") => "dualstack",
+            None => "ipv4",
+        }
+    }
+
     /// The full path of a resource ("/", "/users/{id}") in a resource map.
     pub fn path_of(resources: &BTreeMap<String, Resource>, id: &str) -> Option<String> {
         let mut parts = Vec::new();

@@ -212,11 +212,12 @@ pub async fn test_invoke_method(
 ) -> ApiGwResult<Json<Value>> {
     use crate::frontdoor::test_invoke::{TestInvokeError, TestRequest, test_invoke};
     let input: TestInvokeMethodInput = parse(&body)?;
-    let api = svc.get(&api_id)?;
-    let resource = api
-        .resources
-        .get(&resource_id)
-        .ok_or_else(|| ApiGwError::not_found("Invalid Resource identifier specified"))?;
+    let resource_not_found = || ApiGwError::not_found("Invalid Resource identifier specified");
+    // AWS names the resource, not the API, when the API does not exist.
+    let api = svc
+        .get(&api_id)
+        .map_err(|e| e.when_unknown_api(resource_not_found))?;
+    let resource = api.resources.get(&resource_id).ok_or_else(resource_not_found)?;
     let method = resource
         .methods
         .get(&http_method)

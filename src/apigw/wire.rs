@@ -53,7 +53,7 @@ pub fn rest_api(a: &RestApi) -> Value {
     m.insert("apiKeySource".into(), a.api_key_source.clone().into());
     m.insert(
         "endpointConfiguration".into(),
-        json!({ "types": a.endpoint_types, "ipAddressType": "ipv4" }),
+        json!({ "types": a.endpoint_types, "ipAddressType": a.ip_address_type() }),
     );
     put_opt(&mut m, "policy", &a.policy);
     put_map(&mut m, "tags", &a.tags);

@@ -319,6 +319,14 @@ def main():
                                         identitySource="method.request.header.Authorization")
             # As AWS recorded (LocalStack's test_apigateway_basic): no TTL echoed when none was given.
             assert "authorizerResultTtlInSeconds" not in a and a["authType"] == "custom", a
+            # ... and (test_authorizer_crud_no_api) a conflict for an API that does not exist.
+            try:
+                apigw.create_authorizer(restApiId="test-fake-rest-id", name="x", type="TOKEN", authorizerUri=auth_uri,
+                                        identitySource="method.request.header.Authorization")
+                raise AssertionError("created an authorizer on no API")
+            except apigw.exceptions.ConflictException as e:
+                assert e.response["Error"]["Message"] == ("Unable to complete operation due to concurrent "
+                                                          "modification. Please try again later."), e
             apigw.create_authorizer(restApiId=api_id, name="req", type="REQUEST", authorizerUri=auth_uri,
                                     identitySource="method.request.querystring.key",
                                     authorizerResultTtlInSeconds=60)
@@ -691,6 +699,40 @@ def main():
 
             refused(apigw.create_rest_api, "BadRequestException", "Description cannot be an empty string",
                     name="x", description="")
+            # endpointConfiguration, as LocalStack's AWS-validated
+            # test_create_rest_api_with_endpoint_configuration answers.
+            refused(apigw.create_rest_api, "BadRequestException",
+                    "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.",
+                    name="x", endpointConfiguration={"types": []})
+            refused(apigw.create_rest_api, "BadRequestException", "Cannot create an api with multiple Endpoint Types.",
+                    name="x", endpointConfiguration={"types": ["EDGE", "REGIONAL"]})
+            refused(apigw.create_rest_api, "ValidationException",
+                    "2 validation errors detected: Value '[wrong]' at 'createRestApiInput.endpointConfiguration.types' "
+                    "failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value "
+                    "set: [PRIVATE, EDGE, REGIONAL]]; Value 'bad' at 'createRestApiInput.endpointConfiguration."
+                    "ipAddressType' failed to satisfy constraint: Member must satisfy enum value set: [ipv4, dualstack]",
+                    name="x", description="", endpointConfiguration={"types": ["wrong"], "ipAddressType": "bad"})
+            refused(apigw.create_rest_api, "BadRequestException",
+                    "Only dualstack ipAddressType is supported for Private APIs.",
+                    name="x", endpointConfiguration={"types": ["PRIVATE"], "ipAddressType": "ipv4"})
+            priv = apigw.create_rest_api(name="p", endpointConfiguration={"types": ["PRIVATE"]})
+            assert priv["endpointConfiguration"] == {"types": ["PRIVATE"], "ipAddressType": "dualstack"}, priv
+            dual = apigw.create_rest_api(name="d", endpointConfiguration={"types": ["EDGE"], "ipAddressType": "dualstack"})
+            assert dual["endpointConfiguration"]["ipAddressType"] == "dualstack", dual
+            refused(apigw.update_rest_api, "BadRequestException",
+                    "Only dualstack ipAddressType is supported for Private APIs.", restApiId=priv["id"],
+                    patchOperations=[{"op": "replace", "path": "/endpointConfiguration/ipAddressType", "value": "ipv4"}])
+            refused(apigw.update_rest_api, "BadRequestException",
+                    "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE", restApiId=dual["id"],
+                    patchOperations=[{"op": "replace", "path": "/endpointConfiguration/types/EDGE", "value": "wrong"}])
+            up = apigw.update_rest_api(restApiId=dual["id"], patchOperations=[
+                {"op": "replace", "path": "/endpointConfiguration/ipAddressType", "value": "ipv4"}])
+            assert up["endpointConfiguration"] == {"types": ["EDGE"], "ipAddressType": "ipv4"}, up
+            up = apigw.update_rest_api(restApiId=dual["id"], patchOperations=[
+                {"op": "replace", "path": "/endpointConfiguration/types/EDGE", "value": "PRIVATE"}])
+            assert up["endpointConfiguration"] == {"types": ["PRIVATE"], "ipAddressType": "dualstack"}, up
+            for api in (priv, dual):
+                apigw.delete_rest_api(restApiId=api["id"])
             refused(apigw.create_rest_api, "BadRequestException",
                     "Invalid minimum compression size, must be between 0 and 10485760",
                     name="x", minimumCompressionSize=10485761)
@@ -766,6 +808,13 @@ def main():
             refused(apigw.update_stage, "BadRequestException", None,
                     restApiId=api_id, stageName="s1",
                     patchOperations=[{"op": "replace", "path": "/documentation_version", "value": "1"}])
+            try:
+                apigw.update_stage(restApiId=api_id, stageName="s1",
+                                   patchOperations=[{"op": "replace", "path": "/tags/tag1", "value": "value1"}])
+                raise AssertionError("accepted /tags/tag1")
+            except apigw.exceptions.BadRequestException as e:
+                assert e.response["Error"]["Message"].startswith(
+                    "Invalid method setting path: /tags/tag1. Must be one of: [/deploymentId, "), e
             st = apigw.update_stage(restApiId=api_id, stageName="s1", patchOperations=[
                 {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
                 {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "123"},
@@ -1259,6 +1308,25 @@ def non_proxy_checks():
                 raise AssertionError("expected an error")
             except apigw.exceptions.NotFoundException as e:
                 assert "Invalid Method identifier specified" in str(e), e
+            # As AWS recorded them (LocalStack's test_invoke_test_method and
+            # test_failed_invoke_test_method): an unknown API names the
+            # resource; an endpoint that a missing stage variable leaves
+            # empty fails in two log lines, with only the error type.
+            try:
+                apigw.test_invoke_method(restApiId="invalid_api", resourceId="invalid_res", httpMethod="POST")
+                raise AssertionError("expected an error")
+            except apigw.exceptions.NotFoundException as e:
+                assert e.response["Error"]["Message"] == "Invalid Resource identifier specified", e
+            root = apigw.get_rest_api(restApiId=api_id)["rootResourceId"]
+            apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+            apigw.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="HTTP_PROXY",
+                                  integrationHttpMethod="GET", uri="https://${stageVariables.testHost}")
+            r = apigw.test_invoke_method(restApiId=api_id, resourceId=root, httpMethod="GET")
+            assert r["status"] == 500 and json.loads(r["body"]) == {"message": "Internal server error"}, r
+            assert r["headers"] == {"x-amzn-ErrorType": "InternalServerErrorException"}, r
+            lines = [line.split(" : ", 1)[-1] for line in r["log"].splitlines()]
+            assert lines[-2:] == ["Execution failed due to configuration error: Invalid endpoint address",
+                                  "Method completed with status: 500"], r["log"]
 
         def boto_mock():
             api_id = apigw.create_rest_api(name="mock")["id"]

@@ -428,6 +428,10 @@ const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// AWS's whole description of an integration URI it cannot call (the
+/// execution log's "Execution failed due to configuration error: ...").
+const INVALID_ENDPOINT: &str = "Invalid endpoint address";
+
 /// One piece of an integration URI.
 #[derive(Debug, Clone, PartialEq)]
 enum UriPart {
@@ -449,7 +453,7 @@ impl UriTemplate {
     fn parse(uri: &str) -> Result<UriTemplate, String> {
         let lower = uri.to_ascii_lowercase();
         if !(lower.starts_with("http://") || lower.starts_with("https://")) {
-            return Err(format!("Invalid endpoint address {uri}"));
+            return Err(INVALID_ENDPOINT.to_string());
         }
         let mut parts = Vec::new();
         let mut rest = uri;
@@ -475,11 +479,9 @@ impl UriTemplate {
         let template = UriTemplate { parts };
         // Placeholders aside, the address must be a valid absolute URL.
         let probe = template.fill(|_| Some("x".to_string()))?;
-        let parsed: Uri = probe
-            .parse()
-            .map_err(|e| format!("Invalid endpoint address {uri}: {e}"))?;
+        let parsed: Uri = probe.parse().map_err(|_| INVALID_ENDPOINT.to_string())?;
         if parsed.host().is_none_or(str::is_empty) {
-            return Err(format!("Invalid endpoint address {uri}"));
+            return Err(INVALID_ENDPOINT.to_string());
         }
         Ok(template)
     }
@@ -535,7 +537,11 @@ impl HttpProxyTarget {
     /// method then answers 500.
     pub fn compile(i: &Integration, vars: &BTreeMap<String, String>) -> Result<HttpProxyTarget, String> {
         let raw = i.uri.as_deref().unwrap_or_default();
-        let uri = substitute(raw, vars).ok_or_else(|| format!("stage variable in {raw} is not set"))?;
+        let uri = substitute(raw, vars).ok_or_else(|| {
+            // AWS substitutes nothing and finds no endpoint; its log says only this.
+            tracing::debug!(uri = raw, "a stage variable of the integration URI is not set");
+            INVALID_ENDPOINT.to_string()
+        })?;
         let method = match i.http_method.as_deref().map(str::to_ascii_uppercase).as_deref() {
             None | Some("ANY") => None,
             Some(m) => Some(Method::from_bytes(m.as_bytes()).map_err(|_| format!("invalid httpMethod {m}"))?),
@@ -675,7 +681,11 @@ pub struct HttpIntegration {
 impl HttpIntegration {
     pub fn compile(i: &Integration, vars: &BTreeMap<String, String>) -> Result<HttpIntegration, String> {
         let raw = i.uri.as_deref().unwrap_or_default();
-        let uri = substitute(raw, vars).ok_or_else(|| format!("stage variable in {raw} is not set"))?;
+        let uri = substitute(raw, vars).ok_or_else(|| {
+            // AWS substitutes nothing and finds no endpoint; its log says only this.
+            tracing::debug!(uri = raw, "a stage variable of the integration URI is not set");
+            INVALID_ENDPOINT.to_string()
+        })?;
         let method = match i.http_method.as_deref().map(str::to_ascii_uppercase).as_deref() {
             None | Some("ANY") => None,
             Some(m) => Some(Method::from_bytes(m.as_bytes()).map_err(|_| format!("invalid httpMethod {m}"))?),
