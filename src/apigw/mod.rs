@@ -1,11 +1,12 @@
 //! The API Gateway management API (service `apigateway`, 2015-07-09) on the
 //! admin listener: REST APIs, the resource tree, methods, integrations,
 //! deployments and stages, authorizers, gateway responses, models and
-//! request validators, and OpenAPI import. Changes are committed to the store, then the front door
+//! request validators, OpenAPI import and export. Changes are committed to the store, then the front door
 //! recompiles the API's stages.
 
 pub mod authorizers;
 pub mod error;
+mod export;
 pub mod gateway_responses;
 mod handlers;
 pub mod import;
@@ -157,6 +158,10 @@ pub fn router(svc: Arc<ApiGwService>) -> Router {
         .route(
             "/restapis/{api}/stages/{name}",
             get(get_stage).patch(update_stage).delete(delete_stage),
+        )
+        .route(
+            "/restapis/{api}/stages/{name}/exports/{export_type}",
+            get(export::get_export),
         )
         .route(
             "/tags/{*arn}",

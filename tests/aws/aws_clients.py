@@ -281,6 +281,68 @@ def main():
             assert "NotFoundException" in r.stderr, r.stderr
             aws(server, "apigateway", "delete-rest-api", "--rest-api-id", api_id)
 
+        def boto_export():
+            # LocalStack's AWS-recorded test_export_*_openapi[TEST_IMPORT_PETS]:
+            # the document imported, deployed, then exported back.
+            apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
+                                 aws_access_key_id="test", aws_secret_access_key="test",
+                                 config=Config(retries={"max_attempts": 1}))
+            base = "http://petstore-demo-endpoint.execute-api.com/petstore/pets"
+            doc = {
+                "swagger": "2.0",
+                "info": {"title": "Simple PetStore (Swagger)", "version": "1.0.0"},
+                "paths": {
+                    "/pets": {"get": {
+                        "responses": {"200": {"description": "200 response"}},
+                        "x-amazon-apigateway-integration": {
+                            "type": "http", "httpMethod": "GET", "uri": base,
+                            "responses": {"default": {"statusCode": "200"}}}}},
+                    "/pets/{petId}": {"get": {
+                        "parameters": [{"name": "petId", "in": "path", "required": True, "type": "string"}],
+                        "responses": {"200": {"description": "200 response"}},
+                        "x-amazon-apigateway-integration": {
+                            "type": "http", "httpMethod": "GET", "uri": base + "/{id}",
+                            "responses": {"default": {"statusCode": "200"}},
+                            "requestParameters": {"integration.request.path.id": "method.request.path.petId"}}}},
+                },
+            }
+            api = apigw.import_rest_api(failOnWarnings=True, body=json.dumps(doc))
+            assert "warnings" not in api, api
+            api_id = api["id"]
+            apigw.create_deployment(restApiId=api_id, stageName="local")
+            out = apigw.get_export(restApiId=api_id, stageName="local", exportType="swagger")
+            assert out["contentType"] == "application/octet-stream", out
+            assert out["contentDisposition"] == 'attachment; filename="swagger_1.0.0.json"', out
+            pet_id = [{"name": "petId", "in": "path", "required": True, "type": "string"}]
+            ok = {"200": {"description": "200 response"}}
+            assert json.loads(out["body"].read()) == {
+                "swagger": "2.0", "info": {"version": "1.0.0", "title": "Simple PetStore (Swagger)"},
+                "host": f"{api_id}.execute-api.us-east-1.amazonaws.com", "basePath": "/local",
+                "schemes": ["https"],
+                "paths": {"/pets": {"get": {"responses": ok}},
+                          "/pets/{petId}": {"get": {"parameters": pet_id, "responses": ok}}}}
+            out = apigw.get_export(restApiId=api_id, stageName="local", exportType="swagger",
+                                   parameters={"extensions": "apigateway"})
+            paths = json.loads(out["body"].read())["paths"]
+            assert paths["/pets/{petId}"]["get"]["x-amazon-apigateway-integration"] == {
+                "httpMethod": "GET", "uri": base + "/{id}", "responses": {"default": {"statusCode": "200"}},
+                "requestParameters": {"integration.request.path.id": "method.request.path.petId"},
+                "passthroughBehavior": "when_no_match", "type": "http"}, paths
+            out = apigw.get_export(restApiId=api_id, stageName="local", exportType="oas30")
+            assert out["contentDisposition"] == 'attachment; filename="oas30_1.0.0.json"', out
+            oas = json.loads(out["body"].read())
+            assert oas["openapi"] == "3.0.1" and oas["servers"] == [{
+                "url": f"https://{api_id}.execute-api.us-east-1.amazonaws.com/{{basePath}}",
+                "variables": {"basePath": {"default": "local"}}}], oas
+            assert oas["paths"]["/pets/{petId}"]["get"]["parameters"] == [
+                {"name": "petId", "in": "path", "required": True, "schema": {"type": "string"}}], oas
+            try:
+                apigw.get_export(restApiId=api_id, stageName="nope", exportType="swagger")
+                raise AssertionError("exported a missing stage")
+            except apigw.exceptions.NotFoundException:
+                pass
+            apigw.delete_rest_api(restApiId=api_id)
+
         def boto_import_rest_api():
             apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
                                  aws_access_key_id="test", aws_secret_access_key="test",
@@ -949,6 +1011,7 @@ def main():
         check("aws apigateway seed flow (create-rest-api ... create-deployment, then POST /prod/users)",
               cli_rest_api_seed_flow)
         check("boto3 apigateway import_rest_api and call", boto_import_rest_api)
+        check("boto3 apigateway get_export (swagger, oas30, extensions) as AWS recorded", boto_export)
         check("boto3 apigateway authorizers (create/get/update/delete-while-used)", boto_authorizers)
         check("boto3 + aws apigateway gateway responses", boto_gateway_responses)
         check("aws apigateway TOKEN authorizer end to end (401/403/200/500, test-invoke-authorizer)",
