@@ -351,11 +351,8 @@ async fn serve(
     // X-Ray: the client's trace id when it sent one, else a new one; the
     // method request carries it, and so does a backend's response.
     static TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
-    let trace_id: std::borrow::Cow<'_, str> = match parts.headers.get(&TRACE_ID).and_then(|v| v.to_str().ok())
-    {
-        Some(sent) if sent.starts_with("Root=") => sent.into(),
-        _ => integrate::http::new_trace_id().into(),
-    };
+    let trace_id =
+        integrate::http::request_trace_id(parts.headers.get(&TRACE_ID).and_then(|v| v.to_str().ok()));
     let matched = stage.deployment.routes.lookup(method, target.path);
     let path_params = matched
         .as_ref()

@@ -378,25 +378,55 @@ pub fn remap_response_headers(headers: HeaderMap, kind: HttpIntegrationKind) -> 
     out
 }
 
-/// A new `X-Amzn-Trace-Id` value (`Root=1-<epoch hex>-<96 random bits>`).
+/// The trace id a request carries on: the client's, completed with a
+/// `Parent` segment (and `Sampled=0`) when it has none, as AWS completes a
+/// Root-only id (recorded: LocalStack's validated test_invocation_trace_id);
+/// else a new one.
+pub fn request_trace_id(sent: Option<&str>) -> std::borrow::Cow<'_, str> {
+    match sent {
+        Some(s) if s.starts_with("Root=") && s.contains(";Parent=") => s.into(),
+        Some(s) if s.starts_with("Root=") => {
+            let mut id = String::with_capacity(s.len() + 36);
+            id.push_str(s.trim_end_matches(';'));
+            push_parent(&mut id);
+            id.into()
+        }
+        _ => new_trace_id().into(),
+    }
+}
+
+/// `;Parent=<64 random bits>;Sampled=0`.
+fn push_parent(id: &mut String) {
+    id.push_str(";Parent=");
+    push_hex(id, uuid::Uuid::new_v4().as_u128() as u64, 16);
+    id.push_str(";Sampled=0");
+}
+
+/// A new `X-Amzn-Trace-Id` value
+/// (`Root=1-<epoch hex>-<96 random bits>;Parent=<64 random bits>;Sampled=0`).
 pub fn new_trace_id() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     // 96 random bits (a v4 UUID's fixed version/variant bits are among them;
     // X-Ray asks only for 24 hex digits).
     let random = uuid::Uuid::new_v4().as_u128() >> 32;
-    let mut id = String::with_capacity(35);
+    let mut id = String::with_capacity(72);
     id.push_str("Root=1-");
-    for shift in (0..8).rev() {
-        id.push(char::from(HEX[((secs >> (4 * shift)) & 0xf) as usize]));
-    }
+    push_hex(&mut id, u128::from(secs), 8);
     id.push('-');
-    for shift in (0..24).rev() {
-        id.push(char::from(HEX[((random >> (4 * shift)) & 0xf) as usize]));
-    }
+    push_hex(&mut id, random, 24);
+    push_parent(&mut id);
     id
+}
+
+/// Appends the low `digits` hex digits of `value`, most significant first.
+pub fn push_hex(out: &mut String, value: impl Into<u128>, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let value = value.into();
+    for shift in (0..digits).rev() {
+        out.push(char::from(HEX[((value >> (4 * shift)) & 0xf) as usize]));
+    }
 }
 
 // --------------------------------------------------------------- HTTP_PROXY
@@ -978,7 +1008,15 @@ mod tests {
     #[test]
     fn trace_ids_look_like_aws() {
         let t = new_trace_id();
-        let parts: Vec<&str> = t.trim_start_matches("Root=").split('-').collect();
+        let (root, rest) = t.split_once(';').unwrap();
+        let (parent, sampled) = rest.split_once(';').unwrap();
+        assert_eq!(sampled, "Sampled=0");
+        let parent = parent.strip_prefix("Parent=").unwrap();
+        assert!(
+            parent.len() == 16 && parent.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{parent}"
+        );
+        let parts: Vec<&str> = root.trim_start_matches("Root=").split('-').collect();
         assert_eq!(parts.len(), 3);
         assert_eq!((parts[0], parts[1].len(), parts[2].len()), ("1", 8, 24));
         let now = std::time::SystemTime::now()
@@ -992,5 +1030,20 @@ mod tests {
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         );
         assert_ne!(new_trace_id(), t);
+    }
+
+    #[test]
+    fn a_sent_trace_id_is_kept_and_completed() {
+        let full = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent=7fa8c0f79203be72;Sampled=1";
+        assert_eq!(request_trace_id(Some(full)), full);
+        let small = "Root=1-3152b799-8954dae64eda91bc9a23a7e8";
+        let completed = request_trace_id(Some(small));
+        assert!(
+            completed.starts_with("Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent="),
+            "{completed}"
+        );
+        assert!(completed.ends_with(";Sampled=0"), "{completed}");
+        assert!(request_trace_id(Some("garbage")).starts_with("Root=1-"));
+        assert!(request_trace_id(None).contains(";Parent="));
     }
 }
