@@ -400,6 +400,42 @@ fn mock_selects_by_status_and_renders_templates() {
     assert_eq!(r.status, 500, "{}", r.text());
 }
 
+/// What a request template sets under `$context.requestOverride` /
+/// `responseOverride` is seen by the response template, and the response
+/// half takes effect on the answer (LocalStack PRs #11799 and #12628, from
+/// AWS-validated tests). Neither half leaks to the other side.
+#[test]
+fn overrides_set_in_the_request_template_reach_the_response() {
+    let s = Server::start();
+    let api = Api::create(&s, json!({}));
+    let rid = api.resource(&api.root, "ovr");
+    api.method(
+        &rid,
+        "GET",
+        json!({
+            "type": "MOCK",
+            "requestTemplates": { "application/json": "#set($context.requestOverride.header.foo = \"bar\")\
+        #set($context.requestOverride.querystring.qq = \"v\")#set($context.responseOverride.status = 418)\
+        #set($context.responseOverride.header.X-A = \"1\"){\"statusCode\": 200}" },
+        }),
+        &[(
+            "200",
+            json!({ "responseTemplates": { "application/json": "[$context.requestOverride.header.foo]\
+[$context.requestOverride.querystring.qq][$context.responseOverride.status]\
+#set($context.requestOverride.header.X-Req = \"no\")#set($context.responseOverride.header.X-B = \"2\")" } }),
+        )],
+    );
+    api.deploy("test", json!({}));
+    let r = api.call("GET", "/ovr", &[], None);
+    assert_eq!(r.status, 418, "{}", r.text());
+    assert_eq!(r.text(), "[bar][v][418]");
+    assert_eq!(r.header("x-a"), Some("1"));
+    assert_eq!(r.header("x-b"), Some("2"));
+    // requestOverride belongs to the integration request, never the answer.
+    assert_eq!(r.header("x-req"), None);
+    assert_eq!(r.header("foo"), None);
+}
+
 #[test]
 fn templates_see_header_names_as_the_client_wrote_them() {
     use std::io::{Read, Write};

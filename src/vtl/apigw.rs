@@ -245,9 +245,56 @@ const OVERRIDES: [(&str, &[&str]); 2] = [
 /// the caller has for `name` (null if nothing).
 pub(crate) fn context_field(source: &dyn ContextSource, name: &str) -> Value {
     if let Some((_, inner)) = OVERRIDES.iter().find(|(k, _)| *k == name) {
-        return empty_maps(inner);
+        let maps = empty_maps(inner);
+        if let Some(prior) = source.prior_overrides() {
+            seed(&maps, name, prior);
+        }
+        return maps;
     }
     source.field(name).map_or(Value::Null, |v| from_serde(&v, 0))
+}
+
+/// Fills the override maps of `name` with what an earlier template set (a
+/// repeated name becomes a list, as it was set).
+fn seed(maps: &Value, name: &str, prior: &Overrides) {
+    let Value::Map(m) = maps else { return };
+    let lists: &[(&str, &[(String, String)])] = if name == "requestOverride" {
+        &[
+            ("header", &prior.header),
+            ("querystring", &prior.querystring),
+            ("path", &prior.path),
+        ]
+    } else {
+        &[("header", &prior.response_header)]
+    };
+    let mut m = m.borrow_mut();
+    for (field, pairs) in lists {
+        let Some(Value::Map(target)) = m.entries.get(*field) else {
+            continue;
+        };
+        let mut target = target.borrow_mut();
+        for (k, v) in pairs.iter() {
+            let key: Rc<str> = Rc::from(k.as_str());
+            let value = Value::Str(Rc::from(v.as_str()));
+            match target.entries.get(&key).cloned() {
+                None => {
+                    target.entries.insert(key, value);
+                }
+                Some(Value::List(l)) => l.borrow_mut().items.push(value),
+                Some(first) => {
+                    target
+                        .entries
+                        .insert(key, Value::new_list(vec![first, value], false));
+                }
+            }
+        }
+    }
+    if name == "responseOverride"
+        && let Some(status) = prior.status
+    {
+        m.entries
+            .insert(Rc::from("status"), Value::Int(i64::from(status)));
+    }
 }
 
 fn empty_maps(names: &[&str]) -> Value {
@@ -333,7 +380,7 @@ pub(crate) fn overrides(field: impl Fn(&str) -> Value) -> Overrides {
     collect(&get(&request, "querystring"), &mut o.querystring);
     collect(&get(&request, "path"), &mut o.path);
     let response = field("responseOverride");
-    collect(&get(&response, "header"), &mut o.header);
+    collect(&get(&response, "header"), &mut o.response_header);
     o.status = match get(&response, "status") {
         Value::Int(i) => u16::try_from(i).ok(),
         Value::Str(s) => s.trim().parse::<u16>().ok(),

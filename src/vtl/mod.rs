@@ -86,6 +86,11 @@ pub trait ContextSource {
     fn field(&self, name: &str) -> Option<serde_json::Value>;
     /// Every field, as one JSON object.
     fn tree(&self) -> serde_json::Value;
+    /// Overrides an earlier template of the same request set (the request
+    /// template's, seen by the response template).
+    fn prior_overrides(&self) -> Option<&Overrides> {
+        None
+    }
 }
 
 /// A ready-made tree (what tests and one-off renders have).
@@ -108,13 +113,30 @@ pub struct Rendered {
 }
 
 /// Request/response overrides a template set. A list value gives one entry
-/// per item (a multi-value header or query string). `header` holds
-/// `requestOverride.header` entries, then `responseOverride.header` ones.
+/// per item (a multi-value header or query string). The request side
+/// (`requestOverride.*`) changes the integration request; the response side
+/// (`responseOverride.*`) the method response. Both sides set in a request
+/// template stay visible to (and, for the response side, take effect
+/// through) the response template.
 #[derive(Default, Debug, Clone, PartialEq)]
 pub struct Overrides {
     /// `responseOverride.status`, only when an integer in 100..=599.
     pub status: Option<u16>,
+    /// `requestOverride.header`.
     pub header: Vec<(String, String)>,
     pub querystring: Vec<(String, String)>,
     pub path: Vec<(String, String)>,
+    /// `responseOverride.header`.
+    pub response_header: Vec<(String, String)>,
+}
+
+impl Overrides {
+    /// The response side alone (what a request template hands on).
+    pub fn response_side(&self) -> Overrides {
+        Overrides {
+            status: self.status,
+            response_header: self.response_header.clone(),
+            ..Overrides::default()
+        }
+    }
 }

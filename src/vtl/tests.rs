@@ -592,6 +592,20 @@ fn apigw_cases() -> Vec<(&'static str, &'static str, Req, Want)> {
             req().body("a=1&b=2"),
             Out(r#""a=1&b=2""#),
         ),
+        // API Gateway's JSON parser is permissive (json-smart): AWS's own
+        // example bodies carry trailing commas.
+        (
+            "trailing comma (AWS docs' example body)",
+            "$input.path('$').Age|$input.json('$')",
+            req().body(r#"{"id": 1, "type": "dog", "Age": 11, }"#),
+            Out(r#"11|{"id":1,"type":"dog","Age":11}"#),
+        ),
+        (
+            "single quotes and bare keys and words",
+            "$input.path('$.a')|$input.path('$.c')|$input.json('$.l')|$input.path('$.n')",
+            req().body(r#"{a: 'b "q" it\'s', 'c': d, l: [1, 'x',], n: -2.5}"#),
+            Out(r#"b "q" it's|d|[1,"x"]|-2.5"#),
+        ),
         (
             "json default path",
             "$input.json()",
@@ -1068,16 +1082,56 @@ fn request_and_response_overrides() {
         r.overrides,
         Overrides {
             status: Some(400),
-            header: pairs(&[
-                ("X-Trace", "t1"),
-                ("multi", "a"),
-                ("multi", "b"),
-                ("Cache-Control", "no-store")
-            ]),
+            header: pairs(&[("X-Trace", "t1"), ("multi", "a"), ("multi", "b")]),
             querystring: pairs(&[("q", "v")]),
             path: pairs(&[("id", "7")]),
+            response_header: pairs(&[("Cache-Control", "no-store")]),
         }
     );
+}
+
+/// The response template sees what the request template set (both halves),
+/// and its own settings add to them.
+#[test]
+fn overrides_set_by_the_request_template_reach_the_response_template() {
+    struct Prior(Overrides);
+    impl ContextSource for Prior {
+        fn field(&self, _: &str) -> Option<serde_json::Value> {
+            None
+        }
+        fn tree(&self) -> serde_json::Value {
+            serde_json::json!({})
+        }
+        fn prior_overrides(&self) -> Option<&Overrides> {
+            Some(&self.0)
+        }
+    }
+    let prior = Prior(Overrides {
+        status: Some(418),
+        header: pairs(&[("foo", "bar"), ("m", "1"), ("m", "2")]),
+        querystring: pairs(&[("qq", "v")]),
+        path: pairs(&[("pp", "w")]),
+        response_header: pairs(&[("X-A", "1")]),
+    });
+    let t = Template::parse(
+        "[$context.requestOverride.header.foo][$context.requestOverride.querystring.qq]\
+[$context.requestOverride.path.pp][$context.requestOverride.header.m.size()]\
+[$context.responseOverride.status][$context.responseOverride.header.X-A]\
+#set($context.responseOverride.header.X-B = \"2\")",
+    )
+    .expect("parses");
+    let vars = Variables {
+        body: "",
+        path: &[],
+        querystring: &[],
+        header: &[],
+        context: &prior,
+        stage_variables: &BTreeMap::new(),
+    };
+    let r = t.render(&vars).expect("renders");
+    assert_eq!(r.output, "[bar][v][w][2][418][1]");
+    assert_eq!(r.overrides.status, Some(418));
+    assert_eq!(r.overrides.response_header, pairs(&[("X-A", "1"), ("X-B", "2")]));
 }
 
 #[test]

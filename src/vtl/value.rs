@@ -402,11 +402,111 @@ impl<'de> serde::de::Visitor<'de> for KeySeed {
 
 /// Parse JSON text into template values.
 pub(crate) fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
+    parse_strict(text).or_else(|e| match relax(text) {
+        Some(relaxed) => parse_strict(&relaxed).map_err(|_| e),
+        None => Err(e),
+    })
+}
+
+fn parse_strict(text: &str) -> Result<Value, serde_json::Error> {
     use serde::de::DeserializeSeed as _;
     let mut de = serde_json::Deserializer::from_str(text);
     let v = JsonSeed.deserialize(&mut de)?;
     de.end()?;
     Ok(v)
+}
+
+/// What API Gateway's permissive JSON parser (json-smart) also reads,
+/// rewritten as strict JSON: trailing commas, single-quoted strings and
+/// unquoted keys and words (`{a: 'b', c: d,}` is `{"a":"b","c":"d"}`). None
+/// when there is nothing to rewrite. AWS's own example bodies carry
+/// trailing commas (`{"id": 1, "type": "dog", "Age": 11, }`).
+fn relax(text: &str) -> Option<String> {
+    fn word_char(c: char) -> bool {
+        c.is_alphanumeric() || matches!(c, '_' | '$' | '-' | '+' | '.')
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut changed = false;
+    let mut i = 0;
+    let next_significant = |from: usize| chars[from..].iter().copied().find(|c| !c.is_whitespace());
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '"' => {
+                out.push(c);
+                i += 1;
+                while i < chars.len() {
+                    let d = chars[i];
+                    out.push(d);
+                    i += 1;
+                    if d == '\\' && i < chars.len() {
+                        out.push(chars[i]);
+                        i += 1;
+                    } else if d == '"' {
+                        break;
+                    }
+                }
+            }
+            '\'' => {
+                changed = true;
+                out.push('"');
+                i += 1;
+                while i < chars.len() && chars[i] != '\'' {
+                    match chars[i] {
+                        '\\' if chars.get(i + 1) == Some(&'\'') => {
+                            out.push('\'');
+                            i += 2;
+                        }
+                        '\\' => {
+                            out.push('\\');
+                            if let Some(&n) = chars.get(i + 1) {
+                                out.push(n);
+                            }
+                            i += 2;
+                        }
+                        '"' => {
+                            out.push_str("\\\"");
+                            i += 1;
+                        }
+                        d => {
+                            out.push(d);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push('"');
+                i += 1;
+            }
+            ',' if matches!(next_significant(i + 1), Some('}' | ']')) => {
+                changed = true;
+                i += 1;
+            }
+            c if word_char(c) => {
+                let start = i;
+                while i < chars.len() && word_char(chars[i]) {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                let is_key = next_significant(i) == Some(':');
+                let literal = matches!(word.as_str(), "true" | "false" | "null")
+                    || serde_json::from_str::<serde_json::Number>(&word).is_ok();
+                if is_key || !literal {
+                    changed = true;
+                    out.push('"');
+                    out.push_str(&word);
+                    out.push('"');
+                } else {
+                    out.push_str(&word);
+                }
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    changed.then_some(out)
 }
 
 /// A `serde_json::Value` as template values (JSON-printing lists, Java maps).

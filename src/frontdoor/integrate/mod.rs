@@ -54,6 +54,9 @@ pub struct RequestView<'a> {
 pub struct Lazy {
     query: OnceLock<Vec<(String, String)>>,
     template_inputs: OnceLock<request::TemplateInputs>,
+    /// What the request template set under `$context.requestOverride` and
+    /// `responseOverride`: the response template sees it.
+    request_overrides: OnceLock<crate::vtl::Overrides>,
 }
 
 impl<'a> RequestView<'a> {
@@ -293,6 +296,10 @@ impl crate::vtl::ContextSource for RequestView<'_> {
 
     fn tree(&self) -> serde_json::Value {
         context_tree(self)
+    }
+
+    fn prior_overrides(&self) -> Option<&crate::vtl::Overrides> {
+        self.lazy.request_overrides.get()
     }
 }
 

@@ -193,6 +193,9 @@ impl IntegrationRequest {
                     .map_err(|e| {
                         RequestFailure::Configuration(format!("Unable to transform request: {e}"))
                     })?;
+                // Seen by the response template (its `responseOverride`
+                // half takes effect there).
+                let _ = view.lazy.request_overrides.set(rendered.overrides.clone());
                 // `$context.requestOverride.*` wins over parameter mappings.
                 for (k, v) in rendered.overrides.header {
                     prepared.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&k));

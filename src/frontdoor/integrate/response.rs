@@ -151,13 +151,7 @@ impl IntegrationResponses {
                     stage_variables: view.ctx.stage_variables,
                 }) {
                     Ok(rendered) => {
-                        if let Some(s) = rendered.overrides.status {
-                            status = s;
-                        }
-                        for (k, v) in rendered.overrides.header {
-                            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&k));
-                            headers.push((k, v));
-                        }
+                        apply_response_overrides(&rendered.overrides, &mut status, &mut headers);
                         (rendered.output.into_bytes(), false)
                     }
                     Err(e) => {
@@ -166,7 +160,13 @@ impl IntegrationResponses {
                     }
                 }
             }
-            None => (answer.body.to_vec(), answer.binary),
+            None => {
+                // The request template's `responseOverride` still applies.
+                if let Some(prior) = view.lazy.request_overrides.get() {
+                    apply_response_overrides(prior, &mut status, &mut headers);
+                }
+                (answer.body.to_vec(), answer.binary)
+            }
         };
         log.step(|| {
             format!(
@@ -286,6 +286,21 @@ fn convert(
         (false, true, _) => decode(&payload),
         (false, false, Some(ContentHandling::ConvertToBinary)) => decode(&payload),
         (false, false, _) => Ok(payload),
+    }
+}
+
+/// `$context.responseOverride.status` / `.header.X` on the method response.
+fn apply_response_overrides(
+    o: &crate::vtl::Overrides,
+    status: &mut u16,
+    headers: &mut Vec<(String, String)>,
+) {
+    if let Some(s) = o.status {
+        *status = s;
+    }
+    for (k, v) in &o.response_header {
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
+        headers.push((k.clone(), v.clone()));
     }
 }
 
