@@ -434,6 +434,34 @@ fn overrides_set_in_the_request_template_reach_the_response() {
     // requestOverride belongs to the integration request, never the answer.
     assert_eq!(r.header("x-req"), None);
     assert_eq!(r.header("foo"), None);
+
+    // A response template that never reads the overrides keeps them too,
+    // and so does a template that takes `$context` whole.
+    for (path, template) in [
+        ("plain", "plain"),
+        ("whole", "#set($c = $context)$c.responseOverride.status"),
+    ] {
+        let rid = api.resource(&api.root, path);
+        api.method(
+            &rid,
+            "GET",
+            json!({
+                "type": "MOCK",
+                "requestTemplates": { "application/json": "#set($context.responseOverride.status = 418)\
+            #set($context.responseOverride.header.X-A = \"1\"){\"statusCode\": 200}" },
+            }),
+            &[(
+                "200",
+                json!({ "responseTemplates": { "application/json": template } }),
+            )],
+        );
+    }
+    api.deploy("test", json!({}));
+    for (path, body) in [("/plain", "plain"), ("/whole", "418")] {
+        let r = api.call("GET", path, &[], None);
+        assert_eq!((r.status, r.text().as_str()), (418, body), "{path}");
+        assert_eq!(r.header("x-a"), Some("1"), "{path}");
+    }
 }
 
 #[test]

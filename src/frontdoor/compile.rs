@@ -360,14 +360,14 @@ fn access_of(def: &MethodDef, authorizers: &HashMap<&str, Arc<StageAuthorizer>>)
     }
 }
 
-/// Compiles what `stage` serves from `deployment`. A canary release is
-/// compiled as a stage of its own: the canary's deployment, and the stage's
-/// variables with the canary's overrides merged over them.
+/// Compiles what `stage` serves from `deployment` with its own variables.
 pub fn compile_stage(stage: &Stage, deployment: Arc<CompiledDeployment>) -> CompiledStage {
     compile_stage_with(stage, &stage.variables, false, deployment)
 }
 
-/// The canary side of `stage` (which must have canary settings).
+/// The canary side of `stage`, compiled as a stage of its own: the
+/// canary's deployment, and the stage's variables with the canary's
+/// overrides merged over them.
 pub fn compile_canary(stage: &Stage, deployment: Arc<CompiledDeployment>) -> CompiledStage {
     let variables = stage
         .canary_settings

@@ -73,7 +73,9 @@ impl DeployedStage {
         match &self.canary {
             Some(c) if c.percent_traffic >= 100.0 => &c.stage,
             Some(c) if c.percent_traffic > 0.0 => {
-                // 53 random bits as a fraction in [0, 1).
+                // The top 53 bits of a v4 UUID (the version nibble among
+                // them: plenty of randomness for a traffic split) as a
+                // fraction in [0, 1).
                 let draw = (uuid::Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64;
                 if draw * 100.0 < c.percent_traffic {
                     &c.stage

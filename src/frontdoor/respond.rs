@@ -317,8 +317,8 @@ enum Var {
     ErrorValidationErrorString,
     Authorizer(String),
     StageVariable(String),
-    /// Known syntax, unknown name: renders empty.
     IsCanaryRequest,
+    /// Known syntax, unknown name: renders empty.
     Unknown,
 }
 

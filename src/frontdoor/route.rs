@@ -17,7 +17,9 @@
 //!   HEAD is not derived from GET.
 //! - A resource without the method (or a level that is only a prefix of longer resources) yields
 //!   to a greedy resource the walk passed, deepest first: with POST on `/test` and OPTIONS on
-//!   `/{proxy+}`, `OPTIONS /test` is served by `/{proxy+}` (recorded against AWS).
+//!   `/{proxy+}`, `OPTIONS /test` is served by `/{proxy+}` (recorded against AWS). The order
+//!   among several greedy resources and the prefix-only case follow from that rule (in API
+//!   Gateway every prefix is a resource); they are not separately recorded.
 //!
 //! Lookup cost depends on the number of request segments, not on the number of routes, and a
 //! lookup allocates only the returned parameter vector (plus a decode buffer for segments that

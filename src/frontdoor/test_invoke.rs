@@ -181,15 +181,18 @@ pub async fn test_invoke(
     let (mut parts, body) = response.into_parts();
     let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
     let status = parts.status.as_u16();
-    let logged = |text: &str| log.lines().iter().any(|l| l.contains(text));
-    if logged(" : Execution failed") {
+    if log.failed() {
         // AWS's log goes from the failure straight to the method's status,
         // and its answer carries only the error type.
         parts.headers.remove(axum::http::header::CONTENT_TYPE);
     } else {
         // An integration response step has logged the body already; proxy
         // integrations and gateway responses have not.
-        if !logged(" : Method response body after transformations: ") {
+        if !log
+            .lines()
+            .iter()
+            .any(|l| l.contains(" : Method response body after transformations: "))
+        {
             log.step(|| {
                 format!(
                     "Method response body after transformations: {}",

@@ -325,7 +325,11 @@ pub(crate) fn context_value(source: &dyn ContextSource, fetched: &Entries) -> Va
                 }
             }
             _ => {
-                entries.insert(Rc::from(key), empty_maps(inner));
+                let maps = empty_maps(inner);
+                if let Some(prior) = source.prior_overrides() {
+                    seed(&maps, key, prior);
+                }
+                entries.insert(Rc::from(key), maps);
             }
         }
     }

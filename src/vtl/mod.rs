@@ -129,14 +129,3 @@ pub struct Overrides {
     /// `responseOverride.header`.
     pub response_header: Vec<(String, String)>,
 }
-
-impl Overrides {
-    /// The response side alone (what a request template hands on).
-    pub fn response_side(&self) -> Overrides {
-        Overrides {
-            status: self.status,
-            response_header: self.response_header.clone(),
-            ..Overrides::default()
-        }
-    }
-}

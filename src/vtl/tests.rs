@@ -1525,3 +1525,24 @@ fn fuzz_never_panics_and_terminates() {
         started.elapsed()
     );
 }
+
+/// The permissive JSON pass (`relax`) on random mutations of JSON-ish text:
+/// never a panic, and strict JSON reads the same as before.
+#[test]
+fn permissive_json_never_panics() {
+    let pieces = [
+        "{", "}", "[", "]", ",", ":", "\"", "'", "\\", "a", "é", "日", "1", "-2.5e3", "true", "null", " ",
+        "\n", "\"k\"", "'v'", ",}", ",]", "\\'", "\\\"",
+    ];
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    for _ in 0..20_000 {
+        let n = 1 + rng.below(16);
+        let text: String = (0..n).map(|_| pieces[rng.below(pieces.len())]).collect();
+        let _ = super::value::parse_json(&text);
+    }
+    for strict in [r#"{"a": [1, 2.5, "x'y"], "b": {"c": null}}"#, "[]", "\"s\"", "3"] {
+        let a = super::value::parse_json(strict).map(|v| v.display().ok());
+        let b: serde_json::Value = serde_json::from_str(strict).expect("strict JSON");
+        assert!(a.is_ok(), "{strict}: {b}");
+    }
+}

@@ -422,86 +422,87 @@ fn parse_strict(text: &str) -> Result<Value, serde_json::Error> {
 /// when there is nothing to rewrite. AWS's own example bodies carry
 /// trailing commas (`{"id": 1, "type": "dog", "Age": 11, }`).
 fn relax(text: &str) -> Option<String> {
-    fn word_char(c: char) -> bool {
-        c.is_alphanumeric() || matches!(c, '_' | '$' | '-' | '+' | '.')
+    // Every byte that matters is ASCII, so runs are cut at char boundaries;
+    // bytes of multi-byte characters count as word bytes.
+    fn word_byte(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b >= 0x80 || matches!(b, b'_' | b'$' | b'-' | b'+' | b'.')
     }
-    let chars: Vec<char> = text.chars().collect();
+    let bytes = text.as_bytes();
+    let next_significant = |from: usize| bytes[from..].iter().copied().find(|b| !b.is_ascii_whitespace());
     let mut out = String::with_capacity(text.len() + 16);
     let mut changed = false;
     let mut i = 0;
-    let next_significant = |from: usize| chars[from..].iter().copied().find(|c| !c.is_whitespace());
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '"' => {
-                out.push(c);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i;
                 i += 1;
-                while i < chars.len() {
-                    let d = chars[i];
-                    out.push(d);
-                    i += 1;
-                    if d == '\\' && i < chars.len() {
-                        out.push(chars[i]);
-                        i += 1;
-                    } else if d == '"' {
-                        break;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => {
+                            i += 1;
+                            break;
+                        }
+                        _ => i += 1,
                     }
                 }
+                let end = i.min(bytes.len());
+                out.push_str(&text[start..end]);
             }
-            '\'' => {
+            b'\'' => {
                 changed = true;
                 out.push('"');
                 i += 1;
-                while i < chars.len() && chars[i] != '\'' {
-                    match chars[i] {
-                        '\\' if chars.get(i + 1) == Some(&'\'') => {
+                let mut run = i;
+                while i < bytes.len() && bytes[i] != b'\'' {
+                    match bytes[i] {
+                        b'\\' if bytes.get(i + 1) == Some(&b'\'') => {
+                            out.push_str(&text[run..i]);
                             out.push('\'');
                             i += 2;
+                            run = i;
                         }
-                        '\\' => {
-                            out.push('\\');
-                            if let Some(&n) = chars.get(i + 1) {
-                                out.push(n);
-                            }
-                            i += 2;
-                        }
-                        '"' => {
+                        b'\\' => i += 2,
+                        b'"' => {
+                            out.push_str(&text[run..i]);
                             out.push_str("\\\"");
                             i += 1;
+                            run = i;
                         }
-                        d => {
-                            out.push(d);
-                            i += 1;
-                        }
+                        _ => i += 1,
                     }
                 }
+                let end = i.min(bytes.len());
+                out.push_str(&text[run.min(end)..end]);
                 out.push('"');
                 i += 1;
             }
-            ',' if matches!(next_significant(i + 1), Some('}' | ']')) => {
+            b',' if matches!(next_significant(i + 1), Some(b'}' | b']')) => {
                 changed = true;
                 i += 1;
             }
-            c if word_char(c) => {
+            b if word_byte(b) => {
                 let start = i;
-                while i < chars.len() && word_char(chars[i]) {
+                while i < bytes.len() && word_byte(bytes[i]) {
                     i += 1;
                 }
-                let word: String = chars[start..i].iter().collect();
-                let is_key = next_significant(i) == Some(':');
-                let literal = matches!(word.as_str(), "true" | "false" | "null")
-                    || serde_json::from_str::<serde_json::Number>(&word).is_ok();
+                let word = &text[start..i];
+                let is_key = next_significant(i) == Some(b':');
+                let literal = matches!(word, "true" | "false" | "null")
+                    || serde_json::from_str::<serde_json::Number>(word).is_ok();
                 if is_key || !literal {
                     changed = true;
                     out.push('"');
-                    out.push_str(&word);
+                    out.push_str(word);
                     out.push('"');
                 } else {
-                    out.push_str(&word);
+                    out.push_str(word);
                 }
             }
-            c => {
-                out.push(c);
+            _ => {
+                // One ASCII byte (structural or whitespace).
+                out.push_str(&text[i..i + 1]);
                 i += 1;
             }
         }

@@ -383,27 +383,36 @@ pub fn remap_response_headers(headers: HeaderMap, kind: HttpIntegrationKind) -> 
 /// Root-only id (recorded: LocalStack's validated test_invocation_trace_id);
 /// else a new one.
 pub fn request_trace_id(sent: Option<&str>) -> std::borrow::Cow<'_, str> {
-    match sent {
-        Some(s) if s.starts_with("Root=") && s.contains(";Parent=") => s.into(),
-        Some(s) if s.starts_with("Root=") => {
-            let mut id = String::with_capacity(s.len() + 36);
-            id.push_str(s.trim_end_matches(';'));
-            push_parent(&mut id);
-            id.into()
-        }
-        _ => new_trace_id().into(),
+    let Some(s) = sent.filter(|s| s.starts_with("Root=")) else {
+        return new_trace_id().into();
+    };
+    let has = |field: &str| s.split(';').any(|f| f.trim_start().starts_with(field));
+    if has("Parent=") {
+        return s.into();
+    }
+    // Parent goes right after Root; a Sampled the client chose stays.
+    let (root, rest) = s.split_once(';').unwrap_or((s, ""));
+    let mut id = String::with_capacity(s.len() + 36);
+    id.push_str(root);
+    push_parent(&mut id, !has("Sampled="));
+    for field in rest.split(';').filter(|f| !f.trim().is_empty()) {
+        id.push(';');
+        id.push_str(field);
+    }
+    id.into()
+}
+
+/// `;Parent=<16 hex digits>`, then `;Sampled=0` if asked.
+fn push_parent(id: &mut String, sampled: bool) {
+    id.push_str(";Parent=");
+    push_hex(id, uuid::Uuid::new_v4().as_u128() as u64, 16);
+    if sampled {
+        id.push_str(";Sampled=0");
     }
 }
 
-/// `;Parent=<64 random bits>;Sampled=0`.
-fn push_parent(id: &mut String) {
-    id.push_str(";Parent=");
-    push_hex(id, uuid::Uuid::new_v4().as_u128() as u64, 16);
-    id.push_str(";Sampled=0");
-}
-
 /// A new `X-Amzn-Trace-Id` value
-/// (`Root=1-<epoch hex>-<96 random bits>;Parent=<64 random bits>;Sampled=0`).
+/// (`Root=1-<epoch hex>-<24 random hex digits>;Parent=<16 hex digits>;Sampled=0`).
 pub fn new_trace_id() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -416,7 +425,7 @@ pub fn new_trace_id() -> String {
     push_hex(&mut id, u128::from(secs), 8);
     id.push('-');
     push_hex(&mut id, random, 24);
-    push_parent(&mut id);
+    push_parent(&mut id, true);
     id
 }
 
@@ -1043,6 +1052,14 @@ mod tests {
             "{completed}"
         );
         assert!(completed.ends_with(";Sampled=0"), "{completed}");
+        let sampled = request_trace_id(Some("Root=1-3152b799-8954dae64eda91bc9a23a7e8;Sampled=1"));
+        assert!(
+            sampled.ends_with(";Sampled=1") && sampled.matches("Sampled").count() == 1,
+            "{sampled}"
+        );
+        assert!(sampled.contains(";Parent="), "{sampled}");
+        let spaced = "Root=1-3152b799-8954dae64eda91bc9a23a7e8; Parent=7fa8c0f79203be72";
+        assert_eq!(request_trace_id(Some(spaced)), spaced);
         assert!(request_trace_id(Some("garbage")).starts_with("Root=1-"));
         assert!(request_trace_id(None).contains(";Parent="));
     }

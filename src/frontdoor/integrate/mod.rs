@@ -342,16 +342,22 @@ impl ContentHandling {
 #[derive(Debug, Default)]
 pub struct ExecutionLog {
     lines: Option<Vec<String>>,
+    /// A step reported that the execution failed ("Execution failed ...").
+    failed: bool,
 }
 
 impl ExecutionLog {
     pub fn off() -> ExecutionLog {
-        ExecutionLog { lines: None }
+        ExecutionLog {
+            lines: None,
+            failed: false,
+        }
     }
 
     pub fn on() -> ExecutionLog {
         ExecutionLog {
             lines: Some(Vec::new()),
+            failed: false,
         }
     }
 
@@ -360,12 +366,20 @@ impl ExecutionLog {
     pub fn step(&mut self, line: impl FnOnce() -> String) {
         if let Some(lines) = &mut self.lines {
             let now = chrono::Utc::now().format("%a %b %d %H:%M:%S UTC %Y");
-            lines.push(format!("{now} : {}", line()));
+            let line = line();
+            self.failed |= line.starts_with("Execution failed");
+            lines.push(format!("{now} : {line}"));
         }
     }
 
     pub fn is_on(&self) -> bool {
         self.lines.is_some()
+    }
+
+    /// Whether a step reported the execution failed (AWS's log then goes
+    /// straight to the method's status).
+    pub fn failed(&self) -> bool {
+        self.failed
     }
 
     pub fn lines(&self) -> &[String] {
@@ -422,9 +436,27 @@ pub fn header_pairs_as_sent(
         .collect()
 }
 
-/// Headers as `{name=value, ...}`, the way the execution log prints them.
+/// Headers as `{name=value, ...}`, the way the execution log prints them:
+/// credentials masked but their last six characters, as AWS masks them.
 pub fn log_pairs(pairs: &[(String, String)]) -> String {
-    let inner: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let inner: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| {
+            let secret = ["authorization", "x-amz-security-token", "x-api-key"]
+                .iter()
+                .any(|s| k.eq_ignore_ascii_case(s));
+            if secret {
+                let chars: Vec<char> = v.chars().collect();
+                let keep = chars.len().saturating_sub(6);
+                let masked: String = std::iter::repeat_n('*', keep)
+                    .chain(chars[keep..].iter().copied())
+                    .collect();
+                format!("{k}={masked}")
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
     format!("{{{}}}", inner.join(", "))
 }
 
@@ -493,5 +525,26 @@ pub async fn run(
             };
             lambda::proxy(&fd.host, call, responses, view, log).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_pairs;
+
+    #[test]
+    fn logged_credentials_keep_only_their_last_six_characters() {
+        let pairs = [
+            (
+                "Authorization".to_string(),
+                "Bearer secret-token-123456".to_string(),
+            ),
+            ("x-api-key".to_string(), "abc".to_string()),
+            ("Accept".to_string(), "application/json".to_string()),
+        ];
+        assert_eq!(
+            log_pairs(&pairs),
+            "{Authorization=********************123456, x-api-key=abc, Accept=application/json}"
+        );
     }
 }

@@ -151,6 +151,13 @@ impl IntegrationResponses {
                     stage_variables: view.ctx.stage_variables,
                 }) {
                     Ok(rendered) => {
+                        // The request template's `responseOverride` holds
+                        // unless this template overrides it again (a
+                        // template that reads it gets it seeded, so its
+                        // own list already repeats it).
+                        if let Some(prior) = view.lazy.request_overrides.get() {
+                            apply_response_overrides(prior, &mut status, &mut headers);
+                        }
                         apply_response_overrides(&rendered.overrides, &mut status, &mut headers);
                         (rendered.output.into_bytes(), false)
                     }
