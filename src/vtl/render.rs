@@ -87,6 +87,9 @@ pub(crate) struct Renderer<'a, 'v> {
     pub(crate) regexes: HashMap<String, Rc<regex::Regex>>,
     work: u64,
     created: Vec<Value>,
+    /// The `$context.requestOverride` / `responseOverride` parameters this
+    /// render has set: each may be set once ("Overrides are final").
+    overridden: std::collections::HashSet<String>,
 }
 
 pub(crate) fn render(
@@ -106,6 +109,7 @@ pub(crate) fn render(
         regexes: HashMap::new(),
         work: 0,
         created: Vec::new(),
+        overridden: std::collections::HashSet::new(),
     };
     let mut out = String::new();
     let result = r.block(block, &mut out, true);
@@ -459,7 +463,47 @@ impl Renderer<'_, '_> {
         self.call(target, &format!("is{cap}"), Vec::new())
     }
 
+    /// `requestOverride.header.X`-style name of the override parameter a
+    /// `#set` targets, if it targets one.
+    fn override_parameter(&mut self, target: &Reference) -> Result<Option<String>, VtlError> {
+        let side = match target.chain.first() {
+            Some(Accessor::Property(p)) if matches!(&**p, "requestOverride" | "responseOverride") => p,
+            _ => return Ok(None),
+        };
+        if &*target.root != "context" {
+            return Ok(None);
+        }
+        let mut names = vec![side.to_string()];
+        for accessor in &target.chain[1..] {
+            match accessor {
+                Accessor::Property(name) => names.push(name.to_string()),
+                Accessor::Index(e) => {
+                    let k = self.eval(e)?;
+                    names.push(k.display()?);
+                }
+                Accessor::Method(..) => return Ok(None),
+            }
+        }
+        let parameter = match names.as_slice() {
+            [side, status] if side == "responseOverride" && status == "status" => true,
+            [_, _, _] => true,
+            _ => false,
+        };
+        Ok(parameter.then(|| names.join(".")))
+    }
+
     fn assign(&mut self, target: &Reference, value: Value) -> Result<(), VtlError> {
+        // AWS: "Overrides are final ... Trying to override the same parameter
+        // multiple times will result in 5XX responses."
+        if let Some(parameter) = self.override_parameter(target)?
+            && !self.overridden.insert(parameter.clone())
+        {
+            return Err(VtlError::new(
+                ErrorKind::MethodInvocation,
+                format!("$context.{parameter} is overridden more than once; overrides are final"),
+                None,
+            ));
+        }
         let Some(last) = target.chain.last() else {
             self.globals.insert(Rc::from(&*target.root), value);
             return Ok(());

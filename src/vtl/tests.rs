@@ -1546,3 +1546,25 @@ fn permissive_json_never_panics() {
         assert!(a.is_ok(), "{strict}: {b}");
     }
 }
+
+/// AWS: "Overrides are final. An override can only be applied to each
+/// parameter once. Trying to override the same parameter multiple times will
+/// result in 5XX responses."
+#[test]
+fn an_override_is_set_once() {
+    for t in [
+        "#set($context.requestOverride.header.X = \"a\")#set($context.requestOverride.header.X = \"b\")",
+        "#set($context.requestOverride.querystring.q = 1)#set($context.requestOverride.querystring['q'] = 2)",
+        "#set($context.responseOverride.status = 400)#set($context.responseOverride.status = 401)",
+        "#foreach($i in [1, 2])#set($context.responseOverride.header.H = $i)#end",
+    ] {
+        assert!(run(t, &req()).is_err(), "{t}");
+    }
+    let r = run(
+        "#set($context.requestOverride.header.X = \"a\")#set($context.requestOverride.header.Y = \"b\")\
+#set($context.responseOverride.header.X = \"c\")#set($context.responseOverride.status = 201)ok",
+        &req(),
+    )
+    .expect("distinct parameters");
+    assert_eq!(r.output, "ok");
+}
