@@ -16,7 +16,9 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiGwError, ApiGwResult};
-use super::model::{Deployment, Integration, IntegrationType, Method, RestApi, parse_model_url};
+use super::model::{
+    Authorizer, AuthorizerType, Deployment, Integration, IntegrationType, Method, RestApi, parse_model_url,
+};
 use super::service::ApiGwService;
 
 /// The two document dialects an export can be written in.
@@ -155,14 +157,11 @@ impl Export<'_> {
         }
         doc.insert("paths".into(), Value::Object(self.paths()));
         let schemas = self.schemas();
-        let api_key = self.uses_api_keys();
+        let security = self.security_schemes();
         match self.dialect {
             Dialect::Swagger2 => {
-                if api_key {
-                    doc.insert(
-                        "securityDefinitions".into(),
-                        json!({ "api_key": api_key_scheme() }),
-                    );
+                if !security.is_empty() {
+                    doc.insert("securityDefinitions".into(), Value::Object(security));
                 }
                 if !schemas.is_empty() {
                     doc.insert("definitions".into(), Value::Object(schemas));
@@ -173,29 +172,170 @@ impl Export<'_> {
                 if !schemas.is_empty() {
                     components.insert("schemas".into(), Value::Object(schemas));
                 }
-                if api_key {
-                    components.insert("securitySchemes".into(), json!({ "api_key": api_key_scheme() }));
+                if !security.is_empty() {
+                    components.insert("securitySchemes".into(), Value::Object(security));
                 }
                 if !components.is_empty() {
                     doc.insert("components".into(), Value::Object(components));
                 }
             }
         }
-        if self.extensions && !self.deployment.binary_media_types.is_empty() {
-            doc.insert(
-                "x-amazon-apigateway-binary-media-types".into(),
-                json!(self.deployment.binary_media_types),
-            );
+        if self.extensions {
+            self.api_extensions(&mut doc);
         }
         Value::Object(doc)
     }
 
-    fn uses_api_keys(&self) -> bool {
+    fn methods(&self) -> impl Iterator<Item = &Method> {
         self.deployment
             .resources
             .values()
             .flat_map(|r| r.methods.values())
-            .any(|m| m.api_key_required)
+    }
+
+    /// The API-wide extensions an import reads back: binary media types,
+    /// where API keys come from, the resource policy, request validators
+    /// and customised gateway responses.
+    fn api_extensions(&self, doc: &mut Map<String, Value>) {
+        let d = self.deployment;
+        if !d.binary_media_types.is_empty() {
+            doc.insert(
+                "x-amazon-apigateway-binary-media-types".into(),
+                json!(d.binary_media_types),
+            );
+        }
+        if d.api_key_source != "HEADER" {
+            doc.insert(
+                "x-amazon-apigateway-api-key-source".into(),
+                d.api_key_source.clone().into(),
+            );
+        }
+        if let Some(policy) = d
+            .policy
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+        {
+            doc.insert("x-amazon-apigateway-policy".into(), policy);
+        }
+        let validators: Map<String, Value> = d
+            .request_validators
+            .values()
+            .filter_map(|v| {
+                Some((
+                    v.name.clone()?,
+                    json!({
+                        "validateRequestBody": v.validate_request_body,
+                        "validateRequestParameters": v.validate_request_parameters,
+                    }),
+                ))
+            })
+            .collect();
+        if !validators.is_empty() {
+            doc.insert(
+                "x-amazon-apigateway-request-validators".into(),
+                Value::Object(validators),
+            );
+        }
+        let responses: Map<String, Value> = d
+            .gateway_responses
+            .values()
+            .map(|r| {
+                let mut out = Map::new();
+                if let Some(code) = &r.status_code {
+                    out.insert("statusCode".into(), code.clone().into());
+                }
+                if !r.response_parameters.is_empty() {
+                    out.insert("responseParameters".into(), json!(r.response_parameters));
+                }
+                if !r.response_templates.is_empty() {
+                    out.insert("responseTemplates".into(), json!(r.response_templates));
+                }
+                (r.response_type.clone(), Value::Object(out))
+            })
+            .collect();
+        if !responses.is_empty() {
+            doc.insert(
+                "x-amazon-apigateway-gateway-responses".into(),
+                Value::Object(responses),
+            );
+        }
+    }
+
+    /// `api_key`, `sigv4` and one scheme per authorizer the methods use;
+    /// with the extensions, each authorizer's definition, so an import of
+    /// the export restores it.
+    fn security_schemes(&self) -> Map<String, Value> {
+        let mut out = Map::new();
+        if self.methods().any(|m| m.api_key_required) {
+            out.insert(
+                "api_key".into(),
+                json!({"type": "apiKey", "name": "x-api-key", "in": "header"}),
+            );
+        }
+        if self.methods().any(|m| m.authorization_type == "AWS_IAM") {
+            let mut sigv4 = json!({"type": "apiKey", "name": "Authorization", "in": "header"});
+            if self.extensions {
+                sigv4["x-amazon-apigateway-authtype"] = "awsSigv4".into();
+            }
+            out.insert("sigv4".into(), sigv4);
+        }
+        for a in self.used_authorizers() {
+            out.insert(a.name.clone(), self.authorizer_scheme(a));
+        }
+        out
+    }
+
+    fn used_authorizers(&self) -> impl Iterator<Item = &Authorizer> {
+        let used: BTreeSet<&str> = self
+            .methods()
+            .filter_map(|m| m.authorizer_id.as_deref())
+            .collect();
+        self.deployment
+            .authorizers
+            .values()
+            .filter(move |a| used.contains(a.id.as_str()))
+    }
+
+    fn authorizer_scheme(&self, a: &Authorizer) -> Value {
+        let header = a
+            .identity_source
+            .as_deref()
+            .and_then(|s| s.strip_prefix("method.request.header."))
+            .filter(|_| a.authorizer_type != AuthorizerType::Request);
+        let mut scheme = json!({"type": "apiKey", "name": header.unwrap_or("Unused"), "in": "header"});
+        if !self.extensions {
+            return scheme;
+        }
+        let (kind, default_auth_type) = match a.authorizer_type {
+            AuthorizerType::Token => ("token", "custom"),
+            AuthorizerType::Request => ("request", "custom"),
+            AuthorizerType::CognitoUserPools => ("cognito_user_pools", "cognito_user_pools"),
+        };
+        scheme["x-amazon-apigateway-authtype"] = a.auth_type.as_deref().unwrap_or(default_auth_type).into();
+        let mut def = Map::new();
+        def.insert("type".into(), kind.into());
+        if !a.provider_arns.is_empty() {
+            def.insert("providerARNs".into(), json!(a.provider_arns));
+        }
+        for (key, value) in [
+            ("authorizerUri", &a.authorizer_uri),
+            ("authorizerCredentials", &a.authorizer_credentials),
+            ("identityValidationExpression", &a.identity_validation_expression),
+        ] {
+            if let Some(v) = value {
+                def.insert(key.into(), v.clone().into());
+            }
+        }
+        if a.authorizer_type == AuthorizerType::Request
+            && let Some(source) = &a.identity_source
+        {
+            def.insert("identitySource".into(), source.clone().into());
+        }
+        if let Some(ttl) = a.authorizer_result_ttl_in_seconds {
+            def.insert("authorizerResultTtlInSeconds".into(), ttl.into());
+        }
+        scheme["x-amazon-apigateway-authorizer"] = Value::Object(def);
+        scheme
     }
 
     /// One path item per resource that has methods, by path.
@@ -278,15 +418,47 @@ impl Export<'_> {
             op.insert("parameters".into(), Value::Array(parameters));
         }
         op.insert("responses".into(), Value::Object(self.responses(m)));
-        if m.api_key_required {
-            op.insert("security".into(), json!([{ "api_key": [] }]));
+        let security = self.security(m);
+        if !security.is_empty() {
+            op.insert("security".into(), Value::Array(security));
         }
-        if self.extensions
-            && let Some(i) = integration
-        {
-            op.insert("x-amazon-apigateway-integration".into(), integration_extension(i));
+        if self.extensions {
+            if let Some(validator) = m
+                .request_validator_id
+                .as_deref()
+                .and_then(|id| self.deployment.request_validators.get(id))
+                .and_then(|v| v.name.clone())
+            {
+                op.insert("x-amazon-apigateway-request-validator".into(), validator.into());
+            }
+            if let Some(i) = integration {
+                op.insert("x-amazon-apigateway-integration".into(), integration_extension(i));
+            }
         }
         Value::Object(op)
+    }
+
+    /// One requirement per scheme the method needs (API key, IAM, its
+    /// authorizer with its OAuth scopes), as AWS lists them.
+    fn security(&self, m: &Method) -> Vec<Value> {
+        let mut out = Vec::new();
+        if m.api_key_required {
+            out.push(json!({ "api_key": [] }));
+        }
+        match m.authorization_type.as_str() {
+            "AWS_IAM" => out.push(json!({ "sigv4": [] })),
+            "CUSTOM" | "COGNITO_USER_POOLS" => {
+                if let Some(a) = m
+                    .authorizer_id
+                    .as_deref()
+                    .and_then(|id| self.deployment.authorizers.get(id))
+                {
+                    out.push(json!({ a.name.clone(): m.authorization_scopes }));
+                }
+            }
+            _ => {}
+        }
+        out
     }
 
     /// `method.request.{path|querystring|header}.name` as parameters, path
@@ -391,10 +563,6 @@ impl Export<'_> {
             })
             .collect()
     }
-}
-
-fn api_key_scheme() -> Value {
-    json!({"type": "apiKey", "name": "x-api-key", "in": "header"})
 }
 
 /// Model URLs (`https://apigateway.amazonaws.com/restapis/{api}/models/X`)

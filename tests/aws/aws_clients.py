@@ -343,6 +343,60 @@ def main():
                 pass
             apigw.delete_rest_api(restApiId=api_id)
 
+            # Export with the extensions, then import: authorizers, validators,
+            # API keys and gateway responses come back as they were.
+            auth_uri = ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                        "arn:aws:lambda:us-east-1:000000000000:function:tok/invocations")
+            source = {
+                "openapi": "3.0.1", "info": {"title": "guarded", "version": "2"},
+                "x-amazon-apigateway-request-validators": {"all": {"validateRequestBody": True,
+                                                                   "validateRequestParameters": True}},
+                "x-amazon-apigateway-gateway-responses": {"UNAUTHORIZED": {"statusCode": "401",
+                    "responseTemplates": {"application/json": '{"who": "nobody"}'}}},
+                "components": {"securitySchemes": {"tok": {
+                    "type": "apiKey", "name": "Authorization", "in": "header",
+                    "x-amazon-apigateway-authtype": "custom",
+                    "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": auth_uri,
+                                                       "authorizerResultTtlInSeconds": 60}}}},
+                "paths": {"/secret": {"get": {
+                    "security": [{"tok": []}],
+                    "x-amazon-apigateway-request-validator": "all",
+                    "x-amazon-apigateway-integration": {"type": "mock",
+                        "requestTemplates": {"application/json": '{"statusCode": 200}'}}},
+                    "post": {"security": [{"api_key": []}],
+                             "x-amazon-apigateway-integration": {"type": "mock"}}}},
+            }
+            source["components"]["securitySchemes"]["api_key"] = {"type": "apiKey", "name": "x-api-key",
+                                                                  "in": "header"}
+            first = apigw.import_rest_api(body=json.dumps(source))["id"]
+            apigw.create_deployment(restApiId=first, stageName="s")
+
+            def shape(api):
+                resources = apigw.get_resources(restApiId=api, embed=["methods"])["items"]
+                secret = [r for r in resources if r["path"] == "/secret"][0]["resourceMethods"]
+                auths = {a["id"]: a for a in apigw.get_authorizers(restApiId=api)["items"]}
+                validators = {v["id"]: v["name"] for v in apigw.get_request_validators(restApiId=api)["items"]}
+                get = secret["GET"]
+                a = auths[get["authorizerId"]]
+                return {
+                    "get": (get["authorizationType"], a["name"], a["type"], a["identitySource"],
+                            a.get("authorizerResultTtlInSeconds"), validators.get(get.get("requestValidatorId"))),
+                    "post": (secret["POST"]["authorizationType"], secret["POST"]["apiKeyRequired"]),
+                    "unauthorized": apigw.get_gateway_response(restApiId=api, responseType="UNAUTHORIZED")[
+                        "responseTemplates"],
+                }
+            for export_type in ("oas30", "swagger"):
+                out = apigw.get_export(restApiId=first, stageName="s", exportType=export_type,
+                                       parameters={"extensions": "apigateway"})
+                second = apigw.import_rest_api(body=out["body"].read())["id"]
+                assert shape(second) == shape(first) == {
+                    "get": ("CUSTOM", "tok", "TOKEN", "method.request.header.Authorization", 60, "all"),
+                    "post": ("NONE", True),
+                    "unauthorized": {"application/json": '{"who": "nobody"}'},
+                }, (export_type, shape(second), shape(first))
+                apigw.delete_rest_api(restApiId=second)
+            apigw.delete_rest_api(restApiId=first)
+
         def boto_import_rest_api():
             apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
                                  aws_access_key_id="test", aws_secret_access_key="test",
