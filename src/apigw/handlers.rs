@@ -224,6 +224,8 @@ pub fn new_rest_api(name: String) -> RestApi {
         api_key_source: "HEADER".into(),
         endpoint_types: vec!["EDGE".into()],
         ip_address_type: None,
+        documentation_parts: BTreeMap::new(),
+        documentation_versions: BTreeMap::new(),
         policy: None,
         tags: BTreeMap::new(),
         disable_execute_api_endpoint: false,

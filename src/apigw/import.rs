@@ -298,6 +298,10 @@ fn apply(api: &mut RestApi, doc: &ImportedApi, overwrite: bool) -> ApiGwResult<(
             r.methods.clear();
         }
         api.binary_media_types.clear();
+        api.documentation_parts.clear();
+    }
+    for (location, properties) in &doc.documentation_parts {
+        super::documentation::import_part(api, location, properties)?;
     }
     if let Some(t) = &doc.title {
         api.name = t.clone();

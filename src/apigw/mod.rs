@@ -1,10 +1,11 @@
 //! The API Gateway management API (service `apigateway`, 2015-07-09) on the
 //! admin listener: REST APIs, the resource tree, methods, integrations,
 //! deployments and stages, authorizers, gateway responses, models and
-//! request validators, OpenAPI import and export. Changes are committed to the store, then the front door
+//! request validators, documentation parts and versions, OpenAPI import and export. Changes are committed to the store, then the front door
 //! recompiles the API's stages.
 
 pub mod authorizers;
+pub mod documentation;
 pub mod error;
 mod export;
 pub mod gateway_responses;
@@ -162,6 +163,26 @@ pub fn router(svc: Arc<ApiGwService>) -> Router {
         .route(
             "/restapis/{api}/stages/{name}/exports/{export_type}",
             get(export::get_export),
+        )
+        .route(
+            "/restapis/{api}/documentation/parts",
+            post(documentation::create_documentation_part).get(documentation::get_documentation_parts),
+        )
+        .route(
+            "/restapis/{api}/documentation/parts/{id}",
+            get(documentation::get_documentation_part)
+                .patch(documentation::update_documentation_part)
+                .delete(documentation::delete_documentation_part),
+        )
+        .route(
+            "/restapis/{api}/documentation/versions",
+            post(documentation::create_documentation_version).get(documentation::get_documentation_versions),
+        )
+        .route(
+            "/restapis/{api}/documentation/versions/{version}",
+            get(documentation::get_documentation_version)
+                .patch(documentation::update_documentation_version)
+                .delete(documentation::delete_documentation_version),
         )
         .route(
             "/tags/{*arn}",

@@ -24,6 +24,11 @@ pub struct RestApi {
     /// default (see [`RestApi::ip_address_type`]).
     #[serde(default)]
     pub ip_address_type: Option<String>,
+    /// Documentation parts by id and versions by name.
+    #[serde(default)]
+    pub documentation_parts: BTreeMap<String, super::documentation::DocumentationPart>,
+    #[serde(default)]
+    pub documentation_versions: BTreeMap<String, super::documentation::DocumentationVersion>,
     pub policy: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub disable_execute_api_endpoint: bool,

@@ -32,6 +32,7 @@ const EXT_REQUEST_VALIDATORS: &str = "x-amazon-apigateway-request-validators";
 const EXT_REQUEST_VALIDATOR: &str = "x-amazon-apigateway-request-validator";
 const EXT_ENDPOINT_CONFIGURATION: &str = "x-amazon-apigateway-endpoint-configuration";
 const EXT_MINIMUM_COMPRESSION_SIZE: &str = "x-amazon-apigateway-minimum-compression-size";
+const EXT_DOCUMENTATION: &str = "x-amazon-apigateway-documentation";
 
 /// Operation keys of a path item that API Gateway supports (besides the any-method extension).
 const HTTP_METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "options", "head"];
@@ -67,6 +68,9 @@ pub struct ImportedApi {
     pub models: Vec<(String, serde_json::Value)>,
     /// `x-amazon-apigateway-request-validators`, in document order.
     pub request_validators: Vec<ImportedRequestValidator>,
+    /// `x-amazon-apigateway-documentation`'s `documentationParts`: each
+    /// part's `location` and `properties` as written.
+    pub documentation_parts: Vec<(serde_json::Value, serde_json::Value)>,
     /// The document-level `x-amazon-apigateway-request-validator`: the validator of every method
     /// that names none of its own.
     pub request_validator: Option<String>,
@@ -580,6 +584,23 @@ fn read_endpoint_configuration(
 }
 
 fn read_root_extensions(root: &Mapping, api: &mut ImportedApi) -> Result<(), ImportError> {
+    if let Some(doc) = get(root, EXT_DOCUMENTATION).filter(|v| !is_null(v)) {
+        let at = format!("/{EXT_DOCUMENTATION}");
+        let parts = as_map(doc)
+            .ok_or_else(|| malformed("extension", &at, "Expected an object."))?
+            .get("documentationParts")
+            .filter(|v| !is_null(v));
+        if let Some(parts) = parts {
+            let parts = as_seq(parts)
+                .ok_or_else(|| malformed("extension", &at, "documentationParts must be a list."))?;
+            for part in parts {
+                let part = to_json(part);
+                let location = part.get("location").cloned().unwrap_or(Json::Null);
+                let properties = part.get("properties").cloned().unwrap_or(Json::Null);
+                api.documentation_parts.push((location, properties));
+            }
+        }
+    }
     if let Some(v) = get(root, EXT_BINARY_MEDIA_TYPES).filter(|v| !is_null(v)) {
         let types: Vec<String> = match (scalar(v), as_seq(v)) {
             (Some(one), _) => vec![one],
@@ -1361,7 +1382,8 @@ fn classify(tokens: &[String], dialect: Dialect, key: &str) -> Handling {
             | EXT_GATEWAY_RESPONSES
             | EXT_REQUEST_VALIDATORS
             | EXT_REQUEST_VALIDATOR
-            | EXT_MINIMUM_COMPRESSION_SIZE,
+            | EXT_MINIMUM_COMPRESSION_SIZE
+            | EXT_DOCUMENTATION,
         ) => Handling::Consumed,
         ([], EXT_ENDPOINT_CONFIGURATION) if dialect == Dialect::Swagger2 => Handling::Consumed,
         (["servers", _], EXT_ENDPOINT_CONFIGURATION) if dialect == Dialect::OpenApi3 => Handling::Consumed,

@@ -397,6 +397,47 @@ def main():
                 apigw.delete_rest_api(restApiId=second)
             apigw.delete_rest_api(restApiId=first)
 
+        def boto_documentation():
+            # LocalStack's AWS-validated TestDocumentations, then parts that
+            # arrive with an imported document.
+            apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
+                                 aws_access_key_id="test", aws_secret_access_key="test",
+                                 config=Config(retries={"max_attempts": 1}))
+            api_id = apigw.create_rest_api(name="documented")["id"]
+            part = apigw.create_documentation_part(restApiId=api_id, location={"type": "API"},
+                                                   properties=json.dumps({"foo": "bar"}))
+            assert part["location"] == {"type": "API"} and json.loads(part["properties"]) == {"foo": "bar"}, part
+            assert [p["id"] for p in apigw.get_documentation_parts(restApiId=api_id)["items"]] == [part["id"]]
+            v = apigw.create_documentation_version(restApiId=api_id, documentationVersion="v123")
+            assert v["version"] == "v123" and "createdDate" in v and "description" not in v, v
+            v = apigw.update_documentation_version(restApiId=api_id, documentationVersion="v123", patchOperations=[
+                {"op": "replace", "path": "/description", "value": "doc version new"}])
+            assert v["description"] == "doc version new", v
+            assert apigw.get_documentation_version(restApiId=api_id, documentationVersion="v123")["description"] \
+                == "doc version new"
+            m = apigw.create_documentation_part(restApiId=api_id, location={"type": "METHOD", "path": "/pets"},
+                                                properties='{"summary": "list"}')
+            assert m["location"] == {"type": "METHOD", "path": "/pets", "method": "*"}, m
+            try:
+                apigw.create_documentation_part(restApiId=api_id, location={"type": "API"}, properties="{}")
+                raise AssertionError("two parts at one location")
+            except apigw.exceptions.ConflictException:
+                pass
+            apigw.delete_documentation_part(restApiId=api_id, documentationPartId=m["id"])
+            apigw.delete_rest_api(restApiId=api_id)
+            doc = {"swagger": "2.0", "info": {"title": "with docs", "version": "1"},
+                   "paths": {"/pets": {"get": {"x-amazon-apigateway-integration": {"type": "mock"}}}},
+                   "x-amazon-apigateway-documentation": {"version": "v2.1", "documentationParts": [
+                       {"location": {"type": "API"}, "properties": {"info": {"description": "pets"}}},
+                       {"location": {"type": "QUERY_PARAMETER", "path": "/pets", "method": "GET", "name": "page"},
+                        "properties": {"description": "Page number"}}]}}
+            api_id = apigw.import_rest_api(failOnWarnings=True, body=json.dumps(doc))["id"]
+            parts = apigw.get_documentation_parts(restApiId=api_id)["items"]
+            assert sorted(p["location"]["type"] for p in parts) == ["API", "QUERY_PARAMETER"], parts
+            assert {json.dumps(json.loads(p["properties"]), sort_keys=True) for p in parts} == {
+                '{"info": {"description": "pets"}}', '{"description": "Page number"}'}, parts
+            apigw.delete_rest_api(restApiId=api_id)
+
         def boto_import_rest_api():
             apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
                                  aws_access_key_id="test", aws_secret_access_key="test",
@@ -1066,6 +1107,7 @@ def main():
               cli_rest_api_seed_flow)
         check("boto3 apigateway import_rest_api and call", boto_import_rest_api)
         check("boto3 apigateway get_export (swagger, oas30, extensions) as AWS recorded", boto_export)
+        check("boto3 apigateway documentation parts and versions (and from an import)", boto_documentation)
         check("boto3 apigateway authorizers (create/get/update/delete-while-used)", boto_authorizers)
         check("boto3 + aws apigateway gateway responses", boto_gateway_responses)
         check("aws apigateway TOKEN authorizer end to end (401/403/200/500, test-invoke-authorizer)",
