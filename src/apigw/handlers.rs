@@ -1843,7 +1843,7 @@ pub async fn create_deployment(
             let d = snapshot(a, input.description.clone())?;
             let v = wire::deployment(&d, false);
             let id = d.id.clone();
-            a.deployments.insert(id.clone(), d);
+            a.deployments.insert(id.clone(), std::sync::Arc::new(d));
             let Some(stage) = &input.stage_name else {
                 return Ok(v);
             };
@@ -1900,7 +1900,7 @@ pub async fn get_deployments(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiGwResult<Json<Value>> {
     let a = svc.get(&api)?;
-    let mut ds: Vec<&Deployment> = a.deployments.values().collect();
+    let mut ds: Vec<&Deployment> = a.deployments.values().map(|d| &**d).collect();
     ds.sort_by(|x, y| x.created_date.cmp(&y.created_date).then(x.id.cmp(&y.id)));
     Ok(Json(page(
         ds.into_iter().map(|d| wire::deployment(d, false)).collect(),
@@ -1927,7 +1927,8 @@ pub async fn update_deployment(
     let patch: PatchBody = parse::<PatchBody>(&body)?.checked("updateDeploymentInput")?;
     let out = svc
         .edit(&api, |a| {
-            let d = a.deployments.get_mut(&id).ok_or_else(deployment_not_found)?;
+            // A new snapshot (the store rewrites only changed ones).
+            let d = std::sync::Arc::make_mut(a.deployments.get_mut(&id).ok_or_else(deployment_not_found)?);
             for op in &patch.patch_operations {
                 match (op.op.as_str(), op.path.as_str()) {
                     ("replace", "/description") => d.description = op.value.clone(),

@@ -9,7 +9,7 @@ pub mod documentation;
 pub mod error;
 mod export;
 pub mod gateway_responses;
-mod handlers;
+pub(crate) mod handlers;
 pub mod import;
 pub mod model;
 pub mod models;

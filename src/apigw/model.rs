@@ -1,9 +1,11 @@
 //! What a user declares about a REST API: the resource tree, methods,
 //! integrations and their responses, deployments (immutable snapshots of the
-//! tree) and stages. Stored as one document per API; the data plane never
-//! reads this, only the compiled form built by `frontdoor::compile`.
+//! tree) and stages. Stored as one document per API plus one row per
+//! deployment; the data plane never reads this, only the compiled form built
+//! by `frontdoor::compile`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +36,12 @@ pub struct RestApi {
     pub disable_execute_api_endpoint: bool,
     pub root_resource_id: String,
     pub resources: BTreeMap<String, Resource>,
-    pub deployments: BTreeMap<String, Deployment>,
+    /// Snapshots, shared (never edited in place): copying the document for
+    /// an edit does not copy them, and the store writes each one once
+    /// (`Store::put_rest_api`), not with every change to the API. Read from
+    /// the document only when it is a legacy one that still holds them.
+    #[serde(default, skip_serializing)]
+    pub deployments: BTreeMap<String, Arc<Deployment>>,
     pub stages: BTreeMap<String, Stage>,
     /// `x-amazon-apigateway-*` extensions imported but not yet applied.
     #[serde(default)]

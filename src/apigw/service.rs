@@ -61,7 +61,7 @@ impl ApiGwService {
     /// Commits a new API.
     pub async fn create(&self, api: RestApi) -> ApiGwResult<RestApi> {
         let _guard = self.write.lock().await;
-        self.store.put_rest_api(&api)?;
+        self.store.put_rest_api(&api, None)?;
         self.frontdoor.install(&api);
         self.apis
             .write()
@@ -78,9 +78,10 @@ impl ApiGwService {
         edit: impl FnOnce(&mut RestApi) -> ApiGwResult<T>,
     ) -> ApiGwResult<T> {
         let _guard = self.write.lock().await;
-        let mut api = self.get(id)?;
+        let previous = self.get(id)?;
+        let mut api = previous.clone();
         let out = edit(&mut api)?;
-        self.store.put_rest_api(&api)?;
+        self.store.put_rest_api(&api, Some(&previous))?;
         self.frontdoor.install(&api);
         self.apis
             .write()

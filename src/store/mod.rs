@@ -12,7 +12,7 @@
 pub mod blobs;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -52,6 +52,12 @@ impl Store {
             CREATE TABLE IF NOT EXISTS rest_apis (
                 id TEXT PRIMARY KEY NOT NULL,
                 record TEXT NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS deployments (
+                api_id TEXT NOT NULL,
+                id TEXT NOT NULL,
+                record TEXT NOT NULL,
+                PRIMARY KEY (api_id, id)
             );",
         )?;
         conn.execute_batch(USAGE_TABLES)?;
@@ -128,36 +134,111 @@ impl Store {
     }
 }
 
+/// REST APIs: one document per API (`rest_apis`) and one row per deployment
+/// (`deployments`). A deployment is an immutable snapshot of the whole API, so
+/// it is written once, when created (or when its description changes), not
+/// again with every later edit of the API: keeping the snapshots inside the
+/// document made each change cost as much as the whole deployment history.
 impl Store {
-    /// Every REST API document.
+    /// Every REST API with its deployments. Documents from before deployments
+    /// had their own table still hold them inline; they are moved over here.
     pub fn all_rest_apis(&self) -> Result<Vec<RestApi>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT id, record FROM rest_apis ORDER BY id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, json) = row?;
-            out.push(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(id, e))?);
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut apis: Vec<RestApi> = Vec::new();
+        {
+            let mut stmt = tx.prepare("SELECT id, record FROM rest_apis ORDER BY id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (id, json) = row?;
+                apis.push(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(id, e))?);
+            }
         }
-        Ok(out)
+        let mut migrated = false;
+        for api in apis.iter().filter(|a| !a.deployments.is_empty()) {
+            write_rest_api(&tx, api, None)?;
+            migrated = true;
+        }
+        {
+            let mut stmt = tx.prepare("SELECT api_id, id, record FROM deployments")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (api_id, id, json) = row?;
+                let Some(api) = apis.iter_mut().find(|a| a.id == api_id) else {
+                    continue;
+                };
+                let deployment = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("{api_id}/{id}"), e))?;
+                api.deployments.entry(id).or_insert_with(|| Arc::new(deployment));
+            }
+        }
+        if migrated {
+            tx.commit()?;
+        }
+        Ok(apis)
     }
 
-    /// Writes a REST API document (insert or replace) in one transaction.
-    pub fn put_rest_api(&self, api: &RestApi) -> Result<(), StoreError> {
-        let json = serde_json::to_string(api).unwrap_or_default();
-        let conn = self.lock();
-        conn.execute(
-            "INSERT INTO rest_apis (id, record) VALUES (?1, ?2)
-             ON CONFLICT(id) DO UPDATE SET record = excluded.record",
-            params![api.id, json],
-        )?;
+    /// Writes a REST API in one transaction: its document, and the
+    /// deployments that are not `previous`'s (compared by identity: they are
+    /// shared, never edited in place), deleting those it no longer has.
+    pub fn put_rest_api(&self, api: &RestApi, previous: Option<&RestApi>) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        write_rest_api(&tx, api, previous)?;
+        tx.commit()?;
         Ok(())
     }
 
     pub fn delete_rest_api(&self, id: &str) -> Result<bool, StoreError> {
-        let conn = self.lock();
-        Ok(conn.execute("DELETE FROM rest_apis WHERE id = ?1", params![id])? > 0)
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existed = tx.execute("DELETE FROM rest_apis WHERE id = ?1", params![id])? > 0;
+        tx.execute("DELETE FROM deployments WHERE api_id = ?1", params![id])?;
+        tx.commit()?;
+        Ok(existed)
     }
+}
+
+fn write_rest_api(conn: &Connection, api: &RestApi, previous: Option<&RestApi>) -> Result<(), StoreError> {
+    // Plain data with string keys: serialising cannot fail.
+    let json = serde_json::to_string(api).unwrap_or_default();
+    conn.execute(
+        "INSERT INTO rest_apis (id, record) VALUES (?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET record = excluded.record",
+        params![api.id, json],
+    )?;
+    let before = previous.map(|p| &p.deployments);
+    for (id, deployment) in &api.deployments {
+        let unchanged = before
+            .and_then(|b| b.get(id))
+            .is_some_and(|old| Arc::ptr_eq(old, deployment));
+        if !unchanged {
+            conn.execute(
+                "INSERT INTO deployments (api_id, id, record) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(api_id, id) DO UPDATE SET record = excluded.record",
+                params![
+                    api.id,
+                    id,
+                    serde_json::to_string(&**deployment).unwrap_or_default()
+                ],
+            )?;
+        }
+    }
+    for id in before.into_iter().flat_map(|b| b.keys()) {
+        if !api.deployments.contains_key(id) {
+            conn.execute(
+                "DELETE FROM deployments WHERE api_id = ?1 AND id = ?2",
+                params![api.id, id],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn read(conn: &Connection, name: &str) -> Result<Option<FunctionRecord>, StoreError> {
@@ -419,5 +500,111 @@ impl Store {
     pub fn delete_iam_user(&self, key: &str) -> Result<bool, StoreError> {
         let conn = self.lock();
         Ok(conn.execute("DELETE FROM iam_users WHERE name = ?1", params![key])? > 0)
+    }
+}
+
+#[cfg(test)]
+mod rest_api_tests {
+    use super::*;
+    use crate::apigw::handlers::{draft, new_rest_api};
+
+    fn deployment_rows(store: &Store) -> Vec<(String, String)> {
+        let conn = store.lock();
+        let mut stmt = conn
+            .prepare("SELECT api_id, id FROM deployments ORDER BY api_id, id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn deployments_are_written_once_and_deleted_with_their_api() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut api = new_rest_api("a".into());
+        store.put_rest_api(&api, None).unwrap();
+        let previous = api.clone();
+        let d = draft(&api, Some("one".into()));
+        let first = d.id.clone();
+        api.deployments.insert(first.clone(), Arc::new(d));
+        store.put_rest_api(&api, Some(&previous)).unwrap();
+        assert_eq!(deployment_rows(&store), vec![(api.id.clone(), first.clone())]);
+
+        // An edit that keeps the snapshot does not rewrite it: a row changed
+        // behind the store's back stays as it is.
+        store
+            .lock()
+            .execute(
+                "UPDATE deployments SET record = replace(record, '\"one\"', '\"marked\"')",
+                [],
+            )
+            .unwrap();
+        let previous = api.clone();
+        api.description = Some("edited".into());
+        store.put_rest_api(&api, Some(&previous)).unwrap();
+        let loaded = store.all_rest_apis().unwrap();
+        assert_eq!(loaded[0].description.as_deref(), Some("edited"));
+        assert_eq!(
+            loaded[0].deployments[&first].description.as_deref(),
+            Some("marked")
+        );
+
+        // The document itself holds no snapshot.
+        let doc: String = store
+            .lock()
+            .query_row("SELECT record FROM rest_apis", [], |r| r.get(0))
+            .unwrap();
+        assert!(!doc.contains("\"deployments\""), "{doc}");
+
+        // A removed deployment's row goes; so do all of a deleted API's.
+        let previous = api.clone();
+        api.deployments.clear();
+        store.put_rest_api(&api, Some(&previous)).unwrap();
+        assert!(deployment_rows(&store).is_empty());
+        let previous = api.clone();
+        let d = draft(&api, None);
+        api.deployments.insert(d.id.clone(), Arc::new(d));
+        store.put_rest_api(&api, Some(&previous)).unwrap();
+        assert!(store.delete_rest_api(&api.id).unwrap());
+        assert!(deployment_rows(&store).is_empty());
+        assert!(store.all_rest_apis().unwrap().is_empty());
+    }
+
+    #[test]
+    fn legacy_documents_with_inline_deployments_are_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut api = new_rest_api("a".into());
+        let d = draft(&api, Some("legacy".into()));
+        let id = d.id.clone();
+        // The old shape: the snapshots inside the document.
+        let mut doc = serde_json::to_value(&api).unwrap();
+        doc["deployments"] = serde_json::json!({ id.clone(): d });
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .lock()
+                .execute(
+                    "INSERT INTO rest_apis (id, record) VALUES (?1, ?2)",
+                    params![api.id, doc.to_string()],
+                )
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let loaded = store.all_rest_apis().unwrap();
+        assert_eq!(loaded[0].deployments[&id].description.as_deref(), Some("legacy"));
+        assert_eq!(deployment_rows(&store), vec![(api.id.clone(), id.clone())]);
+        // An edit after the migration keeps the deployment.
+        api.deployments = loaded[0].deployments.clone();
+        let previous = api.clone();
+        api.description = Some("after".into());
+        store.put_rest_api(&api, Some(&previous)).unwrap();
+        let reloaded = Store::open(dir.path()).unwrap().all_rest_apis().unwrap();
+        assert_eq!(
+            reloaded[0].deployments[&id].description.as_deref(),
+            Some("legacy")
+        );
+        assert_eq!(reloaded[0].description.as_deref(), Some("after"));
     }
 }
