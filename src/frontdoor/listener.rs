@@ -1,7 +1,10 @@
-//! The front door's listener. It accepts TCP connections like axum's own,
-//! and also records the header names of every request exactly as the client
-//! wrote them: hyper keeps names lower-cased only, while API Gateway passes
-//! the client's casing to Lambda (`tEsT-HEADeR` stays `tEsT-HEADeR`).
+//! The front door's listener. One [`Dispatcher`] accepts TCP connections
+//! and hands each to the front-door thread with the fewest open connections
+//! (each thread runs its own single-threaded runtime; see
+//! `server::spawn_front_door`). Every connection also records the header
+//! names of each request exactly as the client wrote them: hyper keeps
+//! names lower-cased only, while API Gateway passes the client's casing to
+//! Lambda (`tEsT-HEADeR` stays `tEsT-HEADeR`).
 //!
 //! Each connection's bytes go through a small HTTP/1.1 framing scanner as
 //! hyper reads them: a request head's names are queued, its body is skipped
@@ -16,6 +19,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -23,31 +27,139 @@ use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 
 /// Largest request head the scanner keeps (hyper refuses larger ones).
 const MAX_HEAD: usize = 512 * 1024;
 /// Most headers the scanner reads in one head.
 const MAX_HEADERS: usize = 256;
 
-/// A TCP listener whose connections record header-name casing.
-pub struct CasingListener(pub TcpListener);
+/// Hands each accepted connection to one of the front-door threads: the
+/// one with the fewest open connections, so that keep-alive clients spread
+/// evenly (a shared accept lets whichever thread wakes first take a whole
+/// burst of new connections).
+pub struct Dispatcher {
+    listener: TcpListener,
+    threads: Vec<ThreadSlot>,
+}
 
-impl Listener for CasingListener {
+struct ThreadSlot {
+    handoff: mpsc::UnboundedSender<(std::net::TcpStream, SocketAddr)>,
+    open: Arc<AtomicUsize>,
+}
+
+impl Dispatcher {
+    /// A dispatcher for `listener` and the listeners of `threads` threads.
+    pub fn new(listener: TcpListener, threads: usize) -> (Dispatcher, Vec<ThreadListener>) {
+        let local = listener.local_addr();
+        let (slots, listeners) = (0..threads.max(1))
+            .map(|_| {
+                let (handoff, incoming) = mpsc::unbounded_channel();
+                let open = Arc::new(AtomicUsize::new(0));
+                let listener = ThreadListener {
+                    incoming,
+                    open: open.clone(),
+                    local: local.as_ref().ok().copied(),
+                };
+                (ThreadSlot { handoff, open }, listener)
+            })
+            .unzip();
+        (
+            Dispatcher {
+                listener,
+                threads: slots,
+            },
+            listeners,
+        )
+    }
+
+    /// Accepts connections until `stop` resolves.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            let accepted = tokio::select! {
+                accepted = self.listener.accept() => accepted,
+                () = &mut stop => return,
+            };
+            let (stream, addr) = match accepted {
+                Ok(a) => a,
+                Err(e) if is_connection_error(&e) => continue,
+                Err(e) => {
+                    // Out of file descriptors and the like: as axum's own
+                    // listener does, wait a moment rather than spin.
+                    tracing::error!(error = %e, "front door: accept failed");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let Ok(stream) = stream.into_std() else {
+                continue;
+            };
+            let Some(slot) = self.threads.iter().min_by_key(|t| t.open.load(Ordering::Relaxed)) else {
+                return;
+            };
+            slot.open.fetch_add(1, Ordering::Relaxed);
+            if slot.handoff.send((stream, addr)).is_err() {
+                slot.open.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// One front-door thread's listener: the connections the [`Dispatcher`]
+/// hands it, registered with that thread's runtime. Their streams record
+/// header-name casing.
+pub struct ThreadListener {
+    incoming: mpsc::UnboundedReceiver<(std::net::TcpStream, SocketAddr)>,
+    open: Arc<AtomicUsize>,
+    local: Option<SocketAddr>,
+}
+
+impl Listener for ThreadListener {
     type Io = CasingStream;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (CasingStream, SocketAddr) {
-        let (stream, addr) = Listener::accept(&mut self.0).await;
-        let _ = stream.set_nodelay(true);
-        let stream = CasingStream {
-            inner: stream,
-            scanner: Scanner::new(Arc::default()),
-        };
-        (stream, addr)
+        loop {
+            let Some((stream, addr)) = self.incoming.recv().await else {
+                // The dispatcher has stopped: nothing more arrives.
+                return std::future::pending().await;
+            };
+            let open = OpenConnection(self.open.clone());
+            match TcpStream::from_std(stream) {
+                Ok(inner) => {
+                    let stream = CasingStream {
+                        inner,
+                        scanner: Scanner::new(Arc::default()),
+                        _open: open,
+                    };
+                    return (stream, addr);
+                }
+                Err(e) => tracing::error!(error = %e, "front door: cannot register a connection"),
+            }
+        }
     }
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
+        self.local
+            .ok_or_else(|| io::Error::other("the front door's address is unknown"))
+    }
+}
+
+/// Counts a connection as open on its thread until dropped.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -58,6 +170,7 @@ type Names = Vec<String>;
 pub struct CasingStream {
     inner: TcpStream,
     scanner: Scanner,
+    _open: OpenConnection,
 }
 
 impl AsyncRead for CasingStream {
@@ -119,8 +232,8 @@ impl ClientConn {
     }
 }
 
-impl Connected<IncomingStream<'_, CasingListener>> for ClientConn {
-    fn connect_info(stream: IncomingStream<'_, CasingListener>) -> ClientConn {
+impl Connected<IncomingStream<'_, ThreadListener>> for ClientConn {
+    fn connect_info(stream: IncomingStream<'_, ThreadListener>) -> ClientConn {
         let peer = *stream.remote_addr();
         ClientConn {
             peer,
