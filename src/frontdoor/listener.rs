@@ -96,7 +96,15 @@ impl Dispatcher {
             let Ok(stream) = stream.into_std() else {
                 continue;
             };
-            let Some(slot) = self.threads.iter().min_by_key(|t| t.open.load(Ordering::Relaxed)) else {
+            // A thread whose server has ended (it could not start) takes
+            // nothing more.
+            let Some(slot) = self
+                .threads
+                .iter()
+                .filter(|t| !t.handoff.is_closed())
+                .min_by_key(|t| t.open.load(Ordering::Relaxed))
+            else {
+                tracing::error!("front door: no thread left to serve connections");
                 return;
             };
             slot.open.fetch_add(1, Ordering::Relaxed);
@@ -480,6 +488,50 @@ mod tests {
         // And in uneven pieces.
         let pieces: Vec<&[u8]> = stream.chunks(7).collect();
         assert_eq!(scan(&pieces), whole);
+    }
+
+    #[tokio::test]
+    async fn connections_go_to_the_thread_with_the_fewest_open() {
+        use std::time::Duration;
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let (dispatcher, threads) = Dispatcher::new(tcp, 2);
+        let [mut first, mut second]: [ThreadListener; 2] = threads.try_into().ok().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let dispatching = tokio::spawn(dispatcher.run(async {
+            let _ = stopped.await;
+        }));
+        let mut clients = Vec::new();
+        let (mut on_first, mut on_second) = (Vec::new(), Vec::new());
+        for _ in 0..4 {
+            clients.push(TcpStream::connect(addr).await.unwrap());
+            let got = tokio::time::timeout(Duration::from_secs(5), async {
+                tokio::select! {
+                    (s, _) = first.accept() => (true, s),
+                    (s, _) = second.accept() => (false, s),
+                }
+            })
+            .await
+            .expect("a thread receives the connection");
+            if got.0 {
+                on_first.push(got.1)
+            } else {
+                on_second.push(got.1)
+            }
+        }
+        assert_eq!((on_first.len(), on_second.len()), (2, 2));
+        // Closed connections no longer count: the next two go to the thread
+        // whose connections ended.
+        on_first.clear();
+        for _ in 0..2 {
+            clients.push(TcpStream::connect(addr).await.unwrap());
+            let (s, _) = tokio::time::timeout(Duration::from_secs(5), first.accept())
+                .await
+                .expect("the emptier thread receives it");
+            on_first.push(s);
+        }
+        let _ = stop.send(());
+        dispatching.await.unwrap();
     }
 
     #[test]
