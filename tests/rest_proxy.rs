@@ -253,6 +253,79 @@ fn function_errors_and_malformed_responses_are_502() {
 }
 
 #[test]
+fn proxy_responses_cannot_set_the_connections_framing() {
+    let s = Server::start();
+    s.deploy("faults", "faults");
+    let api = Api::create(&s, json!({ "name": "framing" }));
+    let f = api.resource(&api.root, "f");
+    api.lambda_method(&f, "POST", "faults");
+    api.deploy("prod");
+    let respond = |response: Value| {
+        let body = json!({ "fault": "respond", "response": response }).to_string();
+        api.call("POST", "prod", "/f", &[], Some(body.as_bytes()))
+    };
+    // As from an HTTP backend: framing and hop-by-hop headers come back
+    // remapped or dropped, never as the client's own framing.
+    let r = respond(json!({
+        "statusCode": 200,
+        "headers": {"Content-Length": "1", "Transfer-Encoding": "chunked", "Connection": "upgrade",
+                    "Upgrade": "websocket", "Date": "yesterday", "X-Kept": "yes"},
+        "multiValueHeaders": {"content-length": ["7"]},
+        "body": "xyz"
+    }));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "xyz");
+    assert_eq!(r.header("content-length"), Some("3"));
+    assert_eq!(r.header("x-amzn-remapped-content-length"), Some("7, 1"));
+    assert_eq!(r.header("x-amzn-remapped-connection"), Some("upgrade"));
+    assert_eq!(r.header("x-amzn-remapped-date"), Some("yesterday"));
+    assert_eq!(r.header("transfer-encoding"), None);
+    assert_eq!(r.header("upgrade"), None);
+    assert_eq!(r.header("x-kept"), Some("yes"));
+    // A 1xx is not a final answer.
+    for status in [100, 101] {
+        let r = respond(json!({ "statusCode": status, "body": "x" }));
+        assert_eq!(r.status, 502, "statusCode {status}");
+        assert_eq!(r.json()["message"], "Internal server error");
+    }
+}
+
+#[test]
+fn bodies_over_10_mb_are_413_and_broken_framing_is_400() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    s.deploy("echo", "echo");
+    let api = Api::create(&s, json!({ "name": "limits" }));
+    let r = api.resource(&api.root, "r");
+    api.lambda_method(&r, "POST", "echo");
+    api.deploy("prod");
+    let over = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let r = api.call("POST", "prod", "/r", &[], Some(&over));
+    assert_eq!(r.status, 413);
+    assert_eq!(
+        r.json()["message"],
+        "HTTP content length exceeded 10485760 bytes."
+    );
+
+    // A chunk size that is not hex: not a size problem.
+    let addr = s.front.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let request = format!(
+        "POST /restapis/{}/prod/_user_request_/r HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+        api.id
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("{\"message\":\"Bad Request\"}"), "{text}");
+}
+
+#[test]
 fn stages_switch_deployments_and_survive_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Server::start_in(dir.path(), &[]);

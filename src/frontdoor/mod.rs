@@ -390,13 +390,17 @@ async fn serve(
     };
     let body = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
-        Err(_) => {
+        Err(e) if is_length_limit(&e) => {
             return responses.render(
                 GatewayResponseType::RequestTooLarge,
                 Some("HTTP content length exceeded 10485760 bytes."),
                 &ctx,
             );
         }
+        // Broken framing (a bad chunk size, a body shorter than its
+        // Content-Length before the client went away): the client's fault,
+        // and the connection is closed after this answer.
+        Err(_) => return gateway_error(StatusCode::BAD_REQUEST, "BadRequestException", "Bad Request"),
     };
     let headers: Vec<(String, String)> = integrate::header_pairs_as_sent(&parts.headers, names_as_sent);
     let request_time_epoch_ms = chrono::Utc::now().timestamp_millis();
@@ -506,6 +510,18 @@ async fn serve(
         &mut integrate::ExecutionLog::off(),
     )
     .await
+}
+
+/// Whether reading a body failed on the size limit (rather than on its framing).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Renders an access-control refusal.

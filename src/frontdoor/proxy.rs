@@ -690,15 +690,17 @@ struct WireResponse {
     is_base64_encoded: bool,
 }
 
-/// An integer or numeric string in 100–599; `null` means absent.
+/// An integer or numeric string in 200–599; `null` means absent.
 fn status_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
     struct StatusVisitor;
     impl StatusVisitor {
         fn check<E: de::Error>(code: u64) -> Result<Option<u16>, E> {
+            // 1xx are not final answers: sent as one, they would break the
+            // client's connection.
             match u16::try_from(code) {
-                Ok(code @ 100..=599) => Ok(Some(code)),
+                Ok(code @ 200..=599) => Ok(Some(code)),
                 _ => Err(E::custom(format_args!(
-                    "statusCode {code} is not between 100 and 599"
+                    "statusCode {code} is not between 200 and 599"
                 ))),
             }
         }
@@ -713,7 +715,7 @@ fn status_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error>
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
             u64::try_from(v)
-                .map_err(|_| E::custom(format_args!("statusCode {v} is not between 100 and 599")))
+                .map_err(|_| E::custom(format_args!("statusCode {v} is not between 200 and 599")))
                 .and_then(Self::check)
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
@@ -1599,11 +1601,13 @@ mod tests {
     fn status_code_accepts_integers_and_numeric_strings_only() {
         assert_eq!(ok(r#"{"statusCode":404}"#).status, 404);
         assert_eq!(ok(r#"{"statusCode":"201"}"#).status, 201);
-        assert_eq!(ok(r#"{"statusCode":100}"#).status, 100);
+        assert_eq!(ok(r#"{"statusCode":200}"#).status, 200);
         assert_eq!(ok(r#"{"statusCode":"599"}"#).status, 599);
+        // 1xx are not final answers (101 would switch the client's
+        // connection to another protocol).
         for bad in [
-            "\"abc\"", "\"\"", "\"20 1\"", "\"+201\"", "200.5", "200.0", "true", "{}", "[200]", "99", "600",
-            "-200", "70000", "\"700\"",
+            "\"abc\"", "\"\"", "\"20 1\"", "\"+201\"", "200.5", "200.0", "true", "{}", "[200]", "99", "100",
+            "101", "\"199\"", "600", "-200", "70000", "\"700\"",
         ] {
             let result = format!(r#"{{"statusCode":{bad}}}"#);
             assert!(

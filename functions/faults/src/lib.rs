@@ -93,6 +93,11 @@ fn log_lines(lines: u64) {
 
 fn faults(event: &[u8], _ctx: Context) -> Result<Vec<u8>, Error> {
     let event: Value = serde_json::from_slice(event).unwrap_or(Value::Null);
+    // Behind a Lambda proxy integration the instructions are the request body.
+    let event = match event.get("body").and_then(Value::as_str) {
+        Some(body) if event.get("fault").is_none() => serde_json::from_str(body).unwrap_or(Value::Null),
+        _ => event,
+    };
     let fault = event.get("fault").and_then(Value::as_str).unwrap_or("");
     match fault {
         "loop" => spin(),
@@ -108,6 +113,7 @@ fn faults(event: &[u8], _ctx: Context) -> Result<Vec<u8>, Error> {
             Ok(OK.to_vec())
         }
         "bad-json" => Ok(b"not json{".to_vec()),
+        "respond" => Ok(event.get("response").unwrap_or(&Value::Null).to_string().into_bytes()),
         "exit" => std::process::exit(num(&event, "code", 3) as i32),
         "error" => Err(Error::new("CustomError", "something went wrong")),
         "sleep" => {

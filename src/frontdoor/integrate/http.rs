@@ -352,6 +352,22 @@ pub fn sanitize_request_headers(headers: &mut HeaderMap, kind: HttpIntegrationKi
 /// (API Gateway sets its own `Date`, `Content-Length` and request id).
 /// `HTTP` also drops `Accept`; `HTTP_PROXY` also drops `Via`.
 pub fn remap_response_headers(headers: HeaderMap, kind: HttpIntegrationKind) -> HeaderMap {
+    let also_dropped = match kind {
+        HttpIntegrationKind::Http => "accept",
+        HttpIntegrationKind::HttpProxy => "via",
+    };
+    remap_headers(headers, Some(also_dropped))
+}
+
+/// A Lambda proxy response's headers as the client sees them: the same
+/// table as an HTTP backend's, so a function cannot set the framing of the
+/// client's connection (`Content-Length: 1` comes back as
+/// `x-amzn-Remapped-Content-Length`, `Transfer-Encoding` is dropped).
+pub fn remap_lambda_proxy_headers(headers: HeaderMap) -> HeaderMap {
+    remap_headers(headers, None)
+}
+
+fn remap_headers(headers: HeaderMap, also_dropped: Option<&str>) -> HeaderMap {
     let named = connection_named(&headers);
     let mut out = HeaderMap::with_capacity(headers.len());
     let mut current: Option<HeaderName> = None;
@@ -365,8 +381,7 @@ pub fn remap_response_headers(headers: HeaderMap, kind: HttpIntegrationKind) -> 
         let dropped = HOP_BY_HOP.contains(&n)
             || DROPPED_FROM_BACKEND.contains(&n)
             || (named.iter().any(|c| c == n) && n != "connection")
-            || (kind == HttpIntegrationKind::Http && n == "accept")
-            || (kind == HttpIntegrationKind::HttpProxy && n == "via");
+            || also_dropped == Some(n);
         if REMAPPED_FROM_BACKEND.contains(&n) {
             if let Ok(remapped) = HeaderName::from_bytes(format!("x-amzn-remapped-{n}").as_bytes()) {
                 out.append(remapped, value);

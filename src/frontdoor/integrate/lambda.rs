@@ -230,15 +230,16 @@ fn bad_gateway() -> Response {
 pub fn into_response(r: proxy::ProxyResponse) -> Response {
     let mut resp = Response::new(Body::from(r.body));
     *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
-    let h = resp.headers_mut();
+    let mut headers = axum::http::HeaderMap::with_capacity(r.headers.len());
     for (k, v) in r.headers {
         if let (Ok(name), Ok(value)) = (
             axum::http::HeaderName::from_bytes(k.as_bytes()),
             HeaderValue::from_str(&v),
         ) {
-            h.append(name, value);
+            headers.append(name, value);
         }
     }
+    *resp.headers_mut() = super::http::remap_lambda_proxy_headers(headers);
     resp
 }
 
