@@ -203,6 +203,61 @@ async fn request_id(req: Request, next: Next) -> Response {
     resp
 }
 
+/// Gives the answers axum writes itself (a path or query that does not
+/// parse, a body that cannot be read or is too large, a method the path
+/// does not have) AWS's error shape: `x-amzn-ErrorType` and a JSON message,
+/// in the Lambda or API Gateway dialect by the path. Answers that already
+/// name their error type pass unchanged.
+async fn aws_shaped_rejections(req: Request, next: Next) -> Response {
+    let lambda = is_lambda_path(req.uri().path());
+    let resp = next.run(req).await;
+    let status = resp.status();
+    // axum's own answers are plain text (or empty); IAM's XML errors and
+    // every error of ours already have their shape.
+    let plain = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(status.is_client_error() || status.is_server_error())
+        || !plain
+        || resp.headers().contains_key("x-amzn-errortype")
+    {
+        return resp;
+    }
+    if status == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        // AWS routes by method and path together: another method on a known
+        // path is just an operation that does not exist.
+        return unknown_operation().await.into_response();
+    }
+    let text = match axum::body::to_bytes(resp.into_body(), 64 * 1024).await {
+        Ok(b) if !b.is_empty() => String::from_utf8_lossy(&b).into_owned(),
+        _ => status.canonical_reason().unwrap_or("Bad request").to_string(),
+    };
+    let too_large = status == axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+    if lambda {
+        let code = if too_large {
+            ErrorCode::RequestTooLarge
+        } else {
+            ErrorCode::InvalidParameterValue
+        };
+        LambdaError::new(code, text).into_response()
+    } else {
+        let mut resp = crate::apigw::error::ApiGwError::bad_request(text).into_response();
+        if too_large {
+            *resp.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+        }
+        resp
+    }
+}
+
+/// Whether a management path belongs to the Lambda API (`/2015-03-31/...`
+/// and its later dated prefixes) rather than API Gateway's.
+fn is_lambda_path(path: &str) -> bool {
+    path.strip_prefix('/')
+        .and_then(|p| p.get(..4))
+        .is_some_and(|year| year.starts_with("20") && year.bytes().all(|b| b.is_ascii_digit()))
+}
+
 async fn stats(State((host, frontdoor)): State<(Arc<Host>, Arc<FrontDoor>)>) -> impl IntoResponse {
     axum::Json(json!({
         "compiles": host.modules.compiles.load(Ordering::Relaxed),
@@ -232,7 +287,9 @@ pub fn admin_router(gw: &Gateway) -> Router {
         AdminAuth::Sigv4 => crate::iam::admin_auth::require_sigv4(router, gw.iam.clone(), ADMIN_BODY_LIMIT),
         AdminAuth::None => router,
     };
-    router.layer(middleware::from_fn(request_id))
+    router
+        .layer(middleware::from_fn(aws_shaped_rejections))
+        .layer(middleware::from_fn(request_id))
 }
 
 async fn shutdown_signal() {

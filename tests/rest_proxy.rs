@@ -326,6 +326,27 @@ fn bodies_over_10_mb_are_413_and_broken_framing_is_400() {
 }
 
 #[test]
+fn management_rejections_have_aws_shape() {
+    let s = Server::start();
+    s.deploy("echo", "echo");
+    // A path parameter that is not UTF-8, in each dialect.
+    let r = s.admin("GET", "/restapis/%FF", None);
+    r.assert_error(400, "BadRequestException");
+    assert!(r.json()["message"].is_string(), "{}", r.text());
+    let r = s.admin("GET", "/2015-03-31/functions/%FF", None);
+    r.assert_error(400, "InvalidParameterValueException");
+    assert_eq!(r.json()["Type"], "User");
+    // A query that does not parse.
+    s.admin("GET", "/2015-03-31/functions/echo?Qualifier=1&Qualifier=2", None)
+        .assert_error(400, "InvalidParameterValueException");
+    // Another method on a known path is an unknown operation.
+    s.admin("PATCH", "/restapis", None)
+        .assert_error(404, "UnknownOperationException");
+    s.admin("GET", "/2015-03-31/functions/echo/invocations", None)
+        .assert_error(404, "UnknownOperationException");
+}
+
+#[test]
 fn stages_switch_deployments_and_survive_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Server::start_in(dir.path(), &[]);
