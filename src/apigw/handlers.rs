@@ -662,6 +662,31 @@ struct PutMethodInput {
     authorization_scopes: Option<Vec<String>>,
 }
 
+/// Whether `uri` is an `http(s)://` URL with a host once its `{param}`
+/// and `${stageVariables.x}` placeholders are filled in (`http://[::1` or a
+/// host with a space is not).
+fn is_http_endpoint(uri: &str) -> bool {
+    if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+        return false;
+    }
+    let mut filled = String::with_capacity(uri.len());
+    let mut rest = uri;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            return false;
+        };
+        let before = rest[..open].strip_suffix('$').unwrap_or(&rest[..open]);
+        filled.push_str(before);
+        filled.push('x');
+        rest = &rest[open + close + 1..];
+    }
+    filled.push_str(rest);
+    axum::http::Uri::try_from(filled.as_str())
+        .ok()
+        .and_then(|u| u.host().map(|h| !h.is_empty()))
+        .unwrap_or(false)
+}
+
 pub fn check_http_method(m: &str) -> ApiGwResult<()> {
     if METHODS.contains(&m) {
         Ok(())
@@ -1247,7 +1272,7 @@ pub fn build_integration(
         integration_type,
         IntegrationType::Http | IntegrationType::HttpProxy
     ) && let Some(u) = &uri
-        && !(u.starts_with("http://") || u.starts_with("https://"))
+        && !is_http_endpoint(u)
     {
         return Err(ApiGwError::bad_request("Invalid HTTP endpoint specified for URI"));
     }
@@ -2447,4 +2472,33 @@ pub async fn untag_resource(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::is_http_endpoint;
+
+    #[test]
+    fn http_endpoints_must_be_urls_with_a_host() {
+        for ok in [
+            "http://example.com",
+            "https://example.com:8443/a/b?q=1",
+            "http://example.com/{proxy}",
+            "http://${stageVariables.host}/pets/{id}",
+            "https://${stageVariables.host}:${stageVariables.port}/",
+            "http://[::1]:8080/x",
+        ] {
+            assert!(is_http_endpoint(ok), "{ok}");
+        }
+        for bad in [
+            "ftp://example.com",
+            "example.com",
+            "http://[::1",
+            "http://a b/",
+            "http://",
+            "http://example.com/{open",
+        ] {
+            assert!(!is_http_endpoint(bad), "{bad}");
+        }
+    }
 }
