@@ -347,6 +347,86 @@ fn management_rejections_have_aws_shape() {
 }
 
 #[test]
+fn resource_trees_are_at_most_1000_levels_deep() {
+    let s = Server::start();
+    let import = |depth: usize| {
+        let path = "/a".repeat(depth);
+        let doc = json!({
+            "openapi": "3.0.1",
+            "info": {"title": "deep", "version": "1"},
+            "paths": {
+                path.clone(): {"get": {"x-amazon-apigateway-integration": {
+                    "type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                    "responses": {"default": {"statusCode": "200"}}}}},
+                "/ok": {"get": {"x-amazon-apigateway-integration": {
+                    "type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                    "responses": {"default": {"statusCode": "200"}}}}}
+            }
+        });
+        let r = s.admin("POST", "/restapis?mode=import", Some(doc));
+        (r, path)
+    };
+    // The deepest tree allowed imports, deploys and routes.
+    let (r, path) = import(1000);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let dep = s.admin(
+        "POST",
+        &format!("/restapis/{id}/deployments"),
+        Some(json!({"stageName": "prod"})),
+    );
+    assert_eq!(dep.status, 201, "{}", dep.text());
+    for route in [path.as_str(), "/ok"] {
+        let url = format!("{}/restapis/{id}/prod/_user_request_{route}", s.front);
+        assert_eq!(
+            common::request("GET", &url, &[], None).status,
+            200,
+            "{}",
+            &route[..10.min(route.len())]
+        );
+    }
+    // One level more is refused, before anything is stored.
+    let (r, _) = import(1001);
+    r.assert_error(400, "BadRequestException");
+    assert!(r.text().contains("too deep"), "{}", r.text());
+    // Nor can a move make a tree deeper: /b/b under the deepest /a.
+    let mut items = Vec::new();
+    let mut position = String::new();
+    loop {
+        let page = s
+            .admin(
+                "GET",
+                &format!("/restapis/{id}/resources?limit=500{position}"),
+                None,
+            )
+            .json();
+        items.extend(page["item"].as_array().unwrap().iter().cloned());
+        match page["position"].as_str() {
+            Some(p) => position = format!("&position={p}"),
+            None => break,
+        }
+    }
+    let deepest = items
+        .iter()
+        .find(|r| r["path"] == path.as_str())
+        .expect("deepest");
+    let root = items.iter().find(|r| r["path"] == "/").expect("root");
+    let b = s.admin(
+        "POST",
+        &format!("/restapis/{id}/resources/{}", root["id"].as_str().unwrap()),
+        Some(json!({"pathPart": "b"})),
+    );
+    assert_eq!(b.status, 201, "{}", b.text());
+    let b_id = b.json()["id"].as_str().unwrap().to_string();
+    let r = s.admin(
+        "PATCH",
+        &format!("/restapis/{id}/resources/{b_id}"),
+        Some(json!({"patchOperations": [{"op": "replace", "path": "/parentId", "value": deepest["id"]}]})),
+    );
+    r.assert_error(400, "BadRequestException");
+}
+
+#[test]
 fn stages_switch_deployments_and_survive_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Server::start_in(dir.path(), &[]);

@@ -471,6 +471,22 @@ pub fn add_child(
 ) -> ApiGwResult<String> {
     check_path_part(part)?;
     let parent = resources.get(parent_id).ok_or_else(resource_not_found)?;
+    // The new resource's depth: one more than its parent's path parts.
+    let mut depth = 1;
+    let mut cur = parent;
+    while cur.path_part.is_some() {
+        depth += 1;
+        if depth > RestApi::MAX_RESOURCE_DEPTH {
+            return Err(ApiGwError::bad_request(format!(
+                "Resource path is too deep: at most {} levels are supported",
+                RestApi::MAX_RESOURCE_DEPTH
+            )));
+        }
+        match cur.parent_id.as_deref().and_then(|p| resources.get(p)) {
+            Some(p) => cur = p,
+            None => break,
+        }
+    }
     if let Some(pp) = &parent.path_part
         && is_greedy(pp)
     {
@@ -604,8 +620,19 @@ pub async fn update_resource(
                         let mut probe = a.resources.clone();
                         probe.remove(&rid);
                         add_child(&mut probe, &new_parent, &part)?;
-                        if let Some(r) = a.resources.get_mut(&rid) {
-                            r.parent_id = Some(new_parent);
+                        let old_parent = a.resources.get_mut(&rid).and_then(|r| r.parent_id.replace(new_parent));
+                        // The moved subtree's deepest resource must stay within the limit.
+                        if RestApi::subtree(&a.resources, &rid)
+                            .iter()
+                            .any(|id| RestApi::path_of(&a.resources, id).is_none())
+                        {
+                            if let Some(r) = a.resources.get_mut(&rid) {
+                                r.parent_id = old_parent;
+                            }
+                            return Err(ApiGwError::bad_request(format!(
+                                "Resource path is too deep: at most {} levels are supported",
+                                RestApi::MAX_RESOURCE_DEPTH
+                            )));
                         }
                     }
                     // AWS's texts, two spaces included.

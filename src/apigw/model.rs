@@ -369,18 +369,20 @@ impl RestApi {
         }
     }
 
+    /// Most levels of resources below the root (CreateResource and import
+    /// refuse deeper ones), so that walking up a tree always ends.
+    pub const MAX_RESOURCE_DEPTH: usize = 1000;
+
     /// The full path of a resource ("/", "/users/{id}") in a resource map.
     pub fn path_of(resources: &BTreeMap<String, Resource>, id: &str) -> Option<String> {
         let mut parts = Vec::new();
         let mut cur = resources.get(id)?;
-        let mut guard = 0;
         while let Some(part) = &cur.path_part {
             parts.push(part.as_str());
-            cur = resources.get(cur.parent_id.as_deref()?)?;
-            guard += 1;
-            if guard > 1000 {
+            if parts.len() > Self::MAX_RESOURCE_DEPTH {
                 return None;
             }
+            cur = resources.get(cur.parent_id.as_deref()?)?;
         }
         parts.reverse();
         Some(format!("/{}", parts.join("/")))
