@@ -16,6 +16,7 @@
 //! does not understand it stops, and names stay lower case.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -147,6 +148,7 @@ impl Listener for ThreadListener {
                     let stream = CasingStream {
                         inner,
                         scanner: Scanner::new(Arc::default()),
+                        stall: None,
                         _open: open,
                     };
                     return (stream, addr);
@@ -178,8 +180,16 @@ type Names = Vec<String>;
 pub struct CasingStream {
     inner: TcpStream,
     scanner: Scanner,
+    /// Armed while a request's head or body is waiting for bytes.
+    stall: Option<Pin<Box<tokio::time::Sleep>>>,
     _open: OpenConnection,
 }
+
+/// How long a request may wait for its next bytes, mid-head or mid-body,
+/// before its connection is dropped: a client that never finishes a
+/// request (slowloris) does not hold a connection forever. An idle
+/// keep-alive connection between requests has no such limit.
+const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl AsyncRead for CasingStream {
     fn poll_read(
@@ -190,8 +200,23 @@ impl AsyncRead for CasingStream {
         let before = buf.filled().len();
         let this = &mut *self;
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = poll {
-            this.scanner.feed(&buf.filled()[before..]);
+        match &poll {
+            Poll::Ready(Ok(())) => {
+                this.scanner.feed(&buf.filled()[before..]);
+                this.stall = None;
+            }
+            Poll::Pending if this.scanner.mid_request() => {
+                let stall = this
+                    .stall
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(STALL_TIMEOUT)));
+                if stall.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the request stalled before it was complete",
+                    )));
+                }
+            }
+            _ => {}
         }
         poll
     }
@@ -280,6 +305,19 @@ impl Scanner {
         Scanner {
             state: State::Head(Vec::new()),
             names,
+        }
+    }
+
+    /// Whether a request has begun and not yet been read whole.
+    fn mid_request(&self) -> bool {
+        match &self.state {
+            State::Head(head) => !head.is_empty(),
+            State::Off => false,
+            State::Body(_)
+            | State::ChunkSize(_)
+            | State::ChunkData(_)
+            | State::ChunkEnd
+            | State::Trailers { .. } => true,
         }
     }
 
@@ -532,6 +570,50 @@ mod tests {
         }
         let _ = stop.send(());
         dispatching.await.unwrap();
+    }
+
+    /// One accepted connection's stream and its client.
+    async fn connection() -> (CasingStream, TcpStream) {
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let (dispatcher, threads) = Dispatcher::new(tcp, 1);
+        let [mut thread]: [ThreadListener; 1] = threads.try_into().ok().unwrap();
+        tokio::spawn(dispatcher.run(std::future::pending()));
+        let client = TcpStream::connect(addr).await.unwrap();
+        let (stream, _) = thread.accept().await;
+        (stream, client)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_stalls_mid_head_is_dropped() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut stream, mut client) = connection().await;
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        assert!(stream.read(&mut buf).await.unwrap() > 0);
+        // Paused time runs ahead to the stall timer once nothing else can happen.
+        let err = tokio::time::timeout(STALL_TIMEOUT * 2, stream.read(&mut buf))
+            .await
+            .expect("the stall timer fires first")
+            .expect_err("a stalled head times out");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_connection_between_requests_is_kept() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut stream, mut client) = connection().await;
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        assert!(stream.read(&mut buf).await.unwrap() > 0);
+        let idle = tokio::time::timeout(STALL_TIMEOUT * 10, stream.read(&mut buf)).await;
+        assert!(idle.is_err(), "still waiting for the next request: {idle:?}");
     }
 
     #[test]
