@@ -316,15 +316,15 @@ async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
-/// Serves the front door on `threads` threads, each running its own
-/// single-threaded runtime; `dispatcher` (run by the caller) hands each
-/// accepted connection to one of them. A request then lives on one thread
-/// from its first byte to its response: no work stealing, no cross-thread
-/// wake-ups (at two cores, bare axum served 13-39% more requests per second
-/// this way than on one multi-threaded runtime; GET /hello ~5%). Guests still yield at every epoch tick, so a
-/// long-running function does not hold up the other connections of its
-/// thread. Each thread reports how its server ended through the returned
-/// channels.
+/// Serves the front door on one thread per listener, each running its own
+/// single-threaded runtime; the caller runs the `Dispatcher` that hands
+/// each accepted connection to one of them. A request then lives on one
+/// thread from its first byte to its response: no work stealing, no
+/// cross-thread wake-ups (at two cores, bare axum served 13-39% more
+/// requests per second this way than on one multi-threaded runtime; GET
+/// /hello ~5%). Guests still yield at every epoch tick, so a long-running
+/// function does not hold up the other connections of its thread. Each
+/// thread reports how its server ended through the returned channels.
 fn spawn_front_door(
     listeners: Vec<crate::frontdoor::listener::ThreadListener>,
     gw: &Gateway,
