@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use common::Server;
@@ -446,16 +444,12 @@ fn customised_gateway_responses() {
 /// Sends one raw HTTP/1.1 request (no client-side path normalisation).
 fn raw(front: &str, request_line_target: &str, method: &str, headers: &[(&str, &str)]) -> (u16, String) {
     let addr = front.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut req = format!("{method} {request_line_target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out);
+    let out = common::raw_exchange(front, req.as_bytes());
     let text = String::from_utf8_lossy(&out).into_owned();
     let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, text)

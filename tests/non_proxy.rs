@@ -466,7 +466,6 @@ fn overrides_set_in_the_request_template_reach_the_response() {
 
 #[test]
 fn templates_see_header_names_as_the_client_wrote_them() {
-    use std::io::{Read, Write};
     let s = Server::start();
     let api = Api::create(&s, json!({}));
     let rid = api.resource(&api.root, "names");
@@ -483,17 +482,11 @@ fn templates_see_header_names_as_the_client_wrote_them() {
     api.deploy("test", json!({}));
     // A raw request: HTTP client libraries lower-case names on the wire.
     let addr = s.front.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
     let request = format!(
         "GET /restapis/{}/test/_user_request_/names HTTP/1.1\r\nHost: {addr}\r\nX-Agent: t1\r\nConnection: close\r\n\r\n",
         api.id
     );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
+    let raw = common::raw_exchange(&s.front, request.as_bytes());
     let raw = String::from_utf8_lossy(&raw);
     let (_, body) = raw.split_once("\r\n\r\n").unwrap();
     let v: Value = serde_json::from_str(body).unwrap();

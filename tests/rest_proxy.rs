@@ -292,7 +292,6 @@ fn proxy_responses_cannot_set_the_connections_framing() {
 
 #[test]
 fn bodies_over_10_mb_are_413_and_broken_framing_is_400() {
-    use std::io::{Read, Write};
     let s = Server::start();
     s.deploy("echo", "echo");
     let api = Api::create(&s, json!({ "name": "limits" }));
@@ -309,17 +308,11 @@ fn bodies_over_10_mb_are_413_and_broken_framing_is_400() {
 
     // A chunk size that is not hex: not a size problem.
     let addr = s.front.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
     let request = format!(
         "POST /restapis/{}/prod/_user_request_/r HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
         api.id
     );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
+    let raw = common::raw_exchange(&s.front, request.as_bytes());
     let text = String::from_utf8_lossy(&raw);
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
     assert!(text.contains("{\"message\":\"Bad Request\"}"), "{text}");
@@ -769,7 +762,6 @@ fn json_bodies(mut raw: &[u8]) -> Vec<Value> {
 
 #[test]
 fn event_headers_keep_the_clients_casing_across_keep_alive_requests() {
-    use std::io::{Read, Write};
     let s = Server::start();
     s.deploy("echo", "echo");
     let api = Api::create(&s, json!({ "name": "casing" }));
@@ -786,13 +778,7 @@ fn event_headers_keep_the_clients_casing_across_keep_alive_requests() {
          POST {base}/two HTTP/1.1\r\nHost: {addr}\r\nX-Second: b\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\nX-Trailer: t\r\n\r\n\
          GET {base}/three HTTP/1.1\r\nhost: {addr}\r\nACCEPT: */*\r\nuser-agent: raw/1\r\nConnection: close\r\n\r\n"
     );
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(requests.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
+    let raw = common::raw_exchange(&s.front, requests.as_bytes());
     let events = json_bodies(&raw);
     assert_eq!(events.len(), 3, "{}", String::from_utf8_lossy(&raw));
 

@@ -95,6 +95,22 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+/// Writes `bytes` to `front` (`http://host:port`) on a new connection as
+/// they are (no client-side normalisation or header casing) and returns
+/// everything read until the server closes it (10 s at most).
+pub fn raw_exchange(front: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let addr = front.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("read timeout");
+    stream.write_all(bytes).expect("write");
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    out
+}
+
 pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
     let mut req = ureq::http::Request::builder().method(method).uri(url);
     for (k, v) in headers {
