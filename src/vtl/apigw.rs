@@ -19,7 +19,7 @@ use base64::Engine as _;
 
 use super::error::{ErrorKind, VtlError};
 use super::render::Renderer;
-use super::value::Entries;
+use super::value::{Args, Entries};
 use super::value::{Value, from_serde, parse_json};
 use super::{ContextSource, Overrides};
 
@@ -63,38 +63,42 @@ fn select(r: &mut Renderer<'_, '_>, path: &str) -> Result<Option<Value>, VtlErro
     Ok(found)
 }
 
-pub(crate) fn input_method(
-    r: &mut Renderer<'_, '_>,
-    name: &str,
-    args: Vec<Value>,
-) -> Result<Value, VtlError> {
+pub(crate) fn input_method(r: &mut Renderer<'_, '_>, name: &str, args: Args) -> Result<Value, VtlError> {
     match (name, args.len()) {
-        ("json", 0 | 1) => {
-            let path = text_arg(&args)?.unwrap_or_else(|| "$".into());
-            let json = match select(r, &path)? {
+        ("json" | "path" | "params", 1) => match text_arg(&args)? {
+            Some(text) => input_method_on(r, name, &text),
+            None if name == "params" => Ok(Value::str("")),
+            None => input_method_on(r, name, "$"),
+        },
+        ("json", 0) => input_method_on(r, name, "$"),
+        ("params", 0) => params(r),
+        ("getBody", 0) | ("body", 0) => {
+            let body = r.vars.body;
+            Ok(Value::str(if body.is_empty() { "{}" } else { body }))
+        }
+        _ => Ok(Value::Null),
+    }
+}
+
+/// `$input.json(text)`, `$input.path(text)`, `$input.params(text)`: the
+/// one-argument methods, also called straight with a template's literal
+/// (`$input.path('$.x')`) without making a value of it first.
+pub(crate) fn input_method_on(r: &mut Renderer<'_, '_>, name: &str, text: &str) -> Result<Value, VtlError> {
+    match name {
+        "json" => {
+            let json = match select(r, text)? {
                 Some(v) => v.to_json()?,
                 None => "null".into(),
             };
             r.built(json)
         }
-        ("path", 1) => {
-            let path = text_arg(&args)?.unwrap_or_else(|| "$".into());
-            Ok(select(r, &path)?.unwrap_or(Value::Null))
-        }
-        ("params", 0) => params(r),
-        ("params", 1) => {
-            let Some(name) = text_arg(&args)? else {
-                return Ok(Value::str(""));
-            };
+        "path" => Ok(select(r, text)?.unwrap_or(Value::Null)),
+        "params" => {
             let vars = r.vars;
-            let found = last(vars.path, |k| k == &*name)
-                .or_else(|| last(vars.querystring, |k| k == &*name))
-                .or_else(|| last(vars.header, |k| k.eq_ignore_ascii_case(&name)));
+            let found = last(vars.path, |k| k == text)
+                .or_else(|| last(vars.querystring, |k| k == text))
+                .or_else(|| last(vars.header, |k| k.eq_ignore_ascii_case(text)));
             Ok(Value::str(found.unwrap_or("")))
-        }
-        ("getBody", 0) | ("body", 0) => {
-            let body = r.vars.body;
-            Ok(Value::str(if body.is_empty() { "{}" } else { body }))
         }
         _ => Ok(Value::Null),
     }
@@ -131,7 +135,7 @@ fn params(r: &mut Renderer<'_, '_>) -> Result<Value, VtlError> {
     Ok(v)
 }
 
-pub(crate) fn util_method(r: &mut Renderer<'_, '_>, name: &str, args: Vec<Value>) -> Result<Value, VtlError> {
+pub(crate) fn util_method(r: &mut Renderer<'_, '_>, name: &str, args: Args) -> Result<Value, VtlError> {
     if args.len() != 1 {
         return Ok(Value::Null);
     }
@@ -140,6 +144,8 @@ pub(crate) fn util_method(r: &mut Renderer<'_, '_>, name: &str, args: Vec<Value>
     };
     r.tick(s.len() as u64 / 64)?;
     match name {
+        // Most arguments have nothing to escape: they are their own answer.
+        "escapeJavaScript" if !s.bytes().any(needs_javascript_escape) => Ok(Value::Str(s)),
         "escapeJavaScript" => r.built(escape_javascript(&s)),
         "parseJson" => {
             let v = parse_json(&s).map_err(|e| invalid(format!("$util.parseJson: {e}")))?;
@@ -161,6 +167,12 @@ pub(crate) fn util_method(r: &mut Renderer<'_, '_>, name: &str, args: Vec<Value>
         }
         _ => Ok(Value::Null),
     }
+}
+
+/// Whether [`escape_javascript`] changes this byte (every byte of a
+/// non-ASCII character does).
+fn needs_javascript_escape(b: u8) -> bool {
+    !(0x20..0x80).contains(&b) || matches!(b, b'\'' | b'"' | b'\\' | b'/')
 }
 
 /// commons-lang `StringEscapeUtils.escapeJavaScript`: quotes, backslash and
@@ -392,4 +404,37 @@ pub(crate) fn overrides(field: impl Fn(&str) -> Value) -> Overrides {
     }
     .filter(|s| (100..=599).contains(s));
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shortcut for arguments with nothing to escape is taken exactly
+    /// when escaping would change nothing.
+    #[test]
+    fn nothing_to_escape_means_unchanged() {
+        let mut samples: Vec<String> = [
+            "",
+            "plain",
+            "a b-c_d.e",
+            "x'y",
+            "x\"y",
+            "a/b",
+            "a\\b",
+            "tab\there",
+            "é",
+            "漢字",
+            "🦀",
+            "\u{7f}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        samples.extend((0u8..0x80).map(|b| format!("a{}b", b as char)));
+        for s in samples {
+            let unchanged = !s.bytes().any(needs_javascript_escape);
+            assert_eq!(unchanged, escape_javascript(&s) == s, "{s:?}");
+        }
+    }
 }

@@ -24,22 +24,36 @@ pub enum ErrorKind {
     Limit,
 }
 
-/// A parse or render failure of a mapping template.
+/// A parse or render failure of a mapping template: its [`Details`] behind
+/// one pointer, so that the `Result<Value, VtlError>` every evaluation step
+/// returns stays two words wide (renders fail rarely and return often).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VtlError {
+pub struct VtlError(Box<Details>);
+
+/// What a [`VtlError`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Details {
     pub kind: ErrorKind,
     pub message: String,
     /// `None` when the failure is not tied to one place in the template.
     pub position: Option<Position>,
 }
 
+impl std::ops::Deref for VtlError {
+    type Target = Details;
+
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
 impl VtlError {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>, position: Option<Position>) -> Self {
-        VtlError {
+        VtlError(Box::new(Details {
             kind,
             message: message.into(),
             position,
-        }
+        }))
     }
 
     pub(crate) fn parse(message: impl Into<String>, position: Position) -> Self {
@@ -56,8 +70,8 @@ impl VtlError {
 
     /// The same error, placed at `position` unless it already has a place.
     pub(crate) fn at(mut self, position: Position) -> Self {
-        if self.position.is_none() {
-            self.position = Some(position);
+        if self.0.position.is_none() {
+            self.0.position = Some(position);
         }
         self
     }

@@ -571,17 +571,41 @@ impl Path {
         Ok(current)
     }
 
+    /// The one match of a definite path (single names and indexes only),
+    /// found without collecting match lists: what `matches` gives for it.
+    fn walk(&self, root: &Value) -> Option<Value> {
+        let mut at = root.clone();
+        for seg in &self.segments {
+            at = match (seg, &at) {
+                (Segment::Names(names), Value::Map(m)) => {
+                    m.borrow().entries.get(names.first()?.as_str())?.clone()
+                }
+                (Segment::Indexes(idx), Value::List(l)) => {
+                    let l = l.borrow();
+                    let len = l.items.len() as i64;
+                    let i = *idx.first()?;
+                    let i = if i < 0 { len + i } else { i };
+                    if !(0..len).contains(&i) {
+                        return None;
+                    }
+                    l.items[i as usize].clone()
+                }
+                _ => return None,
+            };
+        }
+        Some(at)
+    }
+
     /// Jayway's answer: the value for a definite path (`None` if missing), a
     /// JSON array of matches otherwise; a trailing function applied last.
     pub(crate) fn evaluate(&self, root: &Value) -> Result<Option<Value>, VtlError> {
-        let found = self.matches(root, root)?;
         let result = if self.definite() {
-            match found.into_iter().next() {
+            match self.walk(root) {
                 Some(v) => v,
                 None => return Ok(None),
             }
         } else {
-            Value::new_list(found, true)
+            Value::new_list(self.matches(root, root)?, true)
         };
         match self.function {
             None => Ok(Some(result)),
@@ -847,5 +871,48 @@ impl PathCache {
             c.insert(path.into(), p.clone());
         });
         Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vtl::value::parse_json;
+
+    /// A definite path's shortcut finds what the general matcher finds.
+    #[test]
+    fn walking_a_definite_path_finds_what_matching_does() {
+        let doc = parse_json(r#"{"a":{"b":[10,{"c":"x"},[1,2]]},"s":"t","n":null,"e":{}}"#).expect("JSON");
+        for path in [
+            "$",
+            "$.a",
+            "$.a.b",
+            "$.a.b[0]",
+            "$.a.b[1].c",
+            "$.a.b[-1]",
+            "$.a.b[-1][1]",
+            "$.a.b[3]",
+            "$.a.b[-4]",
+            "$.missing",
+            "$.s.x",
+            "$.s[0]",
+            "$.n",
+            "$.n.x",
+            "$.e",
+            "$['a']['b'][2][0]",
+            "$.a[0]",
+            "$.a.b.c",
+        ] {
+            let compiled = compile(path).expect("path compiles");
+            assert!(compiled.definite(), "{path}");
+            let walked = compiled.walk(&doc).map(|v| v.to_json().expect("JSON"));
+            let matched = compiled
+                .matches(&doc, &doc)
+                .expect("matches")
+                .into_iter()
+                .next()
+                .map(|v| v.to_json().expect("JSON"));
+            assert_eq!(walked, matched, "{path}");
+        }
     }
 }

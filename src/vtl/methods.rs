@@ -11,7 +11,7 @@ use std::rc::Rc;
 use super::error::{ErrorKind, VtlError};
 use super::render::{MAX_ITEMS, Renderer};
 use super::value::Entries;
-use super::value::{Builtin, Value, java_equals};
+use super::value::{Args, Builtin, Value, java_equals};
 
 fn thrown(message: impl Into<String>) -> VtlError {
     VtlError::new(ErrorKind::MethodInvocation, message, None)
@@ -21,7 +21,7 @@ pub(crate) fn call(
     r: &mut Renderer<'_, '_>,
     target: &Value,
     name: &str,
-    args: Vec<Value>,
+    args: Args,
 ) -> Result<Value, VtlError> {
     // Methods every Java object has.
     match (name, args.as_slice()) {
@@ -375,12 +375,7 @@ fn number_method(n: &Value, name: &str, args: &[Value]) -> Value {
 
 // ---- lists --------------------------------------------------------------------
 
-fn list_method(
-    r: &mut Renderer<'_, '_>,
-    target: &Value,
-    name: &str,
-    args: Vec<Value>,
-) -> Result<Value, VtlError> {
+fn list_method(r: &mut Renderer<'_, '_>, target: &Value, name: &str, args: Args) -> Result<Value, VtlError> {
     let Value::List(list) = target else {
         return Ok(Value::Null);
     };
@@ -504,12 +499,7 @@ fn key_of(k: &Value) -> Option<Rc<str>> {
     }
 }
 
-fn map_method(
-    r: &mut Renderer<'_, '_>,
-    target: &Value,
-    name: &str,
-    args: Vec<Value>,
-) -> Result<Value, VtlError> {
+fn map_method(r: &mut Renderer<'_, '_>, target: &Value, name: &str, args: Args) -> Result<Value, VtlError> {
     let Value::Map(map) = target else {
         return Ok(Value::Null);
     };

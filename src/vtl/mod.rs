@@ -30,7 +30,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-pub use error::{ErrorKind, Position, VtlError};
+pub use error::{Details, ErrorKind, Position, VtlError};
 pub use render::{NullReferences, RenderOptions};
 
 /// A parsed mapping template, ready to render any number of times (and from
@@ -38,14 +38,23 @@ pub use render::{NullReferences, RenderOptions};
 #[derive(Debug, Clone)]
 pub struct Template {
     block: ast::Block,
+    /// Bytes of literal text at the top level: where the output's buffer
+    /// starts, so that a typical render does not regrow it.
+    text_len: usize,
 }
 
 impl Template {
     /// Parse once (at deploy time). Errors carry line/column.
     pub fn parse(source: &str) -> Result<Template, VtlError> {
-        Ok(Template {
-            block: parser::parse(source)?,
-        })
+        let block = parser::parse(source)?;
+        let text_len = block
+            .iter()
+            .map(|node| match node {
+                ast::Node::Text(t) => t.len(),
+                _ => 0,
+            })
+            .sum();
+        Ok(Template { block, text_len })
     }
 
     /// Render against one request's variables, as API Gateway does. Never panics.
@@ -56,7 +65,7 @@ impl Template {
     /// Render with other limits, or with stock Velocity's printing of null
     /// references.
     pub fn render_with(&self, vars: &Variables<'_>, options: &RenderOptions) -> Result<Rendered, VtlError> {
-        render::render(&self.block, vars, options)
+        render::render(&self.block, self.text_len, vars, options)
     }
 }
 

@@ -24,7 +24,7 @@ use super::ast::{Accessor, BinOp, Block, Expr, Node, Reference};
 use super::error::{ErrorKind, VtlError};
 use super::jsonpath::PathCache;
 use super::value::Entries;
-use super::value::{Builtin, LoopState, Value, java_equals};
+use super::value::{Args, Builtin, LoopState, Value, java_equals};
 use super::{Overrides, Rendered, Variables, apigw, methods};
 
 /// What a null or undefined reference prints.
@@ -94,6 +94,7 @@ pub(crate) struct Renderer<'a, 'v> {
 
 pub(crate) fn render(
     block: &Block,
+    text_len: usize,
     vars: &Variables<'_>,
     opts: &RenderOptions,
 ) -> Result<Rendered, VtlError> {
@@ -111,7 +112,7 @@ pub(crate) fn render(
         created: Vec::new(),
         overridden: std::collections::HashSet::new(),
     };
-    let mut out = String::new();
+    let mut out = String::with_capacity((text_len + text_len / 2 + 64).min(opts.max_output));
     let result = r.block(block, &mut out, true);
     let overrides = if result.is_ok() {
         r.overrides()
@@ -390,13 +391,22 @@ impl Renderer<'_, '_> {
             self.tick(1)?;
             v = match acc {
                 Accessor::Property(name) => self.property(&v, name).map_err(|e| e.at(r.at))?,
-                Accessor::Method(name, args) => {
-                    let mut values = Vec::with_capacity(args.len());
-                    for a in args {
-                        values.push(self.eval(a)?);
+                Accessor::Method(name, args) => match (&v, args.as_slice()) {
+                    // `$input.path('$.x')` and the like: the literal is used as is.
+                    (Value::Object(Builtin::Input), [Expr::Str(text)])
+                        if matches!(&**name, "json" | "path" | "params") =>
+                    {
+                        self.tick(1)?;
+                        apigw::input_method_on(self, name, text).map_err(|e| e.at(r.at))?
                     }
-                    self.call(&v, name, values).map_err(|e| e.at(r.at))?
-                }
+                    _ => {
+                        let mut values = Args::with_capacity(args.len());
+                        for a in args {
+                            values.push(self.eval(a)?);
+                        }
+                        self.call(&v, name, values).map_err(|e| e.at(r.at))?
+                    }
+                },
                 Accessor::Index(e) => {
                     let k = self.eval(e)?;
                     index(&v, &k).map_err(|e| e.at(r.at))?
@@ -416,7 +426,7 @@ impl Renderer<'_, '_> {
         v
     }
 
-    pub(crate) fn call(&mut self, target: &Value, name: &str, args: Vec<Value>) -> Result<Value, VtlError> {
+    pub(crate) fn call(&mut self, target: &Value, name: &str, args: Args) -> Result<Value, VtlError> {
         match target {
             Value::Object(Builtin::Input) => apigw::input_method(self, name, args),
             Value::Object(Builtin::Util) => apigw::util_method(self, name, args),
@@ -456,11 +466,11 @@ impl Renderer<'_, '_> {
             return Ok(Value::Null);
         };
         let cap: String = first.to_uppercase().chain(chars).collect();
-        let v = self.call(target, &format!("get{cap}"), Vec::new())?;
+        let v = self.call(target, &format!("get{cap}"), Args::new())?;
         if !v.is_null() {
             return Ok(v);
         }
-        self.call(target, &format!("is{cap}"), Vec::new())
+        self.call(target, &format!("is{cap}"), Args::new())
     }
 
     /// `requestOverride.header.X`-style name of the override parameter a

@@ -1568,3 +1568,41 @@ fn an_override_is_set_once() {
     .expect("distinct parameters");
     assert_eq!(r.output, "ok");
 }
+
+/// `$input.json/path/params` called with a literal take a shortcut past
+/// argument values; they must answer exactly as with the same text held in
+/// a variable (the general path), and as `$util.escapeJavaScript` does with
+/// nothing to escape.
+#[test]
+fn literal_arguments_answer_as_variables_do() {
+    let r = req()
+        .body(r#"{"a":{"b":[1,{"c":"x"}]},"s":"plain","q":"it's \"quoted\" / é"}"#)
+        .path(&[("id", "7")])
+        .query(&[("id", "q7"), ("k", "v")])
+        .header(&[("X-Id", "h7")]);
+    for method in ["json", "path", "params"] {
+        for arg in [
+            "$",
+            "$.a",
+            "$.a.b[1].c",
+            "$.a.b[-1]",
+            "$.missing",
+            "$[\"s\"]",
+            "$..c",
+            "id",
+            "k",
+            "x-id",
+            "",
+        ] {
+            let literal = run(&format!("$!input.{method}('{arg}')"), &r).map(|o| o.output);
+            let variable = run(&format!("#set($p = '{arg}')$!input.{method}($p)"), &r).map(|o| o.output);
+            assert_eq!(literal, variable, "$input.{method}('{arg}')");
+        }
+    }
+    let escaped = run(
+        "$util.escapeJavaScript($input.path('$.s'))|$util.escapeJavaScript($input.path('$.q'))",
+        &r,
+    )
+    .map(|o| o.output);
+    assert_eq!(escaped.as_deref(), Ok(r#"plain|it\'s \"quoted\" \/ \u00E9"#));
+}

@@ -36,6 +36,10 @@ pub(crate) enum Value {
 }
 
 pub(crate) type ListRef = Rc<RefCell<List>>;
+
+/// A method call's arguments: inline for up to two, the usual count, so a
+/// call does not allocate.
+pub(crate) type Args = smallvec::SmallVec<[Value; 2]>;
 pub(crate) type MapRef = Rc<RefCell<Map>>;
 
 #[derive(Debug, Default)]
