@@ -172,14 +172,12 @@ impl IntegrationRequest {
                 let template = template.as_ref().map_err(|e| {
                     RequestFailure::Configuration(format!("Unable to parse request template: {e}"))
                 })?;
-                let text_body;
-                let body: &str = if binary {
-                    text_body = base64::engine::general_purpose::STANDARD.encode(view.body);
-                    &text_body
+                let text_body = if binary {
+                    std::borrow::Cow::Owned(base64::engine::general_purpose::STANDARD.encode(view.body))
                 } else {
-                    text_body = String::from_utf8_lossy(view.body).into_owned();
-                    &text_body
+                    super::text_of(view.body)
                 };
+                let body: &str = &text_body;
                 let inputs = view.template_inputs();
                 let rendered = template
                     .render(&Variables {

@@ -137,9 +137,9 @@ impl IntegrationResponses {
                 };
                 content_type = ct.clone();
                 let body = if answer.binary {
-                    base64::engine::general_purpose::STANDARD.encode(answer.body)
+                    std::borrow::Cow::Owned(base64::engine::general_purpose::STANDARD.encode(answer.body))
                 } else {
-                    String::from_utf8_lossy(answer.body).into_owned()
+                    super::text_of(answer.body)
                 };
                 let inputs = view.template_inputs();
                 match t.render(&Variables {
