@@ -8,30 +8,63 @@
 
 use portico_guest::serde_json::{Value, json};
 use portico_guest::{Context, Error, raw_handler};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+/// The keys `mirror` looks at. Reading the event into this skips every
+/// other value without building it, so mirroring a large event costs one
+/// scan of it, not a JSON tree.
+#[derive(Deserialize)]
+#[serde(crate = "portico_guest::serde")]
+struct Probe {
+    #[serde(default)]
+    fail: Option<Value>,
+    #[serde(default, rename = "errorType")]
+    error_type: Option<Value>,
+    #[serde(default, rename = "requestContext")]
+    request_context: Option<IgnoredAny>,
+    #[serde(default, rename = "httpMethod")]
+    http_method: Option<IgnoredAny>,
+}
 
 fn mirror(event: &[u8], _ctx: Context) -> Result<Vec<u8>, Error> {
-    if let Ok(Value::Object(map)) = portico_guest::serde_json::from_slice::<Value>(event) {
-        if let Some(message) = map.get("fail").and_then(Value::as_str) {
-            let kind = map.get("errorType").and_then(Value::as_str).unwrap_or("Error");
-            return Err(Error::new(kind, message));
-        }
-        if map.contains_key("requestContext") && map.contains_key("httpMethod") {
-            let content_type = map
-                .get("headers")
-                .and_then(|h| h.as_object())
-                .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")))
-                .and_then(|(_, v)| v.as_str())
-                .unwrap_or("application/octet-stream");
-            let reply = json!({
-                "statusCode": 200,
-                "headers": { "Content-Type": content_type },
-                "body": map.get("body").cloned().unwrap_or(Value::Null),
-                "isBase64Encoded": map.get("isBase64Encoded").cloned().unwrap_or(Value::Bool(false)),
-            });
-            return portico_guest::serde_json::to_vec(&reply).map_err(Error::from);
-        }
+    // Only an object is probed (serde would also read an array as a struct).
+    let is_object = event.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let Some(probe) = is_object
+        .then(|| portico_guest::serde_json::from_slice::<Probe>(event).ok())
+        .flatten()
+    else {
+        return Ok(event.to_vec());
+    };
+    if let Some(message) = probe.fail.as_ref().and_then(Value::as_str) {
+        let kind = probe.error_type.as_ref().and_then(Value::as_str).unwrap_or("Error");
+        return Err(Error::new(kind, message));
+    }
+    if probe.request_context.is_some() && probe.http_method.is_some() {
+        return proxy_reply(event);
     }
     Ok(event.to_vec())
+}
+
+/// The proxy response that mirrors a proxy event's body.
+fn proxy_reply(event: &[u8]) -> Result<Vec<u8>, Error> {
+    let map = match portico_guest::serde_json::from_slice::<Value>(event)? {
+        Value::Object(map) => map,
+        _ => return Ok(event.to_vec()),
+    };
+    let content_type = map
+        .get("headers")
+        .and_then(|h| h.as_object())
+        .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")))
+        .and_then(|(_, v)| v.as_str())
+        .unwrap_or("application/octet-stream");
+    let reply = json!({
+        "statusCode": 200,
+        "headers": { "Content-Type": content_type },
+        "body": map.get("body").cloned().unwrap_or(Value::Null),
+        "isBase64Encoded": map.get("isBase64Encoded").cloned().unwrap_or(Value::Bool(false)),
+    });
+    portico_guest::serde_json::to_vec(&reply).map_err(Error::from)
 }
 
 raw_handler!(mirror);
