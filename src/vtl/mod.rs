@@ -95,6 +95,14 @@ pub trait ContextSource {
     fn field(&self, name: &str) -> Option<serde_json::Value>;
     /// Every field, as one JSON object.
     fn tree(&self) -> serde_json::Value;
+    /// One key of an object field (`identity.sourceIp`) without building
+    /// the whole object: `Some(None)` when the object has no such key,
+    /// `None` when this source does not answer piecewise for `name` (then
+    /// `field(name)` is asked). Must agree with `field(name)`.
+    fn subfield(&self, name: &str, key: &str) -> Option<Option<serde_json::Value>> {
+        let _ = (name, key);
+        None
+    }
     /// Overrides an earlier template of the same request set (the request
     /// template's, seen by the response template).
     fn prior_overrides(&self) -> Option<&Overrides> {

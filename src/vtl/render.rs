@@ -24,7 +24,7 @@ use super::ast::{Accessor, BinOp, Block, Expr, Node, Reference};
 use super::error::{ErrorKind, VtlError};
 use super::jsonpath::PathCache;
 use super::value::Entries;
-use super::value::{Args, Builtin, LoopState, Value, java_equals};
+use super::value::{Args, Builtin, LoopState, Value, from_serde, java_equals};
 use super::{Overrides, Rendered, Variables, apigw, methods};
 
 /// What a null or undefined reference prints.
@@ -380,7 +380,21 @@ impl Renderer<'_, '_> {
         let (mut v, from) = match (&*r.root, r.chain[..n].first()) {
             ("context", Some(Accessor::Property(field))) if !self.globals.contains_key("context") => {
                 self.tick(1)?;
-                (self.context_field(field), 1)
+                // `$context.identity.sourceIp`: one key, unless the template
+                // already holds (and may have changed) the whole object.
+                let piecewise = match r.chain[..n].get(1) {
+                    Some(Accessor::Property(key)) if !self.context_fields.contains_key(&**field) => {
+                        self.vars.context.subfield(field, key)
+                    }
+                    _ => None,
+                };
+                match piecewise {
+                    Some(found) => {
+                        self.tick(1)?;
+                        (found.map_or(Value::Null, |v| from_serde(&v, 0)), 2)
+                    }
+                    None => (self.context_field(field), 1),
+                }
             }
             (root, _) => (self.lookup(root)?, 0),
         };

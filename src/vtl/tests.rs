@@ -1606,3 +1606,37 @@ fn literal_arguments_answer_as_variables_do() {
     .map(|o| o.output);
     assert_eq!(escaped.as_deref(), Ok(r#"plain|it\'s \"quoted\" \/ \u00E9"#));
 }
+
+/// A source that answers `$context.identity.x` piecewise: reads take the
+/// shortcut until the template changes the object, and then see the change.
+#[test]
+fn piecewise_context_reads_see_the_templates_own_changes() {
+    struct Piecewise(serde_json::Value);
+    impl ContextSource for Piecewise {
+        fn field(&self, name: &str) -> Option<serde_json::Value> {
+            self.0.get(name).cloned()
+        }
+        fn tree(&self) -> serde_json::Value {
+            self.0.clone()
+        }
+        fn subfield(&self, name: &str, key: &str) -> Option<Option<serde_json::Value>> {
+            (name == "identity").then(|| self.0[name].get(key).cloned())
+        }
+    }
+    let source = Piecewise(serde_json::json!({"identity": {"sourceIp": "192.0.2.1", "caller": null}}));
+    let stage = BTreeMap::new();
+    let vars = Variables {
+        body: "",
+        path: &[],
+        querystring: &[],
+        header: &[],
+        context: &source,
+        stage_variables: &stage,
+    };
+    let t = Template::parse(
+        "$context.identity.sourceIp.length()|$!context.identity.caller|$!context.identity.nope|\
+#set($context.identity.sourceIp = 'x')$context.identity.sourceIp|$context.identity.get('sourceIp')",
+    )
+    .expect("parses");
+    assert_eq!(t.render(&vars).map(|r| r.output).as_deref(), Ok("9|||x|x"));
+}

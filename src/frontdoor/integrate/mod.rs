@@ -213,6 +213,47 @@ const CONTEXT_FIELDS: [&str; 18] = [
     "stage",
 ];
 
+/// The keys of `$context.identity`, in AWS's order.
+const IDENTITY_KEYS: [&str; 14] = [
+    "sourceIp",
+    "userAgent",
+    "accountId",
+    "accessKey",
+    "caller",
+    "user",
+    "userArn",
+    "apiKey",
+    "apiKeyId",
+    "cognitoAuthenticationProvider",
+    "cognitoAuthenticationType",
+    "cognitoIdentityId",
+    "cognitoIdentityPoolId",
+    "principalOrgId",
+];
+
+/// `$context.identity.<key>`: `None` for a key identity does not have,
+/// `Some(None)` for one that is null on this request.
+fn identity_field<'a>(view: &'a RequestView<'_>, key: &str) -> Option<Option<&'a str>> {
+    let id = &view.identity;
+    Some(match key {
+        "sourceIp" => Some(view.ctx.source_ip),
+        "userAgent" => view
+            .ctx
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+        "accountId" => id.account_id,
+        "accessKey" => id.access_key,
+        "caller" => id.caller,
+        "user" => id.user,
+        "userArn" => id.user_arn,
+        "apiKey" => id.api_key,
+        "apiKeyId" => id.api_key_id,
+        k if IDENTITY_KEYS.contains(&k) => None,
+        _ => return None,
+    })
+}
+
 /// One top-level `$context` field of one request (`None` for a name API
 /// Gateway does not have). Templates and `context.X` mappings ask for the
 /// fields they use, one by one; written field by field (the `json!` macro
@@ -237,33 +278,12 @@ pub fn context_field(view: &RequestView<'_>, name: &str) -> Option<serde_json::V
         "domainPrefix" => text(super::proxy::domain_prefix(ctx.domain_name)),
         "extendedRequestId" => text(ctx.extended_request_id),
         "httpMethod" => text(ctx.http_method),
-        "identity" => {
-            let id = &view.identity;
-            let user_agent = ctx
-                .headers
-                .get(axum::http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok());
-            let mut identity = Map::new();
-            for (k, v) in [
-                ("sourceIp", Some(ctx.source_ip)),
-                ("userAgent", user_agent),
-                ("accountId", id.account_id),
-                ("accessKey", id.access_key),
-                ("caller", id.caller),
-                ("user", id.user),
-                ("userArn", id.user_arn),
-                ("apiKey", id.api_key),
-                ("apiKeyId", id.api_key_id),
-                ("cognitoAuthenticationProvider", None),
-                ("cognitoAuthenticationType", None),
-                ("cognitoIdentityId", None),
-                ("cognitoIdentityPoolId", None),
-                ("principalOrgId", None),
-            ] {
-                identity.insert(k.to_owned(), opt(v));
-            }
-            Value::Object(identity)
-        }
+        "identity" => Value::Object(
+            IDENTITY_KEYS
+                .iter()
+                .map(|k| ((*k).to_owned(), opt(identity_field(view, k).flatten())))
+                .collect::<Map<String, Value>>(),
+        ),
         "isCanaryRequest" => text(if ctx.is_canary { "true" } else { "false" }),
         "path" => Value::String(format!("/{}{}", ctx.stage, ctx.path)),
         "protocol" => text("HTTP/1.1"),
@@ -296,6 +316,15 @@ impl crate::vtl::ContextSource for RequestView<'_> {
 
     fn tree(&self) -> serde_json::Value {
         context_tree(self)
+    }
+
+    fn subfield(&self, name: &str, key: &str) -> Option<Option<serde_json::Value>> {
+        let text = |s: &str| serde_json::Value::String(s.to_owned());
+        match name {
+            "identity" => Some(identity_field(self, key).map(|v| v.map_or(serde_json::Value::Null, text))),
+            "authorizer" => Some(self.ctx.authorizer.and_then(|a| a.get(key)).map(|v| text(v))),
+            _ => None,
+        }
     }
 
     fn prior_overrides(&self) -> Option<&crate::vtl::Overrides> {
@@ -539,7 +568,85 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
-    use super::log_pairs;
+    use std::collections::BTreeMap;
+
+    use super::{Lazy, RequestView, log_pairs};
+    use crate::frontdoor::proxy::CallerIdentity;
+    use crate::frontdoor::respond::ResponseContext;
+    use crate::vtl::ContextSource;
+
+    /// `$context.identity.x` / `$context.authorizer.x` read piecewise give
+    /// what the whole object has under that key, for every key and for
+    /// keys it does not have.
+    #[test]
+    fn context_subfields_agree_with_their_objects() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(axum::http::header::USER_AGENT, "curl/8".parse().expect("header"));
+        let authorizer = BTreeMap::from([
+            ("principalId".to_string(), "user-1".to_string()),
+            ("scope".to_string(), "read".to_string()),
+        ]);
+        let stage_variables = BTreeMap::new();
+        for authorizer in [None, Some(&authorizer)] {
+            let ctx = ResponseContext {
+                headers: &headers,
+                raw_query: None,
+                path_params: &[],
+                stage_variables: &stage_variables,
+                request_id: "r",
+                extended_request_id: "e",
+                api_id: "a",
+                stage: "prod",
+                resource_path: "/",
+                resource_id: "root",
+                path: "/",
+                http_method: "GET",
+                source_ip: "192.0.2.1",
+                account_id: "000000000000",
+                domain_name: "a.execute-api.localhost",
+                trace_id: "",
+                authorizer,
+                validation_error_string: None,
+                is_canary: false,
+            };
+            let view = RequestView {
+                ctx: &ctx,
+                body: &bytes::Bytes::new(),
+                headers: &[],
+                deployment_id: "d",
+                request_time_epoch_ms: 0,
+                binary_media_types: &[],
+                identity: CallerIdentity {
+                    api_key: Some("key"),
+                    caller: Some("caller"),
+                    ..CallerIdentity::default()
+                },
+                authorizer_event: None,
+                lazy: Lazy::default(),
+            };
+            for name in ["identity", "authorizer"] {
+                let whole = view.field(name).expect("field exists");
+                let mut keys: Vec<String> = whole
+                    .as_object()
+                    .map(|o| o.keys().cloned().collect())
+                    .unwrap_or_default();
+                keys.extend([
+                    "nope".to_string(),
+                    "principalId".to_string(),
+                    "sourceIp".to_string(),
+                ]);
+                for key in keys {
+                    let piece = view.subfield(name, &key).expect("answers piecewise");
+                    assert_eq!(
+                        piece.unwrap_or_default(),
+                        whole.get(&key).cloned().unwrap_or_default(),
+                        "{name}.{key}"
+                    );
+                }
+            }
+            assert_eq!(view.subfield("requestId", "x"), None);
+        }
+    }
 
     #[test]
     fn logged_credentials_keep_only_their_last_six_characters() {
