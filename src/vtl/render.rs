@@ -65,6 +65,27 @@ impl Default for RenderOptions {
 pub(crate) const MAX_STRING: usize = 10 * 1024 * 1024;
 pub(crate) const MAX_ITEMS: usize = 1_000_000;
 
+/// List and map methods that change nothing (anything else might, and
+/// makes the render tear its values down at the end).
+const READ_ONLY_METHODS: &[&str] = &[
+    "size",
+    "isEmpty",
+    "get",
+    "getOrDefault",
+    "contains",
+    "containsKey",
+    "containsValue",
+    "indexOf",
+    "lastIndexOf",
+    "keySet",
+    "values",
+    "entrySet",
+    "subList",
+    "toString",
+    "equals",
+    "hashCode",
+];
+
 enum Flow {
     Normal,
     Break,
@@ -87,6 +108,11 @@ pub(crate) struct Renderer<'a, 'v> {
     pub(crate) regexes: HashMap<String, Rc<regex::Regex>>,
     work: u64,
     created: Vec<Value>,
+    /// Whether the template changed a list or map (`#set($m.k = ...)`,
+    /// `$l.add(...)`) or put one inside a list or map literal (`[$a]`):
+    /// only then can values form a cycle, or nest deeper than parsing
+    /// allows, and need [`Renderer::teardown`] rather than a plain drop.
+    mutated: bool,
     /// The `$context.requestOverride` / `responseOverride` parameters this
     /// render has set: each may be set once ("Overrides are final").
     overridden: std::collections::HashSet<String>,
@@ -110,6 +136,7 @@ pub(crate) fn render(
         regexes: HashMap::new(),
         work: 0,
         created: Vec::new(),
+        mutated: false,
         overridden: std::collections::HashSet::new(),
     };
     let mut out = String::with_capacity((text_len + text_len / 2 + 64).min(opts.max_output));
@@ -119,7 +146,9 @@ pub(crate) fn render(
     } else {
         Overrides::default()
     };
-    r.teardown();
+    if r.mutated {
+        r.teardown();
+    }
     result?;
     Ok(Rendered {
         output: out,
@@ -138,15 +167,21 @@ impl Renderer<'_, '_> {
     }
 
     /// Count `units` of work against the budget.
+    #[inline]
     pub(crate) fn tick(&mut self, units: u64) -> Result<(), VtlError> {
         self.work += units;
         if self.work > self.opts.max_work {
-            return Err(VtlError::limit(format!(
-                "template did more than {} units of work (nested loops?)",
-                self.opts.max_work
-            )));
+            return Err(self.over_budget());
         }
         Ok(())
+    }
+
+    #[cold]
+    fn over_budget(&self) -> VtlError {
+        VtlError::limit(format!(
+            "template did more than {} units of work (nested loops?)",
+            self.opts.max_work
+        ))
     }
 
     /// A string the template built: checked against the size cap and charged.
@@ -170,13 +205,12 @@ impl Renderer<'_, '_> {
         Ok(v)
     }
 
+    #[inline]
     fn emit(&self, out: &mut String, s: &str, top: bool) -> Result<(), VtlError> {
         out.push_str(s);
         let cap = if top { self.opts.max_output } else { MAX_STRING };
         if out.len() > cap {
-            return Err(VtlError::limit(format!(
-                "rendered output larger than {cap} bytes"
-            )));
+            return Err(too_long(cap));
         }
         Ok(())
     }
@@ -246,6 +280,7 @@ impl Renderer<'_, '_> {
                 Ok(())
             }
             Value::Str(s) => self.emit(out, &s, top),
+            Value::Int(i) => self.emit(out, itoa::Buffer::new().format(i), top),
             v => {
                 let s = v.display().map_err(|e| e.at(r.at))?;
                 self.emit(out, &s, top)
@@ -441,6 +476,9 @@ impl Renderer<'_, '_> {
     }
 
     pub(crate) fn call(&mut self, target: &Value, name: &str, args: Args) -> Result<Value, VtlError> {
+        if matches!(target, Value::List(_) | Value::Map(_)) && !READ_ONLY_METHODS.contains(&name) {
+            self.mutated = true;
+        }
         match target {
             Value::Object(Builtin::Input) => apigw::input_method(self, name, args),
             Value::Object(Builtin::Util) => apigw::util_method(self, name, args),
@@ -533,6 +571,9 @@ impl Renderer<'_, '_> {
             return Ok(());
         };
         let base = self.eval_chain(target, target.chain.len() - 1)?;
+        if matches!(base, Value::List(_) | Value::Map(_)) {
+            self.mutated = true;
+        }
         match (last, &base) {
             (Accessor::Property(name), Value::Map(m)) => {
                 m.borrow_mut().entries.insert(Rc::from(&**name), value);
@@ -612,6 +653,7 @@ impl Renderer<'_, '_> {
                 for i in items {
                     values.push(self.eval(i)?);
                 }
+                self.mutated |= values.iter().any(Value::is_container);
                 self.track(Value::new_list(values, false))?
             }
             Expr::Range(a, b) => match self.range_bounds(a, b)? {
@@ -637,6 +679,7 @@ impl Renderer<'_, '_> {
                 for (k, v) in entries {
                     let k = self.eval(k)?;
                     let v = self.eval(v)?;
+                    self.mutated |= v.is_container();
                     map.insert(Rc::from(k.display()?), v);
                 }
                 self.track(Value::new_map(map))?
@@ -698,6 +741,11 @@ impl Renderer<'_, '_> {
         };
         apigw::overrides(|k| field(k).unwrap_or(Value::Null))
     }
+}
+
+#[cold]
+fn too_long(cap: usize) -> VtlError {
+    VtlError::limit(format!("rendered output larger than {cap} bytes"))
 }
 
 fn index_error(i: i64, len: i64) -> VtlError {

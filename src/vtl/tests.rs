@@ -1222,6 +1222,14 @@ fn deep_values_built_at_run_time_are_dropped_safely() {
     )
     .expect_err("too deep to print");
     assert_eq!(e.kind, ErrorKind::Limit);
+    // 300,000 levels built from literals alone (no list or map is changed)
+    // would overflow the stack if dropped recursively.
+    let r = run(
+        "#set($a = [])#foreach($i in [1..300])#foreach($j in [1..1000])#set($a = [$a])#end#end$a.size()",
+        &req(),
+    )
+    .expect("renders");
+    assert_eq!(r.output, "1");
 }
 
 #[test]

@@ -82,6 +82,11 @@ impl Value {
         Value::Map(Rc::new(RefCell::new(Map { entries })))
     }
 
+    /// A list, map or entry: a value that holds other values.
+    pub(crate) fn is_container(&self) -> bool {
+        matches!(self, Value::List(_) | Value::Map(_) | Value::Entry(_))
+    }
+
     pub(crate) fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -133,9 +138,7 @@ fn write_display(out: &mut String, v: &Value, depth: usize) -> Result<(), VtlErr
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
         Value::Double(d) => out.push_str(&java_double(*d)),
         Value::Str(s) => out.push_str(s),
         Value::List(l) => {
@@ -195,9 +198,7 @@ fn write_json(out: &mut String, v: &Value, depth: usize) -> Result<(), VtlError>
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
         Value::Double(d) if d.is_finite() => out.push_str(&java_double(*d)),
         Value::Double(_) => out.push_str("null"),
         Value::Str(s) => json_string(out, s),
