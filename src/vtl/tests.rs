@@ -356,19 +356,27 @@ fn empty_context() -> serde_json::Value {
     json!({})
 }
 
+/// Variables of a request with no body, parameters or headers.
+fn no_request<'a>(
+    context: &'a dyn ContextSource,
+    stage_variables: &'a BTreeMap<String, String>,
+) -> Variables<'a> {
+    Variables {
+        body: "",
+        path: &[],
+        querystring: &[],
+        header: &[],
+        context,
+        stage_variables,
+    }
+}
+
 fn render_oracle(template: &str) -> Result<Rendered, VtlError> {
     let source = format!("{ORACLE_PRELUDE}{template}");
     let t = Template::parse(&source)?;
     let ctx = empty_context();
     let stage = BTreeMap::new();
-    let vars = Variables {
-        body: "",
-        path: &[],
-        querystring: &[],
-        header: &[],
-        context: &ctx,
-        stage_variables: &stage,
-    };
+    let vars = no_request(&ctx, &stage);
     t.render_with(
         &vars,
         &RenderOptions {
@@ -1633,14 +1641,7 @@ fn piecewise_context_reads_see_the_templates_own_changes() {
     }
     let source = Piecewise(serde_json::json!({"identity": {"sourceIp": "192.0.2.1", "caller": null}}));
     let stage = BTreeMap::new();
-    let vars = Variables {
-        body: "",
-        path: &[],
-        querystring: &[],
-        header: &[],
-        context: &source,
-        stage_variables: &stage,
-    };
+    let vars = no_request(&source, &stage);
     let t = Template::parse(
         "$context.identity.sourceIp.length()|$!context.identity.caller|$!context.identity.nope|\
 #set($context.identity.sourceIp = 'x')$context.identity.sourceIp|$context.identity.get('sourceIp')",
