@@ -112,7 +112,7 @@ pub(crate) struct Renderer<'a, 'v> {
     /// `$l.add(...)`) or put one inside a list or map literal (`[$a]`):
     /// only then can values form a cycle, or nest deeper than parsing
     /// allows, and need [`Renderer::teardown`] rather than a plain drop.
-    mutated: bool,
+    needs_teardown: bool,
     /// The `$context.requestOverride` / `responseOverride` parameters this
     /// render has set: each may be set once ("Overrides are final").
     overridden: std::collections::HashSet<String>,
@@ -136,7 +136,7 @@ pub(crate) fn render(
         regexes: HashMap::new(),
         work: 0,
         created: Vec::new(),
-        mutated: false,
+        needs_teardown: false,
         overridden: std::collections::HashSet::new(),
     };
     let mut out = String::with_capacity((text_len + text_len / 2 + 64).min(opts.max_output));
@@ -146,7 +146,7 @@ pub(crate) fn render(
     } else {
         Overrides::default()
     };
-    if r.mutated {
+    if r.needs_teardown {
         r.teardown();
     }
     result?;
@@ -477,7 +477,7 @@ impl Renderer<'_, '_> {
 
     pub(crate) fn call(&mut self, target: &Value, name: &str, args: Args) -> Result<Value, VtlError> {
         if matches!(target, Value::List(_) | Value::Map(_)) && !READ_ONLY_METHODS.contains(&name) {
-            self.mutated = true;
+            self.needs_teardown = true;
         }
         match target {
             Value::Object(Builtin::Input) => apigw::input_method(self, name, args),
@@ -572,7 +572,7 @@ impl Renderer<'_, '_> {
         };
         let base = self.eval_chain(target, target.chain.len() - 1)?;
         if matches!(base, Value::List(_) | Value::Map(_)) {
-            self.mutated = true;
+            self.needs_teardown = true;
         }
         match (last, &base) {
             (Accessor::Property(name), Value::Map(m)) => {
@@ -653,7 +653,7 @@ impl Renderer<'_, '_> {
                 for i in items {
                     values.push(self.eval(i)?);
                 }
-                self.mutated |= values.iter().any(Value::is_container);
+                self.needs_teardown |= values.iter().any(Value::is_container);
                 self.track(Value::new_list(values, false))?
             }
             Expr::Range(a, b) => match self.range_bounds(a, b)? {
@@ -679,7 +679,7 @@ impl Renderer<'_, '_> {
                 for (k, v) in entries {
                     let k = self.eval(k)?;
                     let v = self.eval(v)?;
-                    self.mutated |= v.is_container();
+                    self.needs_teardown |= v.is_container();
                     map.insert(Rc::from(k.display()?), v);
                 }
                 self.track(Value::new_map(map))?
