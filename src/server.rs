@@ -330,10 +330,9 @@ fn spawn_front_door(
     gw: &Gateway,
     stop: &tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::sync::oneshot::Receiver<std::io::Result<()>>>> {
-    use crate::frontdoor::listener::ClientConn;
     let mut done = Vec::with_capacity(listeners.len());
     for (i, listener) in listeners.into_iter().enumerate() {
-        let router = crate::frontdoor::router(gw.frontdoor.clone());
+        let service = crate::frontdoor::FrontDoorService::new(gw.frontdoor.clone());
         let stop = stop.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
         std::thread::Builder::new()
@@ -344,12 +343,9 @@ fn spawn_front_door(
                         .enable_all()
                         .build()?;
                     runtime.block_on(
-                        axum::serve(
-                            listener,
-                            router.into_make_service_with_connect_info::<ClientConn>(),
-                        )
-                        .with_graceful_shutdown(stopped(stop))
-                        .into_future(),
+                        axum::serve(listener, service)
+                            .with_graceful_shutdown(stopped(stop))
+                            .into_future(),
                     )
                 };
                 let _ = tx.send(serve());

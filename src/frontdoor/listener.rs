@@ -24,7 +24,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -255,7 +254,6 @@ impl AsyncWrite for CasingStream {
 }
 
 /// What the request handler knows of its connection.
-#[derive(Clone)]
 pub struct ClientConn {
     pub peer: SocketAddr,
     /// The peer's address as text (`sourceIp`), formatted once per
@@ -271,8 +269,9 @@ impl ClientConn {
     }
 }
 
-impl Connected<IncomingStream<'_, ThreadListener>> for ClientConn {
-    fn connect_info(stream: IncomingStream<'_, ThreadListener>) -> ClientConn {
+impl ClientConn {
+    /// What the handler needs to know of a newly accepted connection.
+    pub fn of(stream: &IncomingStream<'_, ThreadListener>) -> ClientConn {
         let peer = *stream.remote_addr();
         ClientConn {
             peer,
