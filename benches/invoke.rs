@@ -127,6 +127,7 @@ async fn invoke_once(host: &Host, name: &str, payload: &[u8]) {
             client_context: None,
             request_id: "bench".into(),
             want_log: false,
+            result_check: portico::host::ResultCheck::Json,
         })
         .await
         .unwrap();
@@ -272,6 +273,7 @@ async fn proxy_hello(host: &Host, time_ms: i64) -> usize {
             client_context: None,
             request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef".into(),
             want_log: false,
+            result_check: portico::host::ResultCheck::Json,
         })
         .await
         .unwrap();

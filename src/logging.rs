@@ -101,10 +101,12 @@ fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
         }
         let mut ts = String::with_capacity(prefix.len() + 7);
         ts.push_str(prefix);
-        for place in [100_000, 10_000, 1_000, 100, 10, 1] {
-            ts.push(char::from(b'0' + (micros / place % 10) as u8));
+        let mut digits = [b'0'; 7];
+        for (d, place) in digits.iter_mut().zip([100_000, 10_000, 1_000, 100, 10, 1]) {
+            *d = b'0' + (micros / place % 10) as u8;
         }
-        ts.push('Z');
+        digits[6] = b'Z';
+        ts.push_str(std::str::from_utf8(&digits).unwrap_or_default());
         ts
     })
 }
@@ -123,7 +125,12 @@ fn human_line(out: &mut Vec<u8>, timestamp: &str, function: &str, request_id: &s
 }
 
 fn push_escaped(out: &mut Vec<u8>, s: &str) {
-    if !s.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+    // A fold rather than `any`: without the early exit the check runs over
+    // whole vectors of bytes, and a line almost never has one to escape.
+    let needs_escape = s
+        .bytes()
+        .fold(false, |found, b| found | ((b < 0x20 && b != b'\t') | (b == 0x7f)));
+    if !needs_escape {
         out.extend_from_slice(s.as_bytes());
         return;
     }
@@ -179,6 +186,15 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "T  INFO portico::function: INFO\tsaid \\u{1b}[31mred\\r function=hello request_id=\"r-1\"\n"
         );
+        let mut out = Vec::new();
+        human_line(
+            &mut out,
+            "T",
+            "f",
+            "r",
+            "del\u{7f} and a long clean tail, long enough for vectors",
+        );
+        assert!(String::from_utf8(out).unwrap().contains("del\\u{7f} and"));
     }
 
     #[test]

@@ -382,6 +382,7 @@ impl SdkInstance {
         event: &[u8],
         context: &[u8],
         request_id: &str,
+        check: ResultCheck,
     ) -> Result<RunResult, GuestFailure> {
         // An idle instance's epoch deadline passed long ago; without a fresh
         // one the guest would yield to the runtime on entry, every time.
@@ -419,7 +420,7 @@ impl SdkInstance {
         };
         let (status, body) = (buf[0], &buf[1..]);
         match status {
-            0 => check_json(body, request_id).map(Ok),
+            0 => check_json(body, request_id, check).map(Ok),
             1 => Ok(Err(error_from_json(body).unwrap_or_else(|| {
                 GuestFailure::new(
                     "Runtime.InvalidResponse",
@@ -443,13 +444,29 @@ impl SdkInstance {
     }
 }
 
-/// A successful result must be JSON (an empty one reads as `null`). The
-/// check is syntactic only (nothing is built), and the result is copied out
-/// once it passed.
-fn check_json<B: AsRef<[u8]> + Into<Vec<u8>>>(body: B, request_id: &str) -> RunResult {
+/// Whether the host checks that a successful result is JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultCheck {
+    /// A result that is not JSON fails as `Runtime.InvalidResponse` (the
+    /// Invoke API, authorizers, non-proxy integrations).
+    Json,
+    /// The caller parses the result itself and answers one that is not JSON
+    /// on its own terms: a Lambda proxy integration, where it is a malformed
+    /// proxy response (502), as API Gateway answers a custom runtime's
+    /// non-JSON output. Checking here too would read every result twice.
+    ByCaller,
+}
+
+/// A successful result must be JSON (an empty one reads as `null`), unless
+/// the caller checks it. The check is syntactic only (nothing is built), and
+/// the result is copied out once it passed.
+fn check_json<B: AsRef<[u8]> + Into<Vec<u8>>>(body: B, request_id: &str, check: ResultCheck) -> RunResult {
     let bytes = body.as_ref();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(b"null".to_vec());
+    }
+    if check == ResultCheck::ByCaller {
+        return Ok(body.into());
     }
     match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
         Ok(_) => Ok(body.into()),
@@ -484,6 +501,7 @@ pub async fn run_command(
     env: &Environment,
     event: &[u8],
     request_id: &str,
+    check: ResultCheck,
 ) -> (RunResult, Capture, usize) {
     let stdout = Capture::new(MAX_RESPONSE_PAYLOAD);
     let logs = Capture::new(LOG_LIMIT);
@@ -507,7 +525,7 @@ pub async fn run_command(
                 out.data.len() as u64 + out.dropped
             ),
         )),
-        (Some(0), _) => check_json(out.data, request_id),
+        (Some(0), _) => check_json(out.data, request_id, check),
         (Some(code), _) => Err(error_from_json(&out.data).unwrap_or_else(|| {
             GuestFailure::new(
                 "Runtime.ExitError",

@@ -22,6 +22,7 @@ use dashmap::DashMap;
 
 use crate::function::{Alias, FunctionRecord, Version};
 use instance::GuestFailure;
+pub use instance::ResultCheck;
 use module::Modules;
 pub use pool::within;
 use pool::{Run, VersionPool};
@@ -58,6 +59,8 @@ pub struct InvokeRequest<'a> {
     pub request_id: String,
     /// Render the Lambda-style log text (for `X-Amz-Log-Type: Tail`).
     pub want_log: bool,
+    /// Whether the host checks that the result is JSON.
+    pub result_check: ResultCheck,
 }
 
 /// A completed invocation (successful or a function error).
@@ -234,7 +237,9 @@ impl Host {
             + u64::from(config.timeout_s) * 1000;
         let context = context_json(&pool.context_head, &req, config.memory_mb, deadline_ms);
         let run = pool
-            .run(req.payload, &context, &req.request_id, || self.evict_all_idle())
+            .run(req.payload, &context, &req.request_id, req.result_check, || {
+                self.evict_all_idle()
+            })
             .await;
         emit_output(&req.request_id, config, &run);
         let debug = tracing::enabled!(target: "portico::function", tracing::Level::DEBUG);
@@ -432,6 +437,7 @@ pub async fn run_event(
                 client_context: client_context.clone(),
                 request_id: request_id.clone(),
                 want_log: false,
+                result_check: crate::host::ResultCheck::Json,
             })
             .await;
         match outcome {
@@ -560,6 +566,7 @@ mod tests {
             client_context,
             request_id: "req-1".into(),
             want_log: false,
+            result_check: crate::host::ResultCheck::Json,
         })
         .await
         .unwrap_or_else(|e| panic!("{e:?}"))
@@ -635,6 +642,7 @@ mod tests {
                 client_context: None,
                 request_id: "req-\"2\"".into(),
                 want_log: false,
+                result_check: crate::host::ResultCheck::Json,
             })
             .await
             .unwrap();

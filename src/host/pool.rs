@@ -9,7 +9,9 @@ use std::sync::Mutex;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use super::instance::{Environment, GuestFailure, POOL_EXHAUSTED, RunResult, SdkInstance, run_command};
+use super::instance::{
+    Environment, GuestFailure, POOL_EXHAUSTED, ResultCheck, RunResult, SdkInstance, run_command,
+};
 use super::module::Prepared;
 use super::output::{Capture, Captured};
 use crate::function::{FunctionConfig, GuestShape};
@@ -98,21 +100,28 @@ impl VersionPool {
 
     /// Runs one invocation with the timeout. The caller holds a concurrency
     /// permit, so the pool never holds more instances than that allows.
-    pub async fn run(&self, event: &[u8], context: &[u8], request_id: &str, evict: impl Fn()) -> Run {
+    pub async fn run(
+        &self,
+        event: &[u8],
+        context: &[u8],
+        request_id: &str,
+        check: ResultCheck,
+        evict: impl Fn(),
+    ) -> Run {
         let timeout = Duration::from_secs(u64::from(self.config.timeout_s));
         let started = Instant::now();
         // Where the running instance's log capture is published, so a
         // timed-out invocation still reports what the guest printed.
         let logs = Mutex::new(None);
         let deadline = started + timeout;
-        let first = std::pin::pin!(self.run_inner(event, context, request_id, false, &logs, started));
+        let first = std::pin::pin!(self.run_inner(event, context, request_id, check, false, &logs, started));
         let mut run = within(deadline, first)
             .await
             .unwrap_or_else(|| timed_out(request_id, timeout, &logs, started));
         if run.result.as_ref().is_err_and(|f| f.error_type == POOL_EXHAUSTED) {
             // Every instance slot is held; idle ones elsewhere can go.
             evict();
-            let mut retry = Box::pin(self.run_inner(event, context, request_id, true, &logs, started));
+            let mut retry = Box::pin(self.run_inner(event, context, request_id, check, true, &logs, started));
             run = within(deadline, retry.as_mut())
                 .await
                 .unwrap_or_else(|| timed_out(request_id, timeout, &logs, started));
@@ -128,12 +137,13 @@ impl VersionPool {
         event: &[u8],
         context: &[u8],
         request_id: &str,
+        check: ResultCheck,
         retry: bool,
         logs_slot: &Mutex<Option<Capture>>,
         started: Instant,
     ) -> Run {
         if self.prepared.shape == GuestShape::Command {
-            let (result, logs, peak) = run_command(&self.prepared, &self.env, event, request_id).await;
+            let (result, logs, peak) = run_command(&self.prepared, &self.env, event, request_id, check).await;
             return Run {
                 result,
                 logs: logs.take(),
@@ -165,7 +175,7 @@ impl VersionPool {
             }
         };
         *logs_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(instance.logs().clone());
-        let outcome = instance.call(event, context, request_id).await;
+        let outcome = instance.call(event, context, request_id, check).await;
         let ended = Instant::now();
         let logs = instance.logs().take();
         let peak_memory = instance.peak_memory();

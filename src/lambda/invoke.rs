@@ -134,6 +134,7 @@ pub async fn invoke(
                     client_context,
                     request_id: request_id.clone(),
                     want_log: tail,
+                    result_check: crate::host::ResultCheck::Json,
                 })
                 .await?;
             let (body, failed) = match inv.result {

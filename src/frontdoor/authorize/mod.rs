@@ -470,6 +470,7 @@ impl AccessControl {
                 client_context: None,
                 request_id: uuid::Uuid::new_v4().to_string(),
                 want_log: false,
+                result_check: crate::host::ResultCheck::Json,
             })
             .await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -363,8 +363,24 @@ pub fn remap_response_headers(headers: HeaderMap, kind: HttpIntegrationKind) -> 
 /// table as an HTTP backend's, so a function cannot set the framing of the
 /// client's connection (`Content-Length: 1` comes back as
 /// `x-amzn-Remapped-Content-Length`, `Transfer-Encoding` is dropped).
-pub fn remap_lambda_proxy_headers(headers: HeaderMap) -> HeaderMap {
-    remap_headers(headers, None)
+/// Built straight from the function's pairs (one map, not a map remapped
+/// into another); pairs that are not a valid header are left out. `spare`
+/// is room kept for the headers the gateway adds afterwards.
+pub fn lambda_proxy_headers(pairs: Vec<(String, String)>, spare: usize) -> HeaderMap {
+    let named: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| k.eq_ignore_ascii_case("connection") && HeaderValue::from_str(v).is_ok())
+        .flat_map(|(_, v)| v.split(','))
+        .map(|n| n.trim().to_ascii_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut out = HeaderMap::with_capacity(pairs.len() + spare);
+    for (k, v) in pairs {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+            append_remapped(&mut out, &name, value, &named, None);
+        }
+    }
+    out
 }
 
 fn remap_headers(headers: HeaderMap, also_dropped: Option<&str>) -> HeaderMap {
@@ -377,20 +393,35 @@ fn remap_headers(headers: HeaderMap, also_dropped: Option<&str>) -> HeaderMap {
             current = Some(n);
         }
         let Some(name) = current.as_ref() else { continue };
-        let n = name.as_str();
-        let dropped = HOP_BY_HOP.contains(&n)
-            || DROPPED_FROM_BACKEND.contains(&n)
-            || (named.iter().any(|c| c == n) && n != "connection")
-            || also_dropped == Some(n);
-        if REMAPPED_FROM_BACKEND.contains(&n) {
-            if let Ok(remapped) = HeaderName::from_bytes(format!("x-amzn-remapped-{n}").as_bytes()) {
-                out.append(remapped, value);
-            }
-        } else if !dropped {
-            out.append(name.clone(), value);
-        }
+        append_remapped(&mut out, name, value, &named, also_dropped);
     }
     out
+}
+
+/// Appends one backend header to `out` under the name the client sees, or
+/// not at all when it is dropped (`named`: the names listed in the
+/// response's `Connection` header, lower case).
+fn append_remapped(
+    out: &mut HeaderMap,
+    name: &HeaderName,
+    value: HeaderValue,
+    named: &[String],
+    also_dropped: Option<&str>,
+) {
+    let n = name.as_str();
+    if REMAPPED_FROM_BACKEND.contains(&n) {
+        if let Ok(remapped) = HeaderName::from_bytes(format!("x-amzn-remapped-{n}").as_bytes()) {
+            out.append(remapped, value);
+        }
+        return;
+    }
+    let dropped = HOP_BY_HOP.contains(&n)
+        || DROPPED_FROM_BACKEND.contains(&n)
+        || (named.iter().any(|c| c == n) && n != "connection")
+        || also_dropped == Some(n);
+    if !dropped {
+        out.append(name.clone(), value);
+    }
 }
 
 /// The trace id a request carries on: the client's, completed with a
@@ -448,9 +479,13 @@ pub fn new_trace_id() -> String {
 pub fn push_hex(out: &mut String, value: impl Into<u128>, digits: u32) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let value = value.into();
-    for shift in (0..digits).rev() {
-        out.push(char::from(HEX[((value >> (4 * shift)) & 0xf) as usize]));
+    let digits = digits.min(32) as usize;
+    let mut buf = [0u8; 32];
+    for (i, b) in buf[..digits].iter_mut().enumerate() {
+        *b = HEX[((value >> (4 * (digits - 1 - i))) & 0xf) as usize];
     }
+    // Only ASCII hex digits were written.
+    out.push_str(std::str::from_utf8(&buf[..digits]).unwrap_or_default());
 }
 
 // --------------------------------------------------------------- HTTP_PROXY
@@ -1054,6 +1089,10 @@ mod tests {
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         );
         assert_ne!(new_trace_id(), t);
+        let mut hex = String::from("x");
+        push_hex(&mut hex, 0xabc_u32, 5);
+        push_hex(&mut hex, u128::MAX, 32);
+        assert_eq!(hex, format!("x00abc{}", "f".repeat(32)));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::request::{IntegrationRequest, RequestFailure};
@@ -15,7 +15,7 @@ use super::{ExecutionLog, RequestView};
 use crate::frontdoor::proxy;
 use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses, ResponseContext};
 use crate::frontdoor::{gateway_error, internal_error};
-use crate::host::{Host, InvokeError, InvokeRequest};
+use crate::host::{Host, InvokeError, InvokeRequest, ResultCheck};
 
 /// One function call for an integration.
 pub struct LambdaCall<'a> {
@@ -25,6 +25,8 @@ pub struct LambdaCall<'a> {
     /// The integration's `timeoutInMillis`.
     pub timeout: Duration,
     pub request_id: &'a str,
+    /// `ByCaller` for a proxy integration, which parses the result itself.
+    pub result_check: ResultCheck,
 }
 
 /// One `AWS_PROXY` call.
@@ -65,6 +67,7 @@ pub async fn invoke(
         client_context: None,
         request_id: call.request_id.to_string(),
         want_log: false,
+        result_check: call.result_check,
     }));
     // The integration timer exists only if the function is still running
     // after its first poll (a warm invocation usually is not).
@@ -230,16 +233,8 @@ fn bad_gateway() -> Response {
 pub fn into_response(r: proxy::ProxyResponse) -> Response {
     let mut resp = Response::new(Body::from(r.body));
     *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
-    let mut headers = axum::http::HeaderMap::with_capacity(r.headers.len());
-    for (k, v) in r.headers {
-        if let (Ok(name), Ok(value)) = (
-            axum::http::HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(&v),
-        ) {
-            headers.append(name, value);
-        }
-    }
-    *resp.headers_mut() = super::http::remap_lambda_proxy_headers(headers);
+    // Room for the request id, extended id and trace id added on the way out.
+    *resp.headers_mut() = super::http::lambda_proxy_headers(r.headers, 3);
     resp
 }
 
@@ -326,6 +321,7 @@ pub async fn aws(
         payload,
         timeout: target.timeout,
         request_id: view.ctx.request_id,
+        result_check: ResultCheck::Json,
     };
     let mut resp = match invoke(host, &call, responses, view.ctx).await {
         LambdaOutcome::Refused(r) => return r,

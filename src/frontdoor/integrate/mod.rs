@@ -557,6 +557,7 @@ pub async fn run(
                     payload: &event,
                     timeout: *timeout,
                     request_id: view.ctx.request_id,
+                    result_check: crate::host::ResultCheck::ByCaller,
                 },
                 accept: view.header_value("accept"),
                 binary_media_types: view.binary_media_types,
