@@ -6,6 +6,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 
+use aws_lambda_events::event::apigw::ApiGatewayProxyResponse;
 use serde::Serialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
@@ -180,7 +181,7 @@ pub fn call_typed<F, E, O>(handler: F, event: &[u8], ctx: Context) -> Result<Vec
 where
     F: FnOnce(E, Context) -> Result<O, Error>,
     E: DeserializeOwned + 'static,
-    O: Serialize,
+    O: Serialize + 'static,
 {
     let mut ignored = Some(IgnoredAny);
     let skipped = (&mut ignored as &mut dyn Any).downcast_mut::<Option<E>>();
@@ -197,6 +198,10 @@ where
     // Room for a typical proxy response, so small results never reallocate.
     let mut out = Vec::with_capacity(512);
     out.push(STATUS_OK);
+    let proxy_response = (&output as &dyn Any).downcast_ref::<ApiGatewayProxyResponse>();
+    if proxy_response.is_some_and(|r| crate::proxy_response::write(&mut out, r)) {
+        return Ok(out);
+    }
     serde_json::to_writer(&mut out, &output)
         .map_err(|e| Error::new("Runtime.MarshalError", format!("Unable to marshal response: {e}")))?;
     Ok(out)

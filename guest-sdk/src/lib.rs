@@ -26,6 +26,7 @@ mod context;
 mod error;
 mod log;
 mod macros;
+mod proxy_response;
 
 pub use authorizer::{AuthorizerResponse, ContextValue, Effect, method_arn_wildcard};
 pub use context::Context;

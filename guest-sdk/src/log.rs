@@ -31,7 +31,14 @@ impl Display for Level {
 /// it captures with a timestamp and the request id, so the result reads like
 /// Lambda's own `timestamp\trequestId\tLEVEL\tmessage`.
 pub(crate) fn format_line(level: Level, message: &dyn Display) -> String {
-    format!("{level}\t{message}\n")
+    use std::fmt::Write as _;
+    let mut line = String::with_capacity(128);
+    line.push_str(level.as_str());
+    line.push('\t');
+    // Writing to a String cannot fail.
+    let _ = write!(line, "{message}");
+    line.push('\n');
+    line
 }
 
 /// Writes one log line to stderr with a single write.

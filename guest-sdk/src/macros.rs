@@ -1,6 +1,6 @@
 /// Registers a typed handler `fn(E, Context) -> Result<O, Error>` (any
 /// expression of a function or closure type with that signature) where
-/// `E: DeserializeOwned + 'static` and `O: Serialize`, and generates the Portico SDK
+/// `E: DeserializeOwned + 'static` and `O: Serialize + 'static`, and generates the Portico SDK
 /// ABI exports (version 2: `portico_abi_v2`, `portico_input`,
 /// `portico_invoke`, `portico_panic_message`).
 ///
