@@ -26,7 +26,16 @@ pub fn push_str_contents(out: &mut Vec<u8>, s: &str) {
                 continue;
             }
             Some(_) => i + 8,
-            None => bytes.len(),
+            None => {
+                // The last few bytes, padded to a word with a byte that needs
+                // no escaping: most strings end without one to escape.
+                let mut word = [b'a'; 8];
+                word[..bytes.len() - i].copy_from_slice(&bytes[i..]);
+                if !needs_escape(u64::from_ne_bytes(word)) {
+                    break;
+                }
+                bytes.len()
+            }
         };
         while i < end {
             if let Some(escaped) = escape(bytes[i]) {

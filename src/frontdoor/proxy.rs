@@ -447,8 +447,48 @@ struct Grouped<'a> {
     groups: Vec<(usize, usize)>,
 }
 
+/// Up to this many pairs are grouped by comparing each with those after it
+/// (a request's few headers: cheaper than sorting); more are sorted, so that
+/// thousands of query parameters cost n log n, not n².
+const GROUP_BY_SCAN: usize = 24;
+
 impl<'a> Grouped<'a> {
     fn new(pairs: Vec<Pair<'a>>, ignore_case: bool) -> Self {
+        if pairs.len() <= GROUP_BY_SCAN {
+            Self::by_scan(pairs, ignore_case)
+        } else {
+            Self::by_sort(pairs, ignore_case)
+        }
+    }
+
+    fn by_scan(pairs: Vec<Pair<'a>>, ignore_case: bool) -> Self {
+        let same = |a: &str, b: &str| {
+            if ignore_case {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
+        let mut taken = [false; GROUP_BY_SCAN];
+        let mut order = Vec::with_capacity(pairs.len());
+        let mut groups = Vec::with_capacity(pairs.len());
+        for i in 0..pairs.len() {
+            if taken[i] {
+                continue;
+            }
+            let start = order.len();
+            for j in i..pairs.len() {
+                if !taken[j] && same(&pairs[i].key, &pairs[j].key) {
+                    taken[j] = true;
+                    order.push(j);
+                }
+            }
+            groups.push((start, order.len()));
+        }
+        Grouped { pairs, order, groups }
+    }
+
+    fn by_sort(pairs: Vec<Pair<'a>>, ignore_case: bool) -> Self {
         let cmp = |a: &str, b: &str| {
             if ignore_case {
                 a.bytes()
@@ -850,6 +890,43 @@ impl<'de> Deserialize<'de> for MultiHeaders {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grouping_by_scan_and_by_sort_agree() {
+        let keys = ["a", "A", "b", "Accept", "accept", "x-y", "X-Y", "c"];
+        let mut seed = 12345u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for _ in 0..500 {
+            let n = next() % (GROUP_BY_SCAN + 1);
+            let pairs = || -> Vec<Pair<'static>> {
+                (0..n)
+                    .map(|i| Pair {
+                        key: Cow::Borrowed(keys[(i * 7 + n) % keys.len()]),
+                        value: Cow::Owned(i.to_string()),
+                    })
+                    .collect()
+            };
+            for ignore_case in [true, false] {
+                let members = |g: Grouped<'_>| -> Vec<Vec<usize>> {
+                    g.groups
+                        .iter()
+                        .map(|&(start, end)| g.order[start..end].to_vec())
+                        .collect()
+                };
+                let (scan, sort) = (
+                    Grouped::by_scan(pairs(), ignore_case),
+                    Grouped::by_sort(pairs(), ignore_case),
+                );
+                assert_eq!(members(scan), members(sort), "n={n} ignore_case={ignore_case}");
+            }
+            let _ = next();
+        }
+    }
     use serde_json::{Value, json};
 
     // -------------------------------------------------------------------------------- event helpers
