@@ -83,7 +83,14 @@ pub fn function_output(function: &str, request_id: &str, output: &[u8]) {
             LogFormat::Json => json_line(&mut out, &timestamp, function, request_id, line),
         }
     }
-    let _ = sink.writer.clone().write_all(&out);
+    thread_local! {
+        /// This thread's handle on the sink's writer, cloned once: a clone
+        /// per invocation moved two counters that every thread shares.
+        static WRITER: std::cell::RefCell<Option<NonBlocking>> = const { std::cell::RefCell::new(None) };
+    }
+    WRITER.with_borrow_mut(|writer| {
+        let _ = writer.get_or_insert_with(|| sink.writer.clone()).write_all(&out);
+    });
 }
 
 /// `now` as the subscriber writes it, `2026-11-23T19:25:32.009765Z`. The

@@ -50,7 +50,7 @@ const MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// One API's deployed stages.
 pub struct ApiRuntime {
-    stages: HashMap<String, DeployedStage>,
+    stages: foldhash::HashMap<String, DeployedStage>,
 }
 
 /// What one stage serves: its deployment, and a canary release's share of
@@ -90,7 +90,7 @@ impl DeployedStage {
 
 /// The data plane's view of every deployed API.
 pub struct FrontDoor {
-    apis: ArcSwap<HashMap<String, Arc<ApiRuntime>>>,
+    apis: ArcSwap<foldhash::HashMap<String, Arc<ApiRuntime>>>,
     host: Arc<Host>,
     pub access: AccessControl,
     /// The one pooled client for HTTP backends.
@@ -100,7 +100,7 @@ pub struct FrontDoor {
 impl FrontDoor {
     pub fn new(host: Arc<Host>, region: &str, account: &str, iam: Arc<IamService>) -> FrontDoor {
         FrontDoor {
-            apis: ArcSwap::from_pointee(HashMap::new()),
+            apis: ArcSwap::from_pointee(foldhash::HashMap::default()),
             access: AccessControl {
                 host: host.clone(),
                 iam,
@@ -141,7 +141,7 @@ impl FrontDoor {
                 }
             }
         };
-        let mut stages = HashMap::new();
+        let mut stages = foldhash::HashMap::default();
         for stage in api.stages.values() {
             let Some(dep) = compile(&stage.deployment_id) else {
                 continue;
@@ -162,7 +162,7 @@ impl FrontDoor {
         }
         let runtime = Arc::new(ApiRuntime { stages });
         self.apis.rcu(|current| {
-            let mut next = HashMap::clone(current);
+            let mut next = foldhash::HashMap::clone(current);
             next.insert(api.id.clone(), runtime.clone());
             next
         });
@@ -170,7 +170,7 @@ impl FrontDoor {
 
     pub fn remove(&self, api_id: &str) {
         self.apis.rcu(|current| {
-            let mut next = HashMap::clone(current);
+            let mut next = foldhash::HashMap::clone(current);
             next.remove(api_id);
             next
         });

@@ -13,7 +13,6 @@ pub mod module;
 pub mod output;
 pub mod pool;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -43,8 +42,8 @@ pub const MIN_UNRESERVED: u32 = 100;
 
 /// One function as the invoke path sees it.
 pub struct FunctionRuntime {
-    versions: HashMap<Version, Arc<VersionPool>>,
-    aliases: HashMap<String, Alias>,
+    versions: foldhash::HashMap<Version, Arc<VersionPool>>,
+    aliases: foldhash::HashMap<String, Alias>,
     reserved: Option<u32>,
     /// In-flight invocations of this function; survives re-syncs.
     in_flight: Arc<AtomicU32>,
@@ -85,7 +84,7 @@ pub enum InvokeError {
 pub struct Host {
     pub modules: Modules,
     settings: HostSettings,
-    functions: DashMap<String, Arc<FunctionRuntime>>,
+    functions: DashMap<String, Arc<FunctionRuntime>, foldhash::fast::RandomState>,
     unreserved_in_flight: AtomicU32,
     total_reserved: AtomicU32,
 }
@@ -113,7 +112,7 @@ impl Host {
         Host {
             modules,
             settings,
-            functions: DashMap::new(),
+            functions: DashMap::default(),
             unreserved_in_flight: AtomicU32::new(0),
             total_reserved: AtomicU32::new(0),
         }
@@ -137,7 +136,7 @@ impl Host {
     pub fn sync(&self, record: &FunctionRecord) -> Result<(), module::ModuleError> {
         let name = &record.latest.name;
         let old = self.functions.get(name).map(|r| r.clone());
-        let mut versions = HashMap::new();
+        let mut versions = foldhash::HashMap::default();
         let configs = std::iter::once(&record.latest).chain(record.versions.values());
         for config in configs {
             let reused = old
