@@ -113,11 +113,33 @@ pub fn panic_message() -> i64 {
     PANIC_MESSAGE.load(Ordering::SeqCst) as i64
 }
 
-/// Frees the previous invocation's result and panic text.
+/// The previous invocation's result buffer, emptied, for the next result
+/// to be written into (a small one, at least: a large one is freed).
+static SPARE: Slot = Slot::new();
+/// Largest result buffer kept for reuse.
+const SPARE_LIMIT: usize = 64 * 1024;
+
+/// Frees the previous invocation's result (or keeps its buffer as the
+/// spare) and panic text.
 fn start_invocation() {
     install_panic_hook();
-    RESULT.with(|r| *r = Vec::new());
+    let mut previous = RESULT.with(std::mem::take);
+    if previous.capacity() <= SPARE_LIMIT {
+        previous.clear();
+        SPARE.with(|spare| *spare = previous);
+    }
     free_packed(PANIC_MESSAGE.swap(0, Ordering::SeqCst));
+}
+
+/// A buffer for a result: the spare if there is one, else a new one with
+/// room for a typical proxy response, so small results never reallocate.
+fn result_buffer() -> Vec<u8> {
+    let spare = SPARE.with(std::mem::take);
+    if spare.capacity() >= 512 {
+        spare
+    } else {
+        Vec::with_capacity(512)
+    }
 }
 
 /// Keeps `out` as the current result buffer and returns it packed.
@@ -195,8 +217,7 @@ where
         })?,
     };
     let output = handler(event, ctx)?;
-    // Room for a typical proxy response, so small results never reallocate.
-    let mut out = Vec::with_capacity(512);
+    let mut out = result_buffer();
     out.push(STATUS_OK);
     let proxy_response = (&output as &dyn Any).downcast_ref::<ApiGatewayProxyResponse>();
     if proxy_response.is_some_and(|r| crate::proxy_response::write(&mut out, r)) {
@@ -346,5 +367,13 @@ mod tests {
         });
         assert_eq!(packed & 0xffff_ffff, 1);
         RESULT.with(|r| assert_eq!(r.as_slice(), b"\0"));
+        // Each result is written into the previous one's buffer, from empty.
+        // (One test: RESULT is shared by every thread of the test harness.)
+        for text in ["a first result longer than the second", "b", ""] {
+            invoke(0, 0, 0, 0, |ev, ctx| {
+                call_typed(|_: IgnoredAny, _| Ok(json!(text)), ev, ctx)
+            });
+            RESULT.with(|r| assert_eq!(r.as_slice(), format!("\0\"{text}\"").as_bytes()));
+        }
     }
 }

@@ -146,8 +146,14 @@ impl Reader<'_> {
         if number.is_empty() || (number.len() > 1 && number[0] == b'0') {
             return None;
         }
+        // Nineteen digits always fit a u64, so only a twentieth is checked
+        // (on wasm32 a checked 64-bit multiply is a 128-bit libcall).
+        let (head, tail) = number.split_at(number.len().min(19));
         let mut value: u64 = 0;
-        for &d in number {
+        for &d in head {
+            value = value * 10 + u64::from(d - b'0');
+        }
+        for &d in tail {
             value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
         }
         self.rest = rest;
@@ -210,6 +216,9 @@ mod tests {
             host("r-1", "null").replace(":128,", ":0128,"),
             host("r-1", "null").replace(":128,", ":99999999999,"),
             host("r-1", "null").replace("1700000000000", "99999999999999999999"),
+            host("r-1", "null").replace("1700000000000", "18446744073709551615"),
+            host("r-1", "null").replace("1700000000000", "18446744073709551616"),
+            host("r-1", "null").replace("1700000000000", "9999999999999999999"),
             host("r-1", "null") + " ",
             host("r-1", "null").replace(",\"functionName", ", \"functionName"),
             r#"{"functionName":"f","requestId":"r"}"#.to_string(),
