@@ -638,7 +638,10 @@ pub fn map_response(
             "the function result is not a JSON object".to_owned(),
         ));
     }
-    let wire: WireResponse = serde_json::from_slice(result).map_err(|e| MalformedResponse(e.to_string()))?;
+    let wire: WireResponse = match read_sdk_shape(result) {
+        Some(wire) => wire,
+        None => serde_json::from_slice(result).map_err(|e| MalformedResponse(e.to_string()))?,
+    };
 
     let headers = merge_headers(
         wire.headers.map(|h| h.0).unwrap_or_default(),
@@ -730,6 +733,131 @@ struct WireResponse {
     body: Option<String>,
     #[serde(default, deserialize_with = "base64_flag")]
     is_base64_encoded: bool,
+}
+
+/// Reads a result written exactly as the guest SDK writes a proxy response
+/// (`{"statusCode":N,"headers":{..},"multiValueHeaders":{..},"body":..,
+/// "isBase64Encoded":B}`, no spaces, every header value a string, `body`
+/// optional): one pass, where serde's derived reader matches every key and
+/// builds every string through its visitors. Anything else, including
+/// what serde would refuse, is `None`, and serde reads it (the same
+/// response, or the same error).
+fn read_sdk_shape(bytes: &[u8]) -> Option<WireResponse> {
+    let mut r = ShapeReader { rest: bytes };
+    r.literal(b"{\"statusCode\":")?;
+    let status = r.digits()?;
+    let status_code = Some(u16::try_from(status).ok().filter(|c| (200..=599).contains(c))?);
+    r.literal(b",\"headers\":{")?;
+    let mut headers = Vec::new();
+    if !r.eat(b'}') {
+        loop {
+            let name = r.string()?;
+            r.literal(b":")?;
+            headers.push((name, r.string()?));
+            if r.eat(b'}') {
+                break;
+            }
+            r.literal(b",")?;
+        }
+    }
+    r.literal(b",\"multiValueHeaders\":{")?;
+    let mut multi = Vec::new();
+    if !r.eat(b'}') {
+        loop {
+            let name = r.string()?;
+            r.literal(b":[")?;
+            let mut values = Vec::new();
+            if !r.eat(b']') {
+                loop {
+                    values.push(r.string()?);
+                    if r.eat(b']') {
+                        break;
+                    }
+                    r.literal(b",")?;
+                }
+            }
+            multi.push((name, values));
+            if r.eat(b'}') {
+                break;
+            }
+            r.literal(b",")?;
+        }
+    }
+    let body = if r.rest.starts_with(b",\"body\":null") {
+        r.literal(b",\"body\":null")?;
+        None
+    } else if r.rest.starts_with(b",\"body\":") {
+        r.literal(b",\"body\":")?;
+        Some(r.string()?)
+    } else {
+        None
+    };
+    let is_base64_encoded = if r.rest == b",\"isBase64Encoded\":false}" {
+        false
+    } else if r.rest == b",\"isBase64Encoded\":true}" {
+        true
+    } else {
+        return None;
+    };
+    Some(WireResponse {
+        status_code,
+        headers: Some(SingleHeaders(headers)),
+        multi_value_headers: Some(MultiHeaders(multi)),
+        body,
+        is_base64_encoded,
+    })
+}
+
+struct ShapeReader<'a> {
+    rest: &'a [u8],
+}
+
+impl ShapeReader<'_> {
+    fn literal(&mut self, text: &[u8]) -> Option<()> {
+        self.rest = self.rest.strip_prefix(text)?;
+        Some(())
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        self.literal(&[byte]).is_some()
+    }
+
+    /// A JSON integer ≥ 0 of at most four digits, no leading zero.
+    fn digits(&mut self) -> Option<u64> {
+        let n = self.rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if n == 0 || n > 4 || (n > 1 && self.rest[0] == b'0') {
+            return None;
+        }
+        let (digits, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Some(digits.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0')))
+    }
+
+    /// A JSON string: copied when it has no escapes, decoded by serde_json
+    /// when it has (its end found by skipping each escaped byte).
+    fn string(&mut self) -> Option<String> {
+        let body = self.rest.strip_prefix(b"\"")?;
+        let mut escaped = false;
+        let mut i = 0;
+        loop {
+            match *body.get(i)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                }
+                b if b < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        let text = if escaped {
+            serde_json::from_slice::<String>(&self.rest[..i + 2]).ok()?
+        } else {
+            std::str::from_utf8(&body[..i]).ok()?.to_owned()
+        };
+        self.rest = &body[i + 1..];
+        Some(text)
+    }
 }
 
 /// An integer or numeric string in 200–599; `null` means absent.
@@ -892,6 +1020,87 @@ impl<'de> Deserialize<'de> for MultiHeaders {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sdk_shape_reads_as_serde_reads_it() {
+        type Flat = (
+            Option<u16>,
+            Option<Vec<(String, String)>>,
+            Option<Vec<(String, Vec<String>)>>,
+            Option<String>,
+            bool,
+        );
+        let flat = |w: WireResponse| -> Flat {
+            (
+                w.status_code,
+                w.headers.map(|h| h.0),
+                w.multi_value_headers.map(|h| h.0),
+                w.body,
+                w.is_base64_encoded,
+            )
+        };
+        let sdk = |status: &str, headers: &str, multi: &str, body: &str, b64: &str| {
+            format!(
+                r#"{{"statusCode":{status},"headers":{{{headers}}},"multiValueHeaders":{{{multi}}}{body},"isBase64Encoded":{b64}}}"#
+            )
+        };
+        let mut cases = Vec::new();
+        for status in [
+            "200", "404", "599", "600", "199", "0200", "-1", "20000", "\"200\"", "null",
+        ] {
+            for headers in [
+                r#""#,
+                r#""content-type":"application/json""#,
+                r#""a":"1","A":"2","a":"3""#,
+                r#""x":"tab\tq\"é""#,
+                r#""x":true"#,
+            ] {
+                for multi in [
+                    r#""#,
+                    r#""set-cookie":["a=1","b=2"]"#,
+                    r#""x":[]"#,
+                    r#""x":["\u00e9\\"],"y":["1"]"#,
+                    r#""x":"not a list""#,
+                ] {
+                    for body in [
+                        r#""#,
+                        r#","body":null"#,
+                        r#","body":"plain""#,
+                        r#","body":"{\"message\":\"Hello from Portico\"}""#,
+                        r#","body":"\\""#,
+                        r#","body":"é 漢字 \ud83e\udd80""#,
+                    ] {
+                        for b64 in ["false", "true", "\"true\"", "null"] {
+                            cases.push(sdk(status, headers, multi, body, b64));
+                        }
+                    }
+                }
+            }
+        }
+        cases.push(
+            r#"{"statusCode":200,"headers":{},"multiValueHeaders":{},"isBase64Encoded":false} "#.to_string(),
+        );
+        cases.push(
+            r#"{"statusCode":200,"headers":{},"multiValueHeaders":{},"isBase64Encoded":false,"other":1}"#
+                .to_string(),
+        );
+        cases.push(
+            r#"{"statusCode":200,"headers":{"a":"b\u0001"},"multiValueHeaders":{},"isBase64Encoded":false}"#
+                .to_string(),
+        );
+        let mut fast_count = 0;
+        for text in &cases {
+            let slow = serde_json::from_str::<WireResponse>(text).ok().map(flat);
+            if let Some(fast) = read_sdk_shape(text.as_bytes()) {
+                fast_count += 1;
+                assert_eq!(Some(flat(fast)), slow, "{text}");
+            }
+        }
+        // The shape the SDK writes is read the fast way.
+        assert!(fast_count >= 500, "{fast_count} of {}", cases.len());
+        let hello = r#"{"statusCode":200,"headers":{"content-type":"application/json"},"multiValueHeaders":{},"body":"{\"message\":\"Hello from Portico\"}","isBase64Encoded":false}"#;
+        assert!(read_sdk_shape(hello.as_bytes()).is_some());
+    }
 
     #[test]
     fn grouping_by_scan_and_by_sort_agree() {
