@@ -851,13 +851,38 @@ impl ShapeReader<'_> {
             }
         }
         let text = if escaped {
-            serde_json::from_slice::<String>(&self.rest[..i + 2]).ok()?
+            unescape(&body[..i]).or_else(|| serde_json::from_slice::<String>(&self.rest[..i + 2]).ok())?
         } else {
             std::str::from_utf8(&body[..i]).ok()?.to_owned()
         };
         self.rest = &body[i + 1..];
         Some(text)
     }
+}
+
+/// The text of a JSON string's inside with two-character escapes only
+/// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`: a JSON body in a
+/// string); `None` when it has a `\u` escape or is not UTF-8.
+fn unescape(inside: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(inside.len());
+    let mut rest = inside;
+    while let Some(at) = rest.iter().position(|&b| b == b'\\') {
+        out.extend_from_slice(&rest[..at]);
+        out.push(match rest.get(at + 1)? {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            _ => return None,
+        });
+        rest = &rest[at + 2..];
+    }
+    out.extend_from_slice(rest);
+    String::from_utf8(out).ok()
 }
 
 /// An integer or numeric string in 200–599; `null` means absent.
@@ -1069,6 +1094,9 @@ mod tests {
                         r#","body":"{\"message\":\"Hello from Portico\"}""#,
                         r#","body":"\\""#,
                         r#","body":"é 漢字 \ud83e\udd80""#,
+                        r#","body":"a\/b\bc\fd\ne\rf\tg\\h\"i""#,
+                        r#","body":"bad \x escape""#,
+                        r#","body":"\u0041\n""#,
                     ] {
                         for b64 in ["false", "true", "\"true\"", "null"] {
                             cases.push(sdk(status, headers, multi, body, b64));
