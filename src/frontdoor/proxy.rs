@@ -25,6 +25,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 
 use base64::Engine as _;
 use base64::alphabet;
@@ -32,6 +33,7 @@ use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use smallvec::SmallVec;
 
 use crate::json_out as json;
 
@@ -247,13 +249,9 @@ pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
     o.extend_from_slice(b",\"httpMethod\":");
     json::push_str(o, req.method);
     o.extend_from_slice(b",\"headers\":");
-    write_grouped(o, headers.as_ref(), false);
-    o.extend_from_slice(b",\"multiValueHeaders\":");
-    write_grouped(o, headers.as_ref(), true);
+    write_grouped(o, headers.as_ref(), b",\"multiValueHeaders\":");
     o.extend_from_slice(b",\"queryStringParameters\":");
-    write_grouped(o, query.as_ref(), false);
-    o.extend_from_slice(b",\"multiValueQueryStringParameters\":");
-    write_grouped(o, query.as_ref(), true);
+    write_grouped(o, query.as_ref(), b",\"multiValueQueryStringParameters\":");
     o.extend_from_slice(b",\"pathParameters\":");
     write_map(o, req.path_params.iter().map(|(k, v)| (*k, v.as_str())));
     o.extend_from_slice(b",\"stageVariables\":");
@@ -364,37 +362,59 @@ fn write_map<'a>(out: &mut Vec<u8>, entries: impl ExactSizeIterator<Item = (&'a 
     out.push(b'}');
 }
 
-/// Grouped headers or query parameters: the single-value map (last value
-/// wins) or the multi-value map (all values in order); `null` when absent.
-fn write_grouped(out: &mut Vec<u8>, grouped: Option<&Grouped<'_>>, multi: bool) {
+/// Writes `grouped` twice: as the single-value object (`{"k":"last
+/// value"}`), then `between`, then as the multi-value one (`{"k":["v1",
+/// "v2"]}`); `null` twice when there is nothing. A name, and the value of a
+/// name given once (the usual case), are escaped once and their bytes
+/// copied into the second object.
+fn write_grouped(out: &mut Vec<u8>, grouped: Option<&Grouped<'_>>, between: &[u8]) {
     let Some(Grouped { pairs, order, groups }) = grouped else {
+        out.extend_from_slice(b"null");
+        out.extend_from_slice(between);
         out.extend_from_slice(b"null");
         return;
     };
+    // Where each group's escaped name and last value were written.
+    let mut written: SmallVec<[(Range<usize>, Range<usize>); 8]> = SmallVec::with_capacity(groups.len());
     out.push(b'{');
-    for (i, &(start, end)) in groups.iter().enumerate() {
-        let members = &order[start..end];
+    for &(start, end) in groups {
         // Groups are never empty by construction.
-        let (Some(&first), Some(&last)) = (members.first(), members.last()) else {
+        let (Some(&first), Some(&last)) = (order[start..end].first(), order[start..end].last()) else {
             continue;
         };
+        if !written.is_empty() {
+            out.push(b',');
+        }
+        let name_at = out.len();
+        json::push_str(out, &pairs[first].key);
+        let name = name_at..out.len();
+        out.push(b':');
+        let value_at = out.len();
+        json::push_str(out, &pairs[last].value);
+        written.push((name, value_at..out.len()));
+    }
+    out.push(b'}');
+    out.extend_from_slice(between);
+    out.push(b'{');
+    let non_empty = groups.iter().filter(|&&(start, end)| start < end);
+    for (i, (&(start, end), (name, value))) in non_empty.zip(&written).enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        json::push_str(out, &pairs[first].key);
-        out.push(b':');
-        if multi {
-            out.push(b'[');
+        out.extend_from_within(name.clone());
+        out.extend_from_slice(b":[");
+        let members = &order[start..end];
+        if members.len() == 1 {
+            out.extend_from_within(value.clone());
+        } else {
             for (j, &m) in members.iter().enumerate() {
                 if j > 0 {
                     out.push(b',');
                 }
                 json::push_str(out, &pairs[m].value);
             }
-            out.push(b']');
-        } else {
-            json::push_str(out, &pairs[last].value);
         }
+        out.push(b']');
     }
     out.push(b'}');
 }
