@@ -87,18 +87,10 @@ fn read_host_shape(bytes: &[u8]) -> Option<Context> {
     })
 }
 
-/// Whether all eight bytes of `w` are ASCII other than `"`, `\\` and
-/// control characters (the "has byte less than" and "has zero byte" tests
-/// of `json_out` in the host).
+/// Whether all eight bytes of `w` are ASCII other than `"`, `\` and
+/// control characters.
 const fn plain_ascii(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let control = w.wrapping_sub(ONES * 0x20) & !w;
-    let quote = w ^ (ONES * b'"' as u64);
-    let quote = quote.wrapping_sub(ONES) & !quote;
-    let backslash = w ^ (ONES * b'\\' as u64);
-    let backslash = backslash.wrapping_sub(ONES) & !backslash;
-    (control | quote | backslash | w) & HIGH == 0
+    !crate::proxy_response::needs_escape(w) && w & 0x8080_8080_8080_8080 == 0
 }
 
 struct Reader<'a> {

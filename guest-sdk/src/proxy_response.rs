@@ -120,7 +120,7 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Whether any of the eight bytes in `w` is `"`, `\` or below 0x20.
-const fn needs_escape(w: u64) -> bool {
+pub(crate) const fn needs_escape(w: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let control = w.wrapping_sub(ONES * 0x20) & !w;
