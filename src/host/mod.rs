@@ -236,9 +236,15 @@ impl Host {
             + u64::from(config.timeout_s) * 1000;
         let context = context_json(&pool.context_head, &req, config.memory_mb, deadline_ms);
         let run = pool
-            .run(req.payload, &context, &req.request_id, req.result_check, || {
-                self.evict_all_idle()
-            })
+            .run(
+                pool::Call {
+                    event: req.payload,
+                    context: &context,
+                    request_id: &req.request_id,
+                    check: req.result_check,
+                },
+                || self.evict_all_idle(),
+            )
             .await;
         emit_output(&req.request_id, config, &run);
         let debug = tracing::enabled!(target: "portico::function", tracing::Level::DEBUG);

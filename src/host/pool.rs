@@ -37,6 +37,15 @@ pub struct Run {
     pub peak_memory: usize,
 }
 
+/// What one invocation hands the guest, and how its result is checked.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    pub event: &'a [u8],
+    pub context: &'a [u8],
+    pub request_id: &'a str,
+    pub check: ResultCheck,
+}
+
 impl VersionPool {
     pub fn new(
         config: FunctionConfig,
@@ -100,28 +109,22 @@ impl VersionPool {
 
     /// Runs one invocation with the timeout. The caller holds a concurrency
     /// permit, so the pool never holds more instances than that allows.
-    pub async fn run(
-        &self,
-        event: &[u8],
-        context: &[u8],
-        request_id: &str,
-        check: ResultCheck,
-        evict: impl Fn(),
-    ) -> Run {
+    pub async fn run(&self, call: Call<'_>, evict: impl Fn()) -> Run {
+        let request_id = call.request_id;
         let timeout = Duration::from_secs(u64::from(self.config.timeout_s));
         let started = Instant::now();
         // Where the running instance's log capture is published, so a
         // timed-out invocation still reports what the guest printed.
         let logs = Mutex::new(None);
         let deadline = started + timeout;
-        let first = std::pin::pin!(self.run_inner(event, context, request_id, check, false, &logs, started));
+        let first = std::pin::pin!(self.run_inner(call, false, &logs, started));
         let mut run = within(deadline, first)
             .await
             .unwrap_or_else(|| timed_out(request_id, timeout, &logs, started));
         if run.result.as_ref().is_err_and(|f| f.error_type == POOL_EXHAUSTED) {
             // Every instance slot is held; idle ones elsewhere can go.
             evict();
-            let mut retry = Box::pin(self.run_inner(event, context, request_id, check, true, &logs, started));
+            let mut retry = Box::pin(self.run_inner(call, true, &logs, started));
             run = within(deadline, retry.as_mut())
                 .await
                 .unwrap_or_else(|| timed_out(request_id, timeout, &logs, started));
@@ -134,16 +137,14 @@ impl VersionPool {
     /// warm start, once at the end.
     async fn run_inner(
         &self,
-        event: &[u8],
-        context: &[u8],
-        request_id: &str,
-        check: ResultCheck,
+        call: Call<'_>,
         retry: bool,
         logs_slot: &Mutex<Option<Capture>>,
         started: Instant,
     ) -> Run {
         if self.prepared.shape == GuestShape::Command {
-            let (result, logs, peak) = run_command(&self.prepared, &self.env, event, request_id, check).await;
+            let (result, logs, peak) =
+                run_command(&self.prepared, &self.env, call.event, call.request_id, call.check).await;
             return Run {
                 result,
                 logs: logs.take(),
@@ -157,7 +158,7 @@ impl VersionPool {
             Some(i) => (i, None),
             None => {
                 let init_started = Instant::now();
-                match SdkInstance::start(&self.prepared, &self.env, request_id).await {
+                match SdkInstance::start(&self.prepared, &self.env, call.request_id).await {
                     Ok(i) => (i, Some(init_started.elapsed())),
                     Err(failure) => {
                         return Run {
@@ -175,7 +176,9 @@ impl VersionPool {
             }
         };
         *logs_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(instance.logs().clone());
-        let outcome = instance.call(event, context, request_id, check).await;
+        let outcome = instance
+            .call(call.event, call.context, call.request_id, call.check)
+            .await;
         let ended = Instant::now();
         let logs = instance.logs().take();
         let peak_memory = instance.peak_memory();
