@@ -503,8 +503,7 @@ mod tests {
         for p in pieces {
             s.feed(p);
         }
-        let out = names.lock().unwrap().drain(..).collect();
-        out
+        names.lock().unwrap().drain(..).collect()
     }
 
     #[test]

@@ -131,7 +131,7 @@ pub(crate) fn render(
         loop_state: None,
         body: None,
         params: None,
-        paths: PathCache::default(),
+        paths: PathCache,
         context_fields: Entries::default(),
         regexes: HashMap::new(),
         work: 0,
