@@ -245,7 +245,12 @@ fn extended_request_id() -> String {
     // Eleven random bytes in the URL-safe alphabet: fifteen characters and
     // one `=`, the shape of AWS's ids (`LV7fzho-PHcEJPw=`).
     let bytes = uuid::Uuid::new_v4().into_bytes();
-    base64::engine::general_purpose::URL_SAFE.encode(&bytes[..11])
+    let mut text = [0u8; 16];
+    let written = base64::engine::general_purpose::URL_SAFE
+        .encode_slice(&bytes[..11], &mut text)
+        .unwrap_or(0);
+    // Base64 is ASCII.
+    String::from(std::str::from_utf8(&text[..written]).unwrap_or_default())
 }
 
 /// Removes `.` and `..` segments (RFC 3986 §5.2.4), also when written

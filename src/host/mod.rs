@@ -311,7 +311,6 @@ impl std::fmt::Display for FunctionArn<'_> {
 /// into a buffer around the version's pre-rendered middle
 /// ([`context_head`]), which ends inside the unqualified ARN.
 fn context_json(head: &str, req: &InvokeRequest<'_>, memory_mb: u32, deadline_ms: u64) -> Vec<u8> {
-    use std::io::Write;
     let mut out = Vec::with_capacity(head.len() + 160);
     out.extend_from_slice(b"{\"requestId\":\"");
     push_json_str_contents(&mut out, &req.request_id);
@@ -320,12 +319,18 @@ fn context_json(head: &str, req: &InvokeRequest<'_>, memory_mb: u32, deadline_ms
         out.push(b':');
         push_json_str_contents(&mut out, q);
     }
-    // Writing to a Vec cannot fail.
-    let _ = write!(
-        out,
-        "\",\"memoryLimitInMB\":{memory_mb},\"deadlineMs\":{deadline_ms},\"clientContext\":"
-    );
-    let _ = serde_json::to_writer(&mut out, &req.client_context);
+    out.extend_from_slice(b"\",\"memoryLimitInMB\":");
+    crate::json_out::push_int(&mut out, memory_mb);
+    out.extend_from_slice(b",\"deadlineMs\":");
+    crate::json_out::push_int(&mut out, deadline_ms);
+    out.extend_from_slice(b",\"clientContext\":");
+    match &req.client_context {
+        None => out.extend_from_slice(b"null"),
+        // A Value always serialises.
+        Some(context) => {
+            let _ = serde_json::to_writer(&mut out, context);
+        }
+    }
     out.push(b'}');
     out
 }

@@ -450,8 +450,12 @@ pub fn request_trace_id(sent: Option<&str>) -> std::borrow::Cow<'_, str> {
 
 /// `;Parent=<16 hex digits>`, then `;Sampled=0` if asked.
 fn push_parent(id: &mut String, sampled: bool) {
+    push_parent_with(id, uuid::Uuid::new_v4().as_u128() as u64, sampled);
+}
+
+fn push_parent_with(id: &mut String, parent: u64, sampled: bool) {
     id.push_str(";Parent=");
-    push_hex(id, uuid::Uuid::new_v4().as_u128() as u64, 16);
+    push_hex(id, parent, 16);
     if sampled {
         id.push_str(";Sampled=0");
     }
@@ -463,26 +467,31 @@ pub fn new_trace_id() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    // 96 random bits (a v4 UUID's fixed version/variant bits are among them;
-    // X-Ray asks only for 24 hex digits).
-    let random = uuid::Uuid::new_v4().as_u128() >> 32;
-    let mut id = String::with_capacity(72);
+    // The root's 96 random bits are a v4 UUID's top 96 (its fixed version
+    // and variant bits among them; X-Ray asks only for 24 hex digits); the
+    // parent's 64 come from a second one.
+    let random = uuid::Uuid::new_v4().as_u128();
+    let parent = uuid::Uuid::new_v4().as_u128() as u64;
+    let mut id = String::with_capacity(80);
     id.push_str("Root=1-");
-    push_hex(&mut id, u128::from(secs), 8);
+    push_hex(&mut id, secs, 8);
     id.push('-');
-    push_hex(&mut id, random, 24);
-    push_parent(&mut id, true);
+    push_hex(&mut id, (random >> 96) as u64, 8);
+    push_hex(&mut id, (random >> 32) as u64, 16);
+    push_parent_with(&mut id, parent, true);
     id
 }
 
-/// Appends the low `digits` hex digits of `value`, most significant first.
-pub fn push_hex(out: &mut String, value: impl Into<u128>, digits: u32) {
+/// Appends the low `digits` (at most 16) hex digits of `value`, most
+/// significant first.
+pub fn push_hex(out: &mut String, value: u64, digits: u32) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let value = value.into();
-    let digits = digits.min(32) as usize;
-    let mut buf = [0u8; 32];
-    for (i, b) in buf[..digits].iter_mut().enumerate() {
-        *b = HEX[((value >> (4 * (digits - 1 - i))) & 0xf) as usize];
+    let digits = digits.min(16) as usize;
+    let mut buf = [0u8; 16];
+    let mut v = value;
+    for b in buf[..digits].iter_mut().rev() {
+        *b = HEX[(v & 0xf) as usize];
+        v >>= 4;
     }
     // Only ASCII hex digits were written.
     out.push_str(std::str::from_utf8(&buf[..digits]).unwrap_or_default());
@@ -1090,9 +1099,10 @@ mod tests {
         );
         assert_ne!(new_trace_id(), t);
         let mut hex = String::from("x");
-        push_hex(&mut hex, 0xabc_u32, 5);
-        push_hex(&mut hex, u128::MAX, 32);
-        assert_eq!(hex, format!("x00abc{}", "f".repeat(32)));
+        push_hex(&mut hex, 0xabc, 5);
+        push_hex(&mut hex, u64::MAX, 16);
+        push_hex(&mut hex, 0x1234_5678_9abc_def0, 8);
+        assert_eq!(hex, format!("x00abc{}9abcdef0", "f".repeat(16)));
     }
 
     #[test]
