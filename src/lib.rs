@@ -20,6 +20,7 @@ pub mod frontdoor;
 pub mod function;
 pub mod host;
 pub mod iam;
+pub mod json_check;
 pub mod json_out;
 pub mod lambda;
 pub mod logging;

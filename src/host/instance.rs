@@ -468,7 +468,7 @@ fn check_json<B: AsRef<[u8]> + Into<Vec<u8>>>(body: B, request_id: &str, check: 
     if check == ResultCheck::ByCaller {
         return Ok(body.into());
     }
-    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+    match crate::json_check::check(bytes) {
         Ok(_) => Ok(body.into()),
         Err(e) => Err(GuestFailure::new(
             "Runtime.InvalidResponse",

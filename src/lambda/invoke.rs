@@ -86,7 +86,7 @@ pub async fn invoke(
     let payload: Bytes = if body.iter().all(u8::is_ascii_whitespace) {
         Bytes::from_static(b"{}")
     } else {
-        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+        if let Err(e) = crate::json_check::check(&body) {
             return Err(LambdaError::new(
                 ErrorCode::InvalidRequestContent,
                 format!("Could not parse request body into json: Could not parse payload into json: {e}"),

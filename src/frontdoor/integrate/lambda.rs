@@ -282,7 +282,7 @@ pub async fn aws(
         .then(|| endpoint_uri(host, &target.function, target.qualifier.as_deref()));
     let endpoint = endpoint.as_deref().unwrap_or_default();
     log_endpoint_request(log, endpoint, view, &prepared.headers, payload);
-    if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() {
+    if crate::json_check::check(payload).is_err() {
         log.step(|| {
             "Execution failed due to configuration error: Could not parse request body into json".to_string()
         });
