@@ -10,7 +10,7 @@
 //! per open container, several times cheaper than `serde_json`'s
 //! `IgnoredAny`, which goes through its deserializer for every token.
 
-use crate::json_out::escape_mask;
+use crate::json_out::skip_plain;
 
 /// Containers the quick scan follows before it leaves the text to
 /// `serde_json` (one bit each in a `u64`).
@@ -118,16 +118,8 @@ fn key(b: &[u8], i: usize) -> Option<usize> {
 #[inline(always)]
 fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        // Words with nothing to look at (the usual case) are skipped whole;
-        // in the first word with something, straight to its first such byte.
-        while let Some(word) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-            let mask = escape_mask(u64::from_le_bytes(*word));
-            if mask != 0 {
-                i += (mask.trailing_zeros() / 8) as usize;
-                break;
-            }
-            i += 8;
-        }
+        // Runs with nothing to look at (the usual case) a word at a time.
+        i = skip_plain(b, i);
         match *b.get(i)? {
             b'"' => return Some(i + 1),
             b'\\' => {

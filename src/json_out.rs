@@ -54,12 +54,27 @@ const fn needs_escape(w: u64) -> bool {
     escape_mask(w) != 0
 }
 
+/// From `i`, the index of the first byte that is `"`, `\\` or below 0x20,
+/// found a word at a time; where fewer than eight bytes are left unread,
+/// the index of the first of them (the caller reads those one by one).
+#[inline(always)]
+pub(crate) fn skip_plain(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let mask = escape_mask(u64::from_le_bytes(*word));
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
+
 /// The high bit of each byte of `w` that is `"`, `\` or below 0x20, by the
 /// classic "has zero byte" / "has byte less than" tests. A byte above a
 /// flagged one may be flagged falsely, never one below, so the lowest flag
 /// is exact: with `w` read little-endian, `trailing_zeros() / 8` is the index
 /// of the first such byte.
-pub(crate) const fn escape_mask(w: u64) -> u64 {
+const fn escape_mask(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let control = w.wrapping_sub(ONES * 0x20) & !w;

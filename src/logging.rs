@@ -75,47 +75,64 @@ pub fn function_output(function: &str, request_id: &str, output: &[u8]) {
         }
         return;
     };
-    let timestamp = timestamp(chrono::Utc::now());
-    let mut out = Vec::with_capacity(text.len() + 160);
-    for line in text.lines() {
-        match sink.format {
-            LogFormat::Human => human_line(&mut out, &timestamp, function, request_id, line),
-            LogFormat::Json => json_line(&mut out, &timestamp, function, request_id, line),
-        }
-    }
+    let now = chrono::Utc::now();
     thread_local! {
-        /// This thread's handle on the sink's writer, cloned once: a clone
-        /// per invocation moved two counters that every thread shares.
-        static WRITER: std::cell::RefCell<Option<NonBlocking>> = const { std::cell::RefCell::new(None) };
+        static LOCAL: std::cell::RefCell<LocalSink> = const {
+            std::cell::RefCell::new(LocalSink { writer: None, out: Vec::new(), second: i64::MIN, stamp: String::new() })
+        };
     }
-    WRITER.with_borrow_mut(|writer| {
-        let _ = writer.get_or_insert_with(|| sink.writer.clone()).write_all(&out);
+    LOCAL.with_borrow_mut(|local| {
+        let LocalSink {
+            writer,
+            out,
+            second,
+            stamp,
+        } = local;
+        set_timestamp(second, stamp, now);
+        out.clear();
+        for line in text.lines() {
+            match sink.format {
+                LogFormat::Human => human_line(out, stamp, function, request_id, line),
+                LogFormat::Json => json_line(out, stamp, function, request_id, line),
+            }
+        }
+        let _ = writer.get_or_insert_with(|| sink.writer.clone()).write_all(out);
+        // A burst of output does not keep its memory.
+        if out.capacity() > 64 * 1024 {
+            *out = Vec::new();
+        }
     });
 }
 
-/// `now` as the subscriber writes it, `2026-11-23T19:25:32.009765Z`. The
-/// part up to the seconds is formatted once per second on each thread.
-fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
-    use std::cell::RefCell;
-    thread_local! {
-        static SECOND: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+/// What each thread keeps for function output.
+struct LocalSink {
+    /// This thread's handle on the sink's writer, cloned once: a clone per
+    /// invocation moved two counters that every thread shares.
+    writer: Option<NonBlocking>,
+    /// Where lines are formatted (the writer queues a copy).
+    out: Vec<u8>,
+    /// The second `stamp` is in, and the last timestamp written.
+    second: i64,
+    stamp: String,
+}
+
+/// Sets `stamp` to `now` as the subscriber writes it,
+/// `2026-11-23T19:25:32.009765Z`. The part up to the seconds is formatted
+/// only when `second` changes; the microseconds are rewritten in place.
+fn set_timestamp(second: &mut i64, stamp: &mut String, now: chrono::DateTime<chrono::Utc>) {
+    if *second != now.timestamp() {
+        *second = now.timestamp();
+        *stamp = now.format("%Y-%m-%dT%H:%M:%S.").to_string();
+        stamp.push_str("000000Z");
     }
     let micros = now.timestamp_subsec_micros().min(999_999);
-    SECOND.with_borrow_mut(|(second, prefix)| {
-        if *second != now.timestamp() {
-            *second = now.timestamp();
-            *prefix = now.format("%Y-%m-%dT%H:%M:%S.").to_string();
-        }
-        let mut ts = String::with_capacity(prefix.len() + 7);
-        ts.push_str(prefix);
-        let mut digits = [b'0'; 7];
-        for (d, place) in digits.iter_mut().zip([100_000, 10_000, 1_000, 100, 10, 1]) {
-            *d = b'0' + (micros / place % 10) as u8;
-        }
-        digits[6] = b'Z';
-        ts.push_str(std::str::from_utf8(&digits).unwrap_or_default());
-        ts
-    })
+    let mut digits = [b'0'; 7];
+    for (d, place) in digits.iter_mut().zip([100_000, 10_000, 1_000, 100, 10, 1]) {
+        *d = b'0' + (micros / place % 10) as u8;
+    }
+    digits[6] = b'Z';
+    stamp.truncate(stamp.len() - digits.len());
+    stamp.push_str(std::str::from_utf8(&digits).unwrap_or_default());
 }
 
 /// `2026-11-23T19:25:32.009765Z  INFO portico::function: {line} function={f} request_id="{id}"`,
@@ -181,7 +198,14 @@ mod tests {
             (86_400 * 40, 123_000),
         ] {
             let t = base + chrono::Duration::seconds(secs) + chrono::Duration::nanoseconds(nanos);
-            assert_eq!(timestamp(t), t.to_rfc3339_opts(SecondsFormat::Micros, true));
+            let expected = t.to_rfc3339_opts(SecondsFormat::Micros, true);
+            // From a fresh state, and after another time (same or other second).
+            let (mut second, mut stamp) = (i64::MIN, String::new());
+            set_timestamp(&mut second, &mut stamp, t);
+            assert_eq!(stamp, expected);
+            set_timestamp(&mut second, &mut stamp, base);
+            set_timestamp(&mut second, &mut stamp, t);
+            assert_eq!(stamp, expected);
         }
     }
 

@@ -408,8 +408,11 @@ async fn serve(
     // X-Ray: the client's trace id when it sent one, else a new one; the
     // method request carries it, and so does a backend's response.
     static TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
-    let trace_id =
-        integrate::http::request_trace_id(parts.headers.get(&TRACE_ID).and_then(|v| v.to_str().ok()));
+    let request_time_epoch_ms = chrono::Utc::now().timestamp_millis();
+    let trace_id = integrate::http::request_trace_id(
+        parts.headers.get(&TRACE_ID).and_then(|v| v.to_str().ok()),
+        request_time_epoch_ms.div_euclid(1000),
+    );
     let matched = stage.deployment.routes.lookup(method, target.path);
     let path_params = matched
         .as_ref()
@@ -458,7 +461,6 @@ async fn serve(
         Err(_) => return gateway_error(StatusCode::BAD_REQUEST, "BadRequestException", "Bad Request"),
     };
     let headers: Vec<(String, String)> = integrate::header_pairs_as_sent(&parts.headers, names_as_sent);
-    let request_time_epoch_ms = chrono::Utc::now().timestamp_millis();
     let event_for = |authorizer: Option<&serde_json::Value>, identity: proxy::CallerIdentity<'_>| {
         proxy::build_event(&proxy::ProxyRequest {
             method,

@@ -860,6 +860,7 @@ impl ShapeReader<'_> {
         let mut escaped = false;
         let mut i = 0;
         loop {
+            i = crate::json_out::skip_plain(body, i);
             match *body.get(i)? {
                 b'"' => break,
                 b'\\' => {

@@ -428,9 +428,9 @@ fn append_remapped(
 /// `Parent` segment (and `Sampled=0`) when it has none, as AWS completes a
 /// Root-only id (recorded: LocalStack's validated test_invocation_trace_id);
 /// else a new one.
-pub fn request_trace_id(sent: Option<&str>) -> std::borrow::Cow<'_, str> {
+pub fn request_trace_id(sent: Option<&str>, epoch_secs: i64) -> std::borrow::Cow<'_, str> {
     let Some(s) = sent.filter(|s| s.starts_with("Root=")) else {
-        return new_trace_id().into();
+        return new_trace_id_at(epoch_secs).into();
     };
     let has = |field: &str| s.split(';').any(|f| f.trim_start().starts_with(field));
     if has("Parent=") {
@@ -464,9 +464,12 @@ fn push_parent_with(id: &mut String, parent: u64, sampled: bool) {
 /// A new `X-Amzn-Trace-Id` value
 /// (`Root=1-<epoch hex>-<24 random hex digits>;Parent=<16 hex digits>;Sampled=0`).
 pub fn new_trace_id() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    new_trace_id_at(chrono::Utc::now().timestamp())
+}
+
+/// A new trace id for a request received at `epoch_secs`.
+pub fn new_trace_id_at(epoch_secs: i64) -> String {
+    let secs = u64::try_from(epoch_secs).unwrap_or(0);
     // The root's 96 random bits are a v4 UUID's top 96 (its fixed version
     // and variant bits among them; X-Ray asks only for 24 hex digits); the
     // parent's 64 come from a second one.
@@ -1108,23 +1111,23 @@ mod tests {
     #[test]
     fn a_sent_trace_id_is_kept_and_completed() {
         let full = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent=7fa8c0f79203be72;Sampled=1";
-        assert_eq!(request_trace_id(Some(full)), full);
+        assert_eq!(request_trace_id(Some(full), 0), full);
         let small = "Root=1-3152b799-8954dae64eda91bc9a23a7e8";
-        let completed = request_trace_id(Some(small));
+        let completed = request_trace_id(Some(small), 0);
         assert!(
             completed.starts_with("Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent="),
             "{completed}"
         );
         assert!(completed.ends_with(";Sampled=0"), "{completed}");
-        let sampled = request_trace_id(Some("Root=1-3152b799-8954dae64eda91bc9a23a7e8;Sampled=1"));
+        let sampled = request_trace_id(Some("Root=1-3152b799-8954dae64eda91bc9a23a7e8;Sampled=1"), 0);
         assert!(
             sampled.ends_with(";Sampled=1") && sampled.matches("Sampled").count() == 1,
             "{sampled}"
         );
         assert!(sampled.contains(";Parent="), "{sampled}");
         let spaced = "Root=1-3152b799-8954dae64eda91bc9a23a7e8; Parent=7fa8c0f79203be72";
-        assert_eq!(request_trace_id(Some(spaced)), spaced);
-        assert!(request_trace_id(Some("garbage")).starts_with("Root=1-"));
-        assert!(request_trace_id(None).contains(";Parent="));
+        assert_eq!(request_trace_id(Some(spaced), 0), spaced);
+        assert!(request_trace_id(Some("garbage"), 0).starts_with("Root=1-"));
+        assert!(request_trace_id(None, 0).contains(";Parent="));
     }
 }
