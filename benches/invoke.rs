@@ -90,6 +90,8 @@ fn record(name: &str, code: CodeRef) -> FunctionRecord {
         aliases: BTreeMap::new(),
         next_version: 1,
         reserved_concurrency: None,
+        policies: BTreeMap::new(),
+        tags: BTreeMap::new(),
     }
 }
 

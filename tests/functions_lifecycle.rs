@@ -18,8 +18,10 @@ fn create_get_list_update_delete() {
     assert_eq!(created["Version"], "$LATEST");
     assert_eq!(created["MemorySize"], 128);
     assert_eq!(created["Timeout"], 3);
-    assert_eq!(created["State"], "Active");
-    assert_eq!(created["LastUpdateStatus"], "Successful");
+    // Lambda answers a create before the function settles; read back, it is Active.
+    assert_eq!(created["State"], "Pending");
+    assert_eq!(created["StateReasonCode"], "Creating");
+    assert!(created.get("LastUpdateStatus").is_none(), "{created}");
     assert_eq!(created["PackageType"], "Zip");
     assert_eq!(created["CodeSize"], wasm("hello").len());
     let sha = created["CodeSha256"].as_str().unwrap();
@@ -35,6 +37,8 @@ fn create_get_list_update_delete() {
     let code = common::request("GET", location, &[], None);
     assert_eq!(code.body, wasm("hello"), "Code.Location serves the module");
 
+    assert_eq!(got["Configuration"]["State"], "Active");
+    assert_eq!(got["Configuration"]["LastUpdateStatus"], "Successful");
     let conf = s
         .admin("GET", "/2015-03-31/functions/hello/configuration", None)
         .json();
@@ -60,6 +64,8 @@ fn create_get_list_update_delete() {
     assert_eq!(updated["Description"], "hi");
     assert_eq!(updated["Environment"]["Variables"]["GREETING"], "hey");
     assert_ne!(updated["RevisionId"], created["RevisionId"]);
+    assert_eq!(updated["LastUpdateStatus"], "InProgress");
+    assert_eq!(updated["LastUpdateStatusReasonCode"], "Creating");
 
     let code = s.admin(
         "PUT",
@@ -81,6 +87,8 @@ fn create_get_list_update_delete() {
         .map(|f| f["FunctionName"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["counter", "hello"]);
+    // ListFunctions leaves the state fields to GetFunction.
+    assert!(list["Functions"][0].get("State").is_none(), "{list}");
 
     let del = s.admin("DELETE", "/2015-03-31/functions/hello", None);
     assert_eq!(del.status, 204);
@@ -514,4 +522,128 @@ fn arns_use_configured_region_and_account() {
     let parsed: serde_json::Value =
         serde_json::from_str(&log_line).expect("--log-format json writes JSON lines");
     assert_eq!(parsed["fields"]["function"], "hello");
+}
+
+#[test]
+fn permissions_and_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start_in(dir.path(), &[]);
+    let created = s.admin(
+        "POST",
+        "/2015-03-31/functions",
+        Some(json!({"FunctionName": "echo", "Role": ROLE, "Code": {"ZipFile": b64(&wasm("echo"))}, "Tags": {"team": "api"}})),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let arn = "arn:aws:lambda:us-east-1:000000000000:function:echo";
+
+    // No policy yet.
+    s.admin("GET", "/2015-03-31/functions/echo/policy", None)
+        .assert_error(404, "ResourceNotFoundException");
+    let grant = json!({
+        "StatementId": "apigw",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "apigateway.amazonaws.com",
+        "SourceArn": "arn:aws:execute-api:us-east-1:000000000000:abc123/*/POST/users",
+    });
+    let added = s.admin("POST", "/2015-03-31/functions/echo/policy", Some(grant.clone()));
+    assert_eq!(added.status, 201, "{}", added.text());
+    let statement: serde_json::Value =
+        serde_json::from_str(added.json()["Statement"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        statement,
+        json!({
+            "Sid": "apigw",
+            "Effect": "Allow",
+            "Principal": {"Service": "apigateway.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": arn,
+            "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:us-east-1:000000000000:abc123/*/POST/users"}},
+        })
+    );
+    let again = s.admin("POST", "/2015-03-31/functions/echo/policy", Some(grant));
+    again.assert_error(409, "ResourceConflictException");
+    assert!(
+        again
+            .text()
+            .contains("The statement id (apigw) provided already exists"),
+        "{}",
+        again.text()
+    );
+    s.admin(
+        "POST",
+        "/2015-03-31/functions/echo/policy",
+        Some(json!({"StatementId": "bad id", "Action": "lambda:InvokeFunction", "Principal": "s3.amazonaws.com"})),
+    )
+    .assert_error(400, "ValidationException");
+    s.admin(
+        "POST",
+        "/2015-03-31/functions/nope/policy",
+        Some(json!({"StatementId": "x", "Action": "lambda:InvokeFunction", "Principal": "s3.amazonaws.com"})),
+    )
+    .assert_error(404, "ResourceNotFoundException");
+
+    // Tags given at creation, added and removed; GetFunction shows them.
+    let tags_path = format!("/2017-03-31/tags/{}", arn.replace(':', "%3A"));
+    assert_eq!(
+        s.admin("GET", &tags_path, None).json()["Tags"],
+        json!({"team": "api"})
+    );
+    let tagged = s.admin(
+        "POST",
+        &tags_path,
+        Some(json!({"Tags": {"env": "dev", "team": "edge"}})),
+    );
+    assert_eq!(tagged.status, 204, "{}", tagged.text());
+    let untagged = s.admin("DELETE", &format!("{tags_path}?tagKeys=env&tagKeys=absent"), None);
+    assert_eq!(untagged.status, 204, "{}", untagged.text());
+    assert_eq!(
+        s.admin("GET", "/2015-03-31/functions/echo", None).json()["Tags"],
+        json!({"team": "edge"})
+    );
+
+    // Both survive a restart; the function still runs (the policy is not enforced).
+    s.stop();
+    let s = Server::start_in(dir.path(), &[]);
+    let policy = s.admin("GET", "/2015-03-31/functions/echo/policy", None);
+    assert_eq!(policy.status, 200, "{}", policy.text());
+    let policy = policy.json();
+    let document: serde_json::Value = serde_json::from_str(policy["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(document["Version"], "2012-10-17");
+    assert_eq!(document["Statement"][0]["Sid"], "apigw");
+    let function = s.admin("GET", "/2015-03-31/functions/echo", None).json();
+    assert_eq!(policy["RevisionId"], function["Configuration"]["RevisionId"]);
+    assert_eq!(function["Tags"], json!({"team": "edge"}));
+    assert_eq!(s.invoke("echo", json!({"a": 1})).status, 200);
+
+    // A stale revision id is refused; removing the statement removes the policy.
+    s.admin(
+        "DELETE",
+        "/2015-03-31/functions/echo/policy/apigw?RevisionId=stale",
+        None,
+    )
+    .assert_error(412, "PreconditionFailedException");
+    let missing = s.admin("DELETE", "/2015-03-31/functions/echo/policy/other", None);
+    missing.assert_error(404, "ResourceNotFoundException");
+    assert!(
+        missing
+            .text()
+            .contains("Statement other is not found in resource policy."),
+        "{}",
+        missing.text()
+    );
+    assert_eq!(
+        s.admin("DELETE", "/2015-03-31/functions/echo/policy/apigw", None)
+            .status,
+        204
+    );
+    s.admin("GET", "/2015-03-31/functions/echo/policy", None)
+        .assert_error(404, "ResourceNotFoundException");
+    let none = s.admin("DELETE", "/2015-03-31/functions/echo/policy/apigw", None);
+    none.assert_error(404, "ResourceNotFoundException");
+    assert!(
+        none.text()
+            .contains("No policy is associated with the given resource."),
+        "{}",
+        none.text()
+    );
 }

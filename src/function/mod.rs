@@ -99,6 +99,27 @@ pub struct FunctionRecord {
     pub aliases: BTreeMap<String, Alias>,
     pub next_version: u64,
     pub reserved_concurrency: Option<u32>,
+    /// Resource-based policy statements (AddPermission), per qualifier
+    /// (`""` for the function itself), in the order they were added.
+    #[serde(default)]
+    pub policies: BTreeMap<String, Vec<PolicyStatement>>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One statement of a function's resource-based policy, as AddPermission
+/// took it. Stored, listed and removed; invocations are not checked
+/// against it (the gateway and the Lambda API share one trust domain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyStatement {
+    pub sid: String,
+    pub action: String,
+    pub principal: String,
+    pub source_arn: Option<String>,
+    pub source_account: Option<String>,
+    pub principal_org_id: Option<String>,
+    pub event_source_token: Option<String>,
+    pub function_url_auth_type: Option<String>,
 }
 
 impl FunctionRecord {

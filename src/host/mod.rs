@@ -559,6 +559,8 @@ mod tests {
             aliases: BTreeMap::new(),
             next_version: 1,
             reserved_concurrency: None,
+            policies: BTreeMap::new(),
+            tags: BTreeMap::new(),
         };
         host.sync(&record).unwrap();
         host

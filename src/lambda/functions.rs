@@ -125,6 +125,8 @@ pub async fn create(State(svc): Svc, body: Bytes) -> LambdaResult<Response> {
     validate::environment(&environment)?;
     let architectures = architectures(input.architectures)?;
     let ephemeral_storage_mb = ephemeral(input.ephemeral_storage.and_then(|e| e.size))?;
+    let tags = input.tags.unwrap_or_default();
+    super::permissions::validate_tags(&tags)?;
     if svc.store.get_function(&fref.name)?.is_some() {
         return Err(LambdaError::conflict(format!(
             "Function already exist: {}",
@@ -160,6 +162,8 @@ pub async fn create(State(svc): Svc, body: Bytes) -> LambdaResult<Response> {
         aliases: BTreeMap::new(),
         next_version: 1,
         reserved_concurrency: None,
+        policies: BTreeMap::new(),
+        tags,
     };
     let shown = if input.publish == Some(true) {
         publish(&mut record, None)
@@ -188,7 +192,12 @@ pub async fn create(State(svc): Svc, body: Bytes) -> LambdaResult<Response> {
     let config = record.config(shown).unwrap_or(&record.latest);
     Ok((
         StatusCode::CREATED,
-        Json(wire::function_configuration(config, &svc.arn(&fref.name), false)),
+        Json(wire::function_configuration(
+            config,
+            &svc.arn(&fref.name),
+            false,
+            wire::Shown::Created,
+        )),
     )
         .into_response())
 }
@@ -231,7 +240,7 @@ pub async fn get(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1:8081");
     let mut out = json!({
-        "Configuration": wire::function_configuration(config, &svc.arn(&fref.name), false),
+        "Configuration": wire::function_configuration(config, &svc.arn(&fref.name), false, wire::Shown::Settled),
         "Code": {
             "RepositoryType": "S3",
             "Location": format!("http://{host}/_portico/code/{}", config.code.wasm_sha256),
@@ -239,6 +248,9 @@ pub async fn get(
     });
     if let Some(n) = record.reserved_concurrency {
         out["Concurrency"] = json!({ "ReservedConcurrentExecutions": n });
+    }
+    if !record.tags.is_empty() {
+        out["Tags"] = json!(record.tags);
     }
     Ok(Json(out))
 }
@@ -256,6 +268,7 @@ pub async fn get_configuration(
         config,
         &svc.arn(&fref.name),
         false,
+        wire::Shown::Settled,
     )))
 }
 
@@ -303,10 +316,15 @@ pub async fn list(
     let mut items = Vec::new();
     for record in svc.store.all_functions()? {
         let arn = svc.arn(&record.latest.name);
-        items.push(wire::function_configuration(&record.latest, &arn, all_versions));
+        items.push(wire::function_configuration(
+            &record.latest,
+            &arn,
+            all_versions,
+            wire::Shown::Listed,
+        ));
         if all_versions {
             for c in record.versions.values() {
-                items.push(wire::function_configuration(c, &arn, true));
+                items.push(wire::function_configuration(c, &arn, true, wire::Shown::Listed));
             }
         }
     }
@@ -328,7 +346,7 @@ pub async fn list_versions(
     let arn = svc.arn(&fref.name);
     let items: Vec<Value> = std::iter::once(&record.latest)
         .chain(record.versions.values())
-        .map(|c| wire::function_configuration(c, &arn, true))
+        .map(|c| wire::function_configuration(c, &arn, true, wire::Shown::Settled))
         .collect();
     let (page, next) = paginate(items, &params, 50)?;
     let mut out = json!({ "Versions": page });
@@ -400,6 +418,7 @@ pub async fn update_configuration(
         &config,
         &svc.arn(&fref.name),
         false,
+        wire::Shown::Updated,
     )))
 }
 
@@ -427,6 +446,7 @@ pub async fn update_code(State(svc): Svc, Path(raw): Path<String>, body: Bytes) 
             &c,
             &svc.arn(&fref.name),
             false,
+            wire::Shown::Updated,
         )));
     }
     let config = svc
@@ -451,6 +471,7 @@ pub async fn update_code(State(svc): Svc, Path(raw): Path<String>, body: Bytes) 
         &config,
         &svc.arn(&fref.name),
         false,
+        wire::Shown::Updated,
     )))
 }
 
@@ -533,7 +554,12 @@ pub async fn publish_version(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(wire::function_configuration(&config, &svc.arn(&fref.name), false)),
+        Json(wire::function_configuration(
+            &config,
+            &svc.arn(&fref.name),
+            false,
+            wire::Shown::Created,
+        )),
     )
         .into_response())
 }

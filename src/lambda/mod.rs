@@ -9,12 +9,13 @@ mod concurrency;
 pub mod error;
 mod functions;
 mod invoke;
+mod permissions;
 pub mod wire;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use serde::de::DeserializeOwned;
 
 use crate::function::name::{FunctionRef, NAME_PATTERN};
@@ -165,6 +166,20 @@ pub fn router(service: Arc<LambdaService>) -> Router {
             put(concurrency::put).delete(concurrency::delete),
         )
         .route("/2019-09-30/functions/{name}/concurrency", get(concurrency::get))
+        .route(
+            "/2015-03-31/functions/{name}/policy",
+            post(permissions::add).get(permissions::get),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/policy/{sid}",
+            delete(permissions::remove),
+        )
+        .route(
+            "/2017-03-31/tags/{arn}",
+            get(permissions::list_tags)
+                .post(permissions::tag)
+                .delete(permissions::untag),
+        )
         .route("/_portico/code/{sha}", get(code::download))
         .with_state(service)
 }

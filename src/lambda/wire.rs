@@ -45,6 +45,7 @@ pub struct CreateFunctionInput {
     pub architectures: Option<Vec<String>>,
     pub ephemeral_storage: Option<EphemeralStorageInput>,
     pub package_type: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,9 +105,29 @@ pub struct ConcurrencyInput {
     pub reserved_concurrent_executions: Option<i64>,
 }
 
+/// When a `FunctionConfiguration` is shown, which decides its state fields.
+/// Portico is ready as soon as a change is committed, but Lambda answers a
+/// change before it settles, and clients (and recorded sessions) expect that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// Answering CreateFunction or PublishVersion: `State: Pending`.
+    Created,
+    /// Answering UpdateFunctionCode/Configuration: `LastUpdateStatus: InProgress`.
+    Updated,
+    /// Read back (GetFunction, versions): `Active`, `Successful`.
+    Settled,
+    /// In ListFunctions, which leaves the state fields out.
+    Listed,
+}
+
 /// `FunctionConfiguration`. `qualified_latest` asks for `…:$LATEST` in the
 /// ARN, as version listings show it.
-pub fn function_configuration(c: &FunctionConfig, arn_base: &str, qualified_latest: bool) -> Value {
+pub fn function_configuration(
+    c: &FunctionConfig,
+    arn_base: &str,
+    qualified_latest: bool,
+    shown: Shown,
+) -> Value {
     let arn = match c.version {
         Version::Latest if !qualified_latest => arn_base.to_string(),
         v => format!("{arn_base}:{v}"),
@@ -125,14 +146,31 @@ pub fn function_configuration(c: &FunctionConfig, arn_base: &str, qualified_late
         "Environment": { "Variables": c.environment },
         "TracingConfig": { "Mode": "PassThrough" },
         "RevisionId": c.revision_id,
-        "State": "Active",
-        "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
         "Architectures": c.architectures,
         "EphemeralStorage": { "Size": c.ephemeral_storage_mb },
         "SnapStart": { "ApplyOn": "None", "OptimizationStatus": "Off" },
         "LoggingConfig": { "LogFormat": "Text", "LogGroup": format!("/aws/lambda/{}", c.name) },
     });
+    const REASON: &str = "The function is being created.";
+    match shown {
+        Shown::Created => {
+            v["State"] = "Pending".into();
+            v["StateReason"] = REASON.into();
+            v["StateReasonCode"] = "Creating".into();
+        }
+        Shown::Updated => {
+            v["State"] = "Active".into();
+            v["LastUpdateStatus"] = "InProgress".into();
+            v["LastUpdateStatusReason"] = REASON.into();
+            v["LastUpdateStatusReasonCode"] = "Creating".into();
+        }
+        Shown::Settled => {
+            v["State"] = "Active".into();
+            v["LastUpdateStatus"] = "Successful".into();
+        }
+        Shown::Listed => {}
+    }
     if let Some(r) = &c.runtime {
         v["Runtime"] = r.clone().into();
     }

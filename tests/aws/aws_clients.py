@@ -151,6 +151,32 @@ def main():
                     expect_ok=False)
             assert "InvalidParameterValueException" in r.stderr, r.stderr
 
+        def cli_permissions_and_tags():
+            # The API Gateway tutorial's grant: the real CLI's AddPermission,
+            # GetPolicy and RemovePermission, then the tagging calls.
+            source = "arn:aws:execute-api:us-east-1:000000000000:abc1234567/*/POST/users"
+            out = json.loads(aws(server, "lambda", "add-permission", "--function-name", "hello",
+                                 "--statement-id", "apigateway-post", "--action", "lambda:InvokeFunction",
+                                 "--principal", "apigateway.amazonaws.com", "--source-arn", source).stdout)
+            statement = json.loads(out["Statement"])
+            assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}, statement
+            assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": source}}, statement
+            r = aws(server, "lambda", "add-permission", "--function-name", "hello", "--statement-id",
+                    "apigateway-post", "--action", "lambda:InvokeFunction", "--principal",
+                    "apigateway.amazonaws.com", expect_ok=False)
+            assert "ResourceConflictException" in r.stderr, r.stderr
+            policy = json.loads(aws(server, "lambda", "get-policy", "--function-name", "hello").stdout)
+            assert json.loads(policy["Policy"])["Statement"][0]["Sid"] == "apigateway-post", policy
+            assert policy["RevisionId"], policy
+            aws(server, "lambda", "remove-permission", "--function-name", "hello", "--statement-id", "apigateway-post")
+            r = aws(server, "lambda", "get-policy", "--function-name", "hello", expect_ok=False)
+            assert "ResourceNotFoundException" in r.stderr, r.stderr
+            arn = "arn:aws:lambda:us-east-1:000000000000:function:hello"
+            aws(server, "lambda", "tag-resource", "--resource", arn, "--tags", "team=api,env=dev")
+            aws(server, "lambda", "untag-resource", "--resource", arn, "--tag-keys", "env")
+            tags = json.loads(aws(server, "lambda", "list-tags", "--resource", arn).stdout)
+            assert tags["Tags"] == {"team": "api"}, tags
+
         def cli_delete_function():
             aws(server, "lambda", "delete-function", "--function-name", "hello")
             r = aws(server, "lambda", "get-function", "--function-name", "hello", expect_ok=False)
@@ -161,6 +187,7 @@ def main():
         check("aws lambda get-function", cli_get_function)
         check("aws lambda publish-version and create-alias", cli_publish_version)
         check("aws lambda errors", cli_errors)
+        check("aws lambda add-permission, get-policy, remove-permission, tags", cli_permissions_and_tags)
         check("aws lambda delete-function", cli_delete_function)
 
         import boto3
