@@ -127,10 +127,10 @@ pub fn environment(vars: &BTreeMap<String, String>) -> Result<(), Invalid> {
             && bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
             && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !ok {
-            return Err(constraint(
-                key,
-                "environment.variables",
-                "Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+",
+            // Environment variables are sensitive: Lambda names the member,
+            // not the value.
+            return Err(Invalid::Constraint(
+                "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]".into(),
             ));
         }
     }
@@ -207,6 +207,16 @@ mod tests {
         assert!(matches!(environment(&vars), Err(Invalid::Parameter(_))));
         let mut vars = BTreeMap::new();
         vars.insert("1BAD".to_string(), "v".to_string());
+        // Lambda's message for a bad key names the member, never the key.
+        let Err(Invalid::Constraint(message)) = environment(&vars) else {
+            panic!("a key starting with a digit is refused")
+        };
+        assert_eq!(
+            message,
+            "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]"
+        );
+        let mut vars = BTreeMap::new();
+        vars.insert("A".to_string(), "v".to_string());
         assert!(matches!(environment(&vars), Err(Invalid::Constraint(_))));
         let mut vars = BTreeMap::new();
         vars.insert("BIG".to_string(), "x".repeat(5000));
