@@ -25,7 +25,7 @@ use crate::store::StoreError;
 
 type Svc = State<Arc<LambdaService>>;
 
-fn check_revision(expected: Option<&str>, actual: &str) -> LambdaResult<()> {
+pub(super) fn check_revision(expected: Option<&str>, actual: &str) -> LambdaResult<()> {
     match expected {
         Some(r) if r != actual => Err(LambdaError::new(
             super::error::ErrorCode::PreconditionFailed,

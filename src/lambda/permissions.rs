@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{LambdaError, LambdaResult};
+use super::functions::check_revision;
 use super::{LambdaService, function_ref, parse_body};
 use crate::function::validate::constraint;
 use crate::function::{FunctionRecord, PolicyStatement, Version, new_revision_id};
@@ -279,16 +280,6 @@ fn bump_revision(record: &mut FunctionRecord, qualifier: Option<&str>) {
     };
     if let Some(r) = revision {
         *r = new_revision_id();
-    }
-}
-
-fn check_revision(expected: Option<&str>, actual: &str) -> LambdaResult<()> {
-    match expected {
-        Some(r) if r != actual => Err(LambdaError::new(
-            super::error::ErrorCode::PreconditionFailed,
-            "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id",
-        )),
-        _ => Ok(()),
     }
 }
 
