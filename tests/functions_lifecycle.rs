@@ -513,6 +513,27 @@ fn arns_use_configured_region_and_account() {
     );
     let r = s.invoke_with("hello", b"{}", &[("X-Amz-Log-Type", "Tail")]);
     assert_eq!(r.status, 200);
+    // A full ARN in this region names the function; one in another region
+    // is refused as Lambda refuses it.
+    let here = "arn%3Aaws%3Alambda%3Aeu-west-1%3A123456789012%3Afunction%3Ahello";
+    assert_eq!(
+        s.admin("GET", &format!("/2015-03-31/functions/{here}"), None)
+            .status,
+        200
+    );
+    let elsewhere = "arn%3Aaws%3Alambda%3Aus-west-2%3A123456789012%3Afunction%3Ahello";
+    let r = s.admin(
+        "POST",
+        &format!("/2015-03-31/functions/{elsewhere}/invocations"),
+        Some(serde_json::json!({})),
+    );
+    r.assert_error(404, "ResourceNotFoundException");
+    assert!(
+        r.text()
+            .contains("Functions from 'us-west-2' are not reachable in this region ('eu-west-1')"),
+        "{}",
+        r.text()
+    );
     let log_line = s
         .log()
         .lines()

@@ -122,6 +122,11 @@ impl Host {
         &self.settings
     }
 
+    /// The region functions run in (their ARNs name it).
+    pub fn region(&self) -> &str {
+        &self.settings.region
+    }
+
     pub fn function_arn(&self, name: &str, qualifier: Option<&str>) -> String {
         FunctionArn {
             settings: &self.settings,

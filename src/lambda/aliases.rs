@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::error::{ErrorCode, LambdaError, LambdaResult};
 use super::wire::{self, AliasInput};
-use super::{LambdaService, function_ref, parse_body};
+use super::{LambdaService, parse_body};
 use crate::function::validate::{self, constraint};
 use crate::function::{Alias, FunctionRecord, Version, new_revision_id};
 
@@ -74,7 +74,7 @@ fn find<'a>(record: &'a FunctionRecord, alias: &str, arn_base: &str) -> LambdaRe
 }
 
 pub async fn create(State(svc): Svc, Path(raw): Path<String>, body: Bytes) -> LambdaResult<Response> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     let input: AliasInput = parse_body(&body)?;
     let name = input
         .name
@@ -116,7 +116,7 @@ pub async fn create(State(svc): Svc, Path(raw): Path<String>, body: Bytes) -> La
 }
 
 pub async fn get(State(svc): Svc, Path((raw, alias)): Path<(String, String)>) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     let arn_base = svc.arn(&fref.name);
     let record = svc.record(&fref.name, None)?;
     Ok(Json(wire::alias_configuration(
@@ -130,7 +130,7 @@ pub async fn list(
     Path(raw): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     let arn_base = svc.arn(&fref.name);
     let record = svc.record(&fref.name, None)?;
     let filter = params.get("FunctionVersion").map(|v| Version::parse(v));
@@ -148,7 +148,7 @@ pub async fn update(
     Path((raw, alias)): Path<(String, String)>,
     body: Bytes,
 ) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     let input: AliasInput = parse_body(&body)?;
     if let Some(d) = &input.description {
         validate::description(d)?;
@@ -181,7 +181,7 @@ pub async fn update(
 }
 
 pub async fn delete(State(svc): Svc, Path((raw, alias)): Path<(String, String)>) -> LambdaResult<StatusCode> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     // Lambda answers 204 whether or not the alias existed.
     svc.edit(&fref.name, |record| {
         record.aliases.remove(&alias);

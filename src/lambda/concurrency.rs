@@ -11,14 +11,14 @@ use serde_json::{Value, json};
 
 use super::error::{LambdaError, LambdaResult};
 use super::wire::ConcurrencyInput;
-use super::{LambdaService, function_ref, parse_body};
+use super::{LambdaService, parse_body};
 use crate::function::validate::constraint;
 use crate::host::MIN_UNRESERVED;
 
 type Svc = State<Arc<LambdaService>>;
 
 pub async fn put(State(svc): Svc, Path(raw): Path<String>, body: Bytes) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     let input: ConcurrencyInput = parse_body(&body)?;
     let n = input
         .reserved_concurrent_executions
@@ -48,7 +48,7 @@ pub async fn put(State(svc): Svc, Path(raw): Path<String>, body: Bytes) -> Lambd
 }
 
 pub async fn get(State(svc): Svc, Path(raw): Path<String>) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     let record = svc.record(&fref.name, None)?;
     Ok(Json(match record.reserved_concurrency {
         Some(n) => json!({ "ReservedConcurrentExecutions": n }),
@@ -57,7 +57,7 @@ pub async fn get(State(svc): Svc, Path(raw): Path<String>) -> LambdaResult<Json<
 }
 
 pub async fn delete(State(svc): Svc, Path(raw): Path<String>) -> LambdaResult<StatusCode> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     svc.edit(&fref.name, |record| {
         record.reserved_concurrency = None;
         Ok(())

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::error::{LambdaError, LambdaResult};
 use super::wire::{self, CreateFunctionInput, PublishVersionInput, UpdateCodeInput, UpdateConfigInput};
-use super::{LambdaService, code, function_ref, parse_body, resolve_version};
+use super::{LambdaService, code, parse_body, resolve_version};
 use crate::function::validate::{self, constraint};
 use crate::function::{
     DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, FunctionConfig, FunctionRecord, Version, name, new_revision_id,
@@ -94,7 +94,7 @@ pub async fn create(State(svc): Svc, body: Bytes) -> LambdaResult<Response> {
         return Err(LambdaError::invalid("FunctionName is required"));
     };
     // CreateFunction takes a plain name (or an ARN naming one) without a qualifier.
-    let fref = function_ref(&fname, None)?;
+    let fref = svc.function_ref(&fname, None)?;
     if fref.qualifier.is_some() || !name::is_plain_name(&fref.name) {
         return Err(constraint(&fname, "functionName", "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)").into());
     }
@@ -231,7 +231,7 @@ pub async fn get(
     Query(q): Query<QualifierQuery>,
     headers: HeaderMap,
 ) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, q.qualifier.as_deref())?;
+    let fref = svc.function_ref(&raw, q.qualifier.as_deref())?;
     let qual = fref.qualifier.as_deref();
     let record = svc.record(&fref.name, qual)?;
     let config = config_of(&svc, &record, &fref.name, qual)?;
@@ -260,7 +260,7 @@ pub async fn get_configuration(
     Path(raw): Path<String>,
     Query(q): Query<QualifierQuery>,
 ) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, q.qualifier.as_deref())?;
+    let fref = svc.function_ref(&raw, q.qualifier.as_deref())?;
     let qual = fref.qualifier.as_deref();
     let record = svc.record(&fref.name, qual)?;
     let config = config_of(&svc, &record, &fref.name, qual)?;
@@ -341,7 +341,7 @@ pub async fn list_versions(
     Path(raw): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     let record = svc.record(&fref.name, None)?;
     let arn = svc.arn(&fref.name);
     let items: Vec<Value> = std::iter::once(&record.latest)
@@ -361,7 +361,7 @@ pub async fn update_configuration(
     Path(raw): Path<String>,
     body: Bytes,
 ) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     if fref.qualifier.is_some() {
         return Err(LambdaError::invalid(
             "Only $LATEST can be updated; remove the qualifier.",
@@ -423,7 +423,7 @@ pub async fn update_configuration(
 }
 
 pub async fn update_code(State(svc): Svc, Path(raw): Path<String>, body: Bytes) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     if fref.qualifier.is_some() {
         return Err(LambdaError::invalid(
             "Only $LATEST can be updated; remove the qualifier.",
@@ -480,7 +480,7 @@ pub async fn delete(
     Path(raw): Path<String>,
     Query(q): Query<QualifierQuery>,
 ) -> LambdaResult<StatusCode> {
-    let fref = function_ref(&raw, q.qualifier.as_deref())?;
+    let fref = svc.function_ref(&raw, q.qualifier.as_deref())?;
     match fref.qualifier.as_deref() {
         None => {
             let _guard = svc.write_lock.lock().await;
@@ -532,7 +532,7 @@ pub async fn publish_version(
     Path(raw): Path<String>,
     body: Bytes,
 ) -> LambdaResult<Response> {
-    let fref = function_ref(&raw, None)?;
+    let fref = svc.function_ref(&raw, None)?;
     let input: PublishVersionInput = parse_body(&body)?;
     if let Some(d) = &input.description {
         validate::description(d)?;

@@ -9,9 +9,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 
+use super::LambdaService;
 use super::error::{ErrorCode, LambdaError, LambdaResult};
 use super::functions::QualifierQuery;
-use super::{LambdaService, function_ref};
 use crate::function::validate::constraint;
 use crate::function::{MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD};
 use crate::host::{InvokeError, InvokeRequest};
@@ -46,7 +46,7 @@ pub async fn invoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> LambdaResult<Response> {
-    let fref = function_ref(&raw, q.qualifier())?;
+    let fref = svc.function_ref(&raw, q.qualifier())?;
     let kind = match header(&headers, "x-amz-invocation-type") {
         None | Some("RequestResponse") => InvocationType::RequestResponse,
         Some("Event") => InvocationType::Event,

@@ -55,6 +55,19 @@ impl LambdaService {
             .ok_or_else(|| LambdaError::function_not_found(&self.host.function_arn(name, qualifier)))
     }
 
+    /// Parses a `FunctionName` label as [`function_ref`] does, and refuses a
+    /// full ARN naming another region, as Lambda does.
+    fn function_ref(&self, raw: &str, qualifier: Option<&str>) -> LambdaResult<FunctionRef> {
+        let fref = function_ref(raw, qualifier)?;
+        let here = self.host.region();
+        match raw.strip_prefix("arn:").and_then(|rest| rest.split(':').nth(2)) {
+            Some(region) if region != here => Err(LambdaError::not_found(format!(
+                "Functions from '{region}' are not reachable in this region ('{here}')"
+            ))),
+            _ => Ok(fref),
+        }
+    }
+
     /// Commits an edit of an existing function and mirrors it into the host.
     async fn edit<T>(
         &self,

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::error::{LambdaError, LambdaResult};
 use super::functions::check_revision;
-use super::{LambdaService, function_ref, parse_body};
+use super::{LambdaService, parse_body};
 use crate::function::validate::constraint;
 use crate::function::{FunctionRecord, PolicyStatement, Version, new_revision_id};
 
@@ -58,7 +58,7 @@ pub async fn add(
     let input: AddPermissionInput = parse_body(&body)?;
     let revision_id = input.revision_id.clone();
     let statement = statement_of(input)?;
-    let fref = function_ref(&raw, q.qualifier.as_deref())?;
+    let fref = svc.function_ref(&raw, q.qualifier.as_deref())?;
     let qualifier = fref.qualifier.clone();
     let resource = svc.host.function_arn(&fref.name, qualifier.as_deref());
     let rendered = render_statement(&statement, &resource);
@@ -87,7 +87,7 @@ pub async fn get(
     Path(raw): Path<String>,
     Query(q): Query<PolicyQuery>,
 ) -> LambdaResult<Json<Value>> {
-    let fref = function_ref(&raw, q.qualifier.as_deref())?;
+    let fref = svc.function_ref(&raw, q.qualifier.as_deref())?;
     let qualifier = fref.qualifier.as_deref();
     let resource = svc.host.function_arn(&fref.name, qualifier);
     let record = svc
@@ -118,7 +118,7 @@ pub async fn remove(
     Path((raw, sid)): Path<(String, String)>,
     Query(q): Query<PolicyQuery>,
 ) -> LambdaResult<StatusCode> {
-    let fref = function_ref(&raw, q.qualifier.as_deref())?;
+    let fref = svc.function_ref(&raw, q.qualifier.as_deref())?;
     let qualifier = fref.qualifier.clone();
     let resource = svc.host.function_arn(&fref.name, qualifier.as_deref());
     svc.edit(&fref.name, |record| {
@@ -293,8 +293,8 @@ pub struct TagInput {
 
 /// The function a tagging ARN names; tags belong to functions, not to
 /// versions or aliases.
-fn tagged_function(arn: &str) -> LambdaResult<String> {
-    let fref = function_ref(arn, None)?;
+fn tagged_function(svc: &LambdaService, arn: &str) -> LambdaResult<String> {
+    let fref = svc.function_ref(arn, None)?;
     if fref.qualifier.is_some() {
         return Err(LambdaError::invalid(
             "Tags are not supported on function versions or aliases. Specify the unqualified function ARN.",
@@ -328,7 +328,7 @@ fn too_many_tags() -> LambdaError {
 
 /// ListTags: `GET /2017-03-31/tags/{arn}` → `{"Tags": {...}}`.
 pub async fn list_tags(State(svc): Svc, Path(arn): Path<String>) -> LambdaResult<Json<Value>> {
-    let name = tagged_function(&arn)?;
+    let name = tagged_function(&svc, &arn)?;
     let record = svc
         .store
         .get_function(&name)?
@@ -338,7 +338,7 @@ pub async fn list_tags(State(svc): Svc, Path(arn): Path<String>) -> LambdaResult
 
 /// TagResource: `POST /2017-03-31/tags/{arn}` with `{"Tags": {...}}` → 204.
 pub async fn tag(State(svc): Svc, Path(arn): Path<String>, body: Bytes) -> LambdaResult<StatusCode> {
-    let name = tagged_function(&arn)?;
+    let name = tagged_function(&svc, &arn)?;
     let input: TagInput = parse_body(&body)?;
     let tags = input
         .tags
@@ -363,7 +363,7 @@ pub async fn untag(
     Path(arn): Path<String>,
     RawQuery(query): RawQuery,
 ) -> LambdaResult<StatusCode> {
-    let name = tagged_function(&arn)?;
+    let name = tagged_function(&svc, &arn)?;
     let keys: Vec<String> = query_values(query.as_deref().unwrap_or_default(), "tagKeys");
     svc.edit(&name, |record| {
         for k in &keys {
