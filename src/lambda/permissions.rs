@@ -90,10 +90,7 @@ pub async fn get(
     let fref = svc.function_ref(&raw, q.qualifier.as_deref())?;
     let qualifier = fref.qualifier.as_deref();
     let resource = svc.host.function_arn(&fref.name, qualifier);
-    let record = svc
-        .store
-        .get_function(&fref.name)?
-        .ok_or_else(|| LambdaError::function_not_found(&resource))?;
+    let record = svc.record(&fref.name, qualifier)?;
     let revision =
         target_revision(&record, qualifier).ok_or_else(|| LambdaError::function_not_found(&resource))?;
     let statements = record
@@ -329,10 +326,7 @@ fn too_many_tags() -> LambdaError {
 /// ListTags: `GET /2017-03-31/tags/{arn}` → `{"Tags": {...}}`.
 pub async fn list_tags(State(svc): Svc, Path(arn): Path<String>) -> LambdaResult<Json<Value>> {
     let name = tagged_function(&svc, &arn)?;
-    let record = svc
-        .store
-        .get_function(&name)?
-        .ok_or_else(|| LambdaError::function_not_found(&svc.arn(&name)))?;
+    let record = svc.record(&name, None)?;
     Ok(Json(json!({ "Tags": record.tags })))
 }
 
