@@ -348,7 +348,10 @@ fn spawn_front_door(
                             .into_future(),
                     )
                 };
-                let _ = tx.send(serve());
+                crate::logging::batch_function_output();
+                let served = serve();
+                crate::logging::flush_function_output();
+                let _ = tx.send(served);
             })
             .context("starting a front-door thread")?;
         done.push(rx);

@@ -101,6 +101,51 @@ fn host_based_invoke_url() {
     assert_eq!(r.header("content-type"), Some("application/json"));
 }
 
+/// What a function prints reaches the server's log once per invocation:
+/// the front door batches these lines, and neither a batch left waiting nor
+/// the one pending at shutdown may be lost.
+#[test]
+fn function_output_reaches_the_log_for_every_invocation() {
+    let mut s = Server::start();
+    s.deploy("hello", "hello");
+    let url = {
+        let api = Api::create(&s, json!({ "name": "logs" }));
+        let hello = api.resource(&api.root, "hello");
+        api.lambda_method(&hello, "GET", "hello");
+        api.deploy("prod");
+        api.url("prod", "/hello")
+    };
+    let call = || {
+        let r = common::request("GET", &url, &[], None);
+        assert_eq!(r.status, 200, "{}", r.text());
+    };
+    // Each line carries the invocation's Lambda request id.
+    let lambda_ids = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains("INFO portico::function:") && l.contains("hello invoked as hello"))
+            .filter_map(|l| l.split("request_id=").nth(1).map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    let calls = 200;
+    (0..calls).for_each(|_| call());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while lambda_ids(&s.log()).len() < calls && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let ids = lambda_ids(&s.log());
+    assert_eq!(ids.len(), calls, "{}", s.log());
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), calls, "one line per invocation");
+    call();
+    s.stop();
+    assert_eq!(
+        lambda_ids(&s.log()).len(),
+        calls + 1,
+        "flushed at shutdown:\n{}",
+        s.log()
+    );
+}
+
 #[test]
 fn routing_precedence_and_greedy_paths() {
     let s = Server::start();
