@@ -92,7 +92,9 @@ pub struct CompiledStage {
     pub variables: BTreeMap<String, String>,
     /// This is the stage's canary release (`$context.isCanaryRequest`).
     pub is_canary: bool,
-    methods: HashMap<(String, String), MethodPlan>,
+    /// Resource id → HTTP method → plan (two levels, so that a lookup
+    /// borrows the request's strings).
+    methods: foldhash::HashMap<String, foldhash::HashMap<String, MethodPlan>>,
 }
 
 /// One method as a stage runs it: who may call it, how fast, and what it runs.
@@ -138,9 +140,7 @@ fn stage_throttle(stage: &Stage, path: &str, method: &str) -> Option<governor::D
 
 impl CompiledStage {
     pub fn method(&self, resource_id: &str, method: &str) -> Option<&MethodPlan> {
-        // The key is owned; a small allocation avoided by a two-level map
-        // would matter only at far higher rates than a wasm call allows.
-        self.methods.get(&(resource_id.to_string(), method.to_string()))
+        self.methods.get(resource_id)?.get(method)
     }
 }
 
@@ -387,19 +387,20 @@ fn compile_stage_with(
         .values()
         .map(|a| (a.id.as_str(), Arc::new(StageAuthorizer::compile(a, variables))))
         .collect();
-    let methods = deployment
-        .methods
-        .iter()
-        .map(|(k, def)| {
-            let plan = MethodPlan {
-                access: access_of(def, &authorizers),
-                throttle: stage_throttle(stage, &def.path, &k.1),
-                validation: def.validation.clone(),
-                target: target_of(&def.integration, variables),
-            };
-            (k.clone(), plan)
-        })
-        .collect();
+    let mut methods: foldhash::HashMap<String, foldhash::HashMap<String, MethodPlan>> =
+        foldhash::HashMap::default();
+    for ((resource_id, method), def) in &deployment.methods {
+        let plan = MethodPlan {
+            access: access_of(def, &authorizers),
+            throttle: stage_throttle(stage, &def.path, method),
+            validation: def.validation.clone(),
+            target: target_of(&def.integration, variables),
+        };
+        methods
+            .entry(resource_id.clone())
+            .or_default()
+            .insert(method.clone(), plan);
+    }
     CompiledStage {
         name: stage.stage_name.clone(),
         deployment,

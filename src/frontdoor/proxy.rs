@@ -465,8 +465,9 @@ struct Pair<'a> {
 /// arrival order within a key), `groups` are ranges of `order`, sorted by first arrival.
 struct Grouped<'a> {
     pairs: Vec<Pair<'a>>,
-    order: Vec<usize>,
-    groups: Vec<(usize, usize)>,
+    // Inline up to a request's usual few dozen pairs: no allocation.
+    order: SmallVec<[usize; GROUP_BY_SCAN]>,
+    groups: SmallVec<[(usize, usize); GROUP_BY_SCAN]>,
 }
 
 /// Up to this many pairs are grouped by comparing each with those after it
@@ -492,8 +493,8 @@ impl<'a> Grouped<'a> {
             }
         };
         let mut taken = [false; GROUP_BY_SCAN];
-        let mut order = Vec::with_capacity(pairs.len());
-        let mut groups = Vec::with_capacity(pairs.len());
+        let mut order = SmallVec::new();
+        let mut groups = SmallVec::new();
         for i in 0..pairs.len() {
             if taken[i] {
                 continue;
@@ -520,9 +521,9 @@ impl<'a> Grouped<'a> {
                 a.cmp(b)
             }
         };
-        let mut order: Vec<usize> = (0..pairs.len()).collect();
+        let mut order: SmallVec<[usize; GROUP_BY_SCAN]> = (0..pairs.len()).collect();
         order.sort_by(|&a, &b| cmp(&pairs[a].key, &pairs[b].key)); // stable
-        let mut groups = Vec::new();
+        let mut groups = SmallVec::new();
         let mut start = 0;
         for i in 1..=order.len() {
             if i == order.len() || cmp(&pairs[order[start]].key, &pairs[order[i]].key) != Ordering::Equal {

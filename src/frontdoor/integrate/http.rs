@@ -475,29 +475,45 @@ pub fn new_trace_id_at(epoch_secs: i64) -> String {
     // parent's 64 come from a second one.
     let random = uuid::Uuid::new_v4().as_u128();
     let parent = uuid::Uuid::new_v4().as_u128() as u64;
-    let mut id = String::with_capacity(80);
-    id.push_str("Root=1-");
-    push_hex(&mut id, secs, 8);
-    id.push('-');
-    push_hex(&mut id, (random >> 96) as u64, 8);
-    push_hex(&mut id, (random >> 32) as u64, 16);
-    push_parent_with(&mut id, parent, true);
-    id
+    let mut id = *b"Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0";
+    hex_into(&mut id[7..15], secs);
+    hex_into(&mut id[16..24], (random >> 96) as u64);
+    hex_into(&mut id[24..40], (random >> 32) as u64);
+    hex_into(&mut id[48..64], parent);
+    // Only ASCII was written.
+    String::from_utf8(id.to_vec()).unwrap_or_default()
 }
 
 /// Appends the low `digits` (at most 16) hex digits of `value`, most
 /// significant first.
 pub fn push_hex(out: &mut String, value: u64, digits: u32) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digits = digits.min(16) as usize;
     let mut buf = [0u8; 16];
-    let mut v = value;
-    for b in buf[..digits].iter_mut().rev() {
-        *b = HEX[(v & 0xf) as usize];
-        v >>= 4;
-    }
+    hex_into(&mut buf, value);
     // Only ASCII hex digits were written.
-    out.push_str(std::str::from_utf8(&buf[..digits]).unwrap_or_default());
+    out.push_str(std::str::from_utf8(&buf[16 - digits.min(16) as usize..]).unwrap_or_default());
+}
+
+/// Fills `out` (at most 16 bytes) with the low lower-case hex digits of
+/// `value`, most significant first.
+fn hex_into(out: &mut [u8], value: u64) {
+    let mut digits = [0u8; 16];
+    digits[..8].copy_from_slice(&hex8((value >> 32) as u32));
+    digits[8..].copy_from_slice(&hex8(value as u32));
+    let n = out.len().min(16);
+    out[..n].copy_from_slice(&digits[16 - n..]);
+}
+
+/// The eight hex digits of `v`, computed for all eight at once: each
+/// nibble is spread into a byte of its own, then made ASCII.
+fn hex8(v: u32) -> [u8; 8] {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut x = u64::from(v);
+    x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+    x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
+    x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    // 1 in each byte whose nibble is 10 or more (no carry crosses a byte).
+    let letters = ((x + 6 * ONES) >> 4) & ONES;
+    (x + u64::from(b'0') * ONES + letters * u64::from(b'a' - b'0' - 10)).to_be_bytes()
 }
 
 // --------------------------------------------------------------- HTTP_PROXY
@@ -1106,6 +1122,13 @@ mod tests {
         push_hex(&mut hex, u64::MAX, 16);
         push_hex(&mut hex, 0x1234_5678_9abc_def0, 8);
         assert_eq!(hex, format!("x00abc{}9abcdef0", "f".repeat(16)));
+        let mut v: u64 = 0x0123_4567_89ab_cdef;
+        for _ in 0..1000 {
+            let mut hex = String::new();
+            push_hex(&mut hex, v, 16);
+            assert_eq!(hex, format!("{v:016x}"));
+            v = v.wrapping_mul(0x2545_f491_4f6c_dd1d).wrapping_add(1);
+        }
     }
 
     #[test]
