@@ -22,6 +22,7 @@ mod error;
 pub mod jsonpath;
 mod methods;
 mod parser;
+mod quick_json;
 mod render;
 mod value;
 

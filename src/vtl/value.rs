@@ -405,8 +405,18 @@ impl<'de> serde::de::Visitor<'de> for KeySeed {
     }
 }
 
-/// Parse JSON text into template values.
+/// Parse JSON text into template values: the common shapes on the quick
+/// path ([`super::quick_json`]), anything else through `serde_json`.
 pub(crate) fn parse_json(text: &str) -> Result<Value, serde_json::Error> {
+    match super::quick_json::parse(text) {
+        Some(value) => Ok(value),
+        None => parse_json_slowly(text),
+    }
+}
+
+/// [`parse_json`] through `serde_json` alone: strict JSON, then what
+/// json-smart's permissive reading also takes.
+pub(crate) fn parse_json_slowly(text: &str) -> Result<Value, serde_json::Error> {
     parse_strict(text).or_else(|e| match relax(text) {
         Some(relaxed) => parse_strict(&relaxed).map_err(|_| e),
         None => Err(e),
