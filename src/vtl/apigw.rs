@@ -112,6 +112,19 @@ fn last(pairs: &[(String, String)], matches: impl Fn(&str) -> bool) -> Option<&s
         .map(|(_, v)| v.as_str())
 }
 
+/// What `$input.params().<kind>.get(name)` gives, read from the request:
+/// the last value of that exact name, as the map would hold it. `None` for
+/// a kind `$input.params()` has no map of.
+pub(crate) fn one_param(vars: &super::Variables<'_>, kind: &str, name: &str) -> Option<Value> {
+    let pairs = match kind {
+        "path" => vars.path,
+        "querystring" => vars.querystring,
+        "header" => vars.header,
+        _ => return None,
+    };
+    Some(last(pairs, |k| k == name).map_or(Value::Null, Value::str))
+}
+
 fn string_map(pairs: &[(String, String)]) -> Value {
     let mut m = Entries::with_capacity_and_hasher(pairs.len(), Default::default());
     for (k, v) in pairs {

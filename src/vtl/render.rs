@@ -431,7 +431,13 @@ impl Renderer<'_, '_> {
                     None => (self.context_field(field), 1),
                 }
             }
-            (root, _) => (self.lookup(root)?, 0),
+            _ => match self.one_param(r, n) {
+                Some(found) => {
+                    self.tick(3)?;
+                    (found, 3)
+                }
+                None => (self.lookup(&r.root)?, 0),
+            },
         };
         for acc in &r.chain[from..n] {
             if v.is_null() {
@@ -463,6 +469,31 @@ impl Renderer<'_, '_> {
             };
         }
         Ok(v)
+    }
+
+    /// `$input.params().header.get('X')` (or `.path` / `.querystring`), the
+    /// usual way to read one parameter: its value straight from the request,
+    /// without building the three maps of `$input.params()`. Only while
+    /// the template has not built them (and so cannot have changed them)
+    /// and has not set `$input` itself; otherwise `None`.
+    fn one_param(&self, r: &Reference, n: usize) -> Option<Value> {
+        let [
+            Accessor::Method(params, none),
+            Accessor::Property(kind),
+            Accessor::Method(get, key),
+            ..,
+        ] = &r.chain[..n]
+        else {
+            return None;
+        };
+        let [Expr::Str(key)] = key.as_slice() else {
+            return None;
+        };
+        let shortcut = &*r.root == "input" && &**params == "params" && none.is_empty() && &**get == "get";
+        if !shortcut || self.params.is_some() || self.globals.contains_key("input") {
+            return None;
+        }
+        apigw::one_param(self.vars, kind, key)
     }
 
     /// `$context.name` before `$context` as a whole was needed.

@@ -743,6 +743,22 @@ fn apigw_cases() -> Vec<(&'static str, &'static str, Req, Want)> {
             Out("{path={id=1}, querystring={q=a}, header={X-Foo=bar}}|bar|1"),
         ),
         (
+            "one parameter read straight, or from the maps once a template took them",
+            "$input.params().header.get('X-Foo')|$input.params().header.get('x-foo')|$input.params().querystring.get('q')|$input.params().path.get('id')|$input.params().path.get('none')|$input.params().other.get('q')|\
+             #set($p = $input.params())#set($h = $p.header)#set($_ = $h.put('X-Foo', 'changed'))$input.params().header.get('X-Foo')",
+            req()
+                .path(&[("id", "1")])
+                .query(&[("q", "a"), ("q", "b")])
+                .header(&[("X-Foo", "bar"), ("X-Foo", "baz")]),
+            Out("baz||b|1|||changed"),
+        ),
+        (
+            "a template's own $input hides the parameters",
+            "#set($input = {\"x\": 1})$input.params().header.get('X-Foo')|",
+            req().header(&[("X-Foo", "bar")]),
+            Out("|"),
+        ),
+        (
             "headers loop (common template)",
             "{#foreach($h in $input.params().header.keySet())\"$h\":\"$util.escapeJavaScript($input.params().header.get($h))\"#if($foreach.hasNext),#end#end}",
             req().header(&[("A", "1"), ("B", "x\"y")]),
