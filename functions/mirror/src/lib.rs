@@ -28,6 +28,9 @@ struct Probe {
 }
 
 fn mirror(event: &[u8], _ctx: Context) -> Result<Vec<u8>, Error> {
+    if !may_name_a_probed_key(event) {
+        return Ok(event.to_vec());
+    }
     // Only an object is probed (serde would also read an array as a struct).
     let is_object = event.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let Some(probe) = is_object
@@ -44,6 +47,51 @@ fn mirror(event: &[u8], _ctx: Context) -> Result<Vec<u8>, Error> {
         return proxy_reply(event);
     }
     Ok(event.to_vec())
+}
+
+/// Whether the event's text could hold a key `mirror` acts on: `"fail"` or
+/// `"requestContext"` written out, or any `\u` escape (a key can be spelt
+/// with them). Most events hold none, and are mirrored without a parse.
+/// The bytes are read eight at a time; only quotes and backslashes are
+/// looked at closer.
+fn may_name_a_probed_key(event: &[u8]) -> bool {
+    let mut at = 0;
+    while at < event.len() {
+        let next = event[at..]
+            .first_chunk::<8>()
+            .map(|word| quote_or_backslash(u64::from_le_bytes(*word)));
+        match next {
+            Some(0) => {
+                at += 8;
+                continue;
+            }
+            Some(mask) => at += (mask.trailing_zeros() / 8) as usize,
+            None => {}
+        }
+        let rest = &event[at + 1..];
+        let found = match event[at] {
+            b'"' => rest.starts_with(b"fail\"") || rest.starts_with(b"requestContext\""),
+            b'\\' => rest.first() == Some(&b'u'),
+            _ => false,
+        };
+        if found {
+            return true;
+        }
+        at += 1;
+    }
+    false
+}
+
+/// The high bit of each byte of `word` that is `"` or `\` (the classic
+/// "has zero byte" test on `word` xor the byte repeated). A byte above a
+/// flagged one may be flagged falsely, never one below, so the lowest flag
+/// is exact.
+fn quote_or_backslash(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    ((quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash)) & HIGH
 }
 
 /// The proxy response that mirrors a proxy event's body.
