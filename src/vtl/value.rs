@@ -119,7 +119,9 @@ impl Value {
 
     /// Compact JSON text, as json-smart writes it.
     pub(crate) fn to_json(&self) -> Result<String, VtlError> {
-        let mut out = String::new();
+        // Room for a typical small document, so that it is not regrown
+        // string by string.
+        let mut out = String::with_capacity(256);
         write_json(&mut out, self, 0)?;
         Ok(out)
     }
@@ -231,26 +233,43 @@ fn write_json(out: &mut String, v: &Value, depth: usize) -> Result<(), VtlError>
 /// escapes `/`, as `\/`).
 pub(crate) fn json_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '/' => out.push_str("\\/"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20
-                || (0x7f..=0x9f).contains(&(c as u32))
-                || (0x2000..=0x20ff).contains(&(c as u32)) =>
-            {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
+    let mut rest = s;
+    // Runs of printable ASCII other than `"`, `\` and `/` (most strings
+    // are one run) are copied whole; the character after a run is looked
+    // at on its own.
+    while let Some(run) = rest
+        .bytes()
+        .position(|b| !matches!(b, b' '..=b'~') || matches!(b, b'"' | b'\\' | b'/'))
+    {
+        out.push_str(&rest[..run]);
+        rest = &rest[run..];
+        let Some(c) = rest.chars().next() else { break };
+        rest = &rest[c.len_utf8()..];
+        json_char(out, c);
     }
+    out.push_str(rest);
     out.push('"');
+}
+
+/// One character of a JSON string, escaped as json-smart escapes it.
+fn json_char(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '/' => out.push_str("\\/"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        c if (c as u32) < 0x20
+            || (0x7f..=0x9f).contains(&(c as u32))
+            || (0x2000..=0x20ff).contains(&(c as u32)) =>
+        {
+            let _ = write!(out, "\\u{:04X}", c as u32);
+        }
+        c => out.push(c),
+    }
 }
 
 /// Java's `Double.toString`: plain notation for 1e-3 <= |d| < 1e7 (always
@@ -615,6 +634,35 @@ pub(crate) fn teardown(roots: Vec<Value>) {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Copying plain runs whole escapes exactly what escaping each
+    /// character does.
+    #[test]
+    fn json_string_escapes_as_each_character_would() {
+        let samples = [
+            "",
+            "plain ascii, longer than one word",
+            "a/b \"q\" back\\slash",
+            "\u{0}\u{1f} tab\t nl\n cr\r bs\u{8} ff\u{c}",
+            "del\u{7f} c1\u{80}\u{9f} past\u{a0}",
+            "caf\u{e9} \u{2000}\u{2028}\u{20ff}\u{2100} \u{1f600}",
+            "/",
+            "~ and } and {",
+        ];
+        for s in samples {
+            let mut each = String::from("\"");
+            s.chars().for_each(|c| json_char(&mut each, c));
+            each.push('"');
+            let mut runs = String::new();
+            json_string(&mut runs, s);
+            assert_eq!(runs, each, "for {s:?}");
         }
     }
 }
