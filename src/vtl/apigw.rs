@@ -13,13 +13,12 @@
 //!   names compared without case); `""` when absent.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use base64::Engine as _;
 
 use super::error::{ErrorKind, VtlError};
 use super::render::Renderer;
-use super::value::{Args, Entries};
+use super::value::{Args, Entries, Text};
 use super::value::{Value, from_serde, parse_json};
 use super::{ContextSource, Overrides};
 
@@ -28,11 +27,11 @@ fn invalid(message: impl Into<String>) -> VtlError {
 }
 
 /// The one argument as text (a string is shared, not copied).
-fn text_arg(args: &[Value]) -> Result<Option<Rc<str>>, VtlError> {
+fn text_arg(args: &[Value]) -> Result<Option<Text>, VtlError> {
     match args {
         [Value::Null] => Ok(None),
         [Value::Str(s)] => Ok(Some(s.clone())),
-        [other] => other.display().map(|d| Some(Rc::from(d))),
+        [other] => other.display().map(|d| Some(Text::from(d))),
         _ => Ok(None),
     }
 }
@@ -128,7 +127,7 @@ pub(crate) fn one_param(vars: &super::Variables<'_>, kind: &str, name: &str) -> 
 fn string_map(pairs: &[(String, String)]) -> Value {
     let mut m = Entries::with_capacity_and_hasher(pairs.len(), Default::default());
     for (k, v) in pairs {
-        m.insert(Rc::from(k.as_str()), Value::str(v.as_str()));
+        m.insert(Text::from(k.as_str()), Value::str(v.as_str()));
     }
     Value::new_map(m)
 }
@@ -140,9 +139,9 @@ fn params(r: &mut Renderer<'_, '_>) -> Result<Value, VtlError> {
     let vars = r.vars;
     r.tick((vars.path.len() + vars.querystring.len() + vars.header.len()) as u64)?;
     let mut m = Entries::default();
-    m.insert(Rc::from("path"), string_map(vars.path));
-    m.insert(Rc::from("querystring"), string_map(vars.querystring));
-    m.insert(Rc::from("header"), string_map(vars.header));
+    m.insert(Text::from("path"), string_map(vars.path));
+    m.insert(Text::from("querystring"), string_map(vars.querystring));
+    m.insert(Text::from("header"), string_map(vars.header));
     let v = Value::new_map(m);
     r.params = Some(v.clone());
     Ok(v)
@@ -299,8 +298,8 @@ fn seed(maps: &Value, name: &str, prior: &Overrides) {
         };
         let mut target = target.borrow_mut();
         for (k, v) in pairs.iter() {
-            let key: Rc<str> = Rc::from(k.as_str());
-            let value = Value::Str(Rc::from(v.as_str()));
+            let key: Text = Text::from(k.as_str());
+            let value = Value::Str(Text::from(v.as_str()));
             match target.entries.get(&key).cloned() {
                 None => {
                     target.entries.insert(key, value);
@@ -318,7 +317,7 @@ fn seed(maps: &Value, name: &str, prior: &Overrides) {
         && let Some(status) = prior.status
     {
         m.entries
-            .insert(Rc::from("status"), Value::Int(i64::from(status)));
+            .insert(Text::from("status"), Value::Int(i64::from(status)));
     }
 }
 
@@ -326,7 +325,7 @@ fn empty_maps(names: &[&str]) -> Value {
     Value::new_map(
         names
             .iter()
-            .map(|n| (Rc::from(*n), Value::new_map(Entries::default())))
+            .map(|n| (Text::from(*n), Value::new_map(Entries::default())))
             .collect(),
     )
 }
@@ -345,7 +344,8 @@ pub(crate) fn context_value(source: &dyn ContextSource, fetched: &Entries) -> Va
                 let mut m = m.borrow_mut();
                 for n in inner {
                     if !matches!(m.entries.get(*n), Some(Value::Map(_))) {
-                        m.entries.insert(Rc::from(*n), Value::new_map(Entries::default()));
+                        m.entries
+                            .insert(Text::from(*n), Value::new_map(Entries::default()));
                     }
                 }
             }
@@ -354,7 +354,7 @@ pub(crate) fn context_value(source: &dyn ContextSource, fetched: &Entries) -> Va
                 if let Some(prior) = source.prior_overrides() {
                     seed(&maps, key, prior);
                 }
-                entries.insert(Rc::from(key), maps);
+                entries.insert(Text::from(key), maps);
             }
         }
     }
@@ -367,7 +367,7 @@ pub(crate) fn context_value(source: &dyn ContextSource, fetched: &Entries) -> Va
 pub(crate) fn stage_variables_value(vars: &BTreeMap<String, String>) -> Value {
     Value::new_map(
         vars.iter()
-            .map(|(k, v)| (Rc::from(k.as_str()), Value::str(v.as_str())))
+            .map(|(k, v)| (Text::from(k.as_str()), Value::str(v.as_str())))
             .collect(),
     )
 }

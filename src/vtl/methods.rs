@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use super::error::{ErrorKind, VtlError};
 use super::render::{MAX_ITEMS, Renderer};
-use super::value::Entries;
 use super::value::{Args, Builtin, Value, java_equals};
+use super::value::{Entries, Text};
 
 fn thrown(message: impl Into<String>) -> VtlError {
     VtlError::new(ErrorKind::MethodInvocation, message, None)
@@ -124,12 +124,7 @@ fn java_hash(s: &str) -> i64 {
     h as i64
 }
 
-fn string_method(
-    r: &mut Renderer<'_, '_>,
-    s: &Rc<str>,
-    name: &str,
-    args: &[Value],
-) -> Result<Value, VtlError> {
+fn string_method(r: &mut Renderer<'_, '_>, s: &Text, name: &str, args: &[Value]) -> Result<Value, VtlError> {
     use Value::{Int, Str};
     Ok(match (name, args) {
         ("length", []) => Int(utf16_len(s) as i64),
@@ -491,11 +486,11 @@ fn list_method(r: &mut Renderer<'_, '_>, target: &Value, name: &str, args: Args)
 
 // ---- maps ---------------------------------------------------------------------
 
-fn key_of(k: &Value) -> Option<Rc<str>> {
+fn key_of(k: &Value) -> Option<Text> {
     match k {
         Value::Str(s) => Some(s.clone()),
         Value::Null => None,
-        other => other.display().ok().map(Rc::from),
+        other => other.display().ok().map(Text::from),
     }
 }
 

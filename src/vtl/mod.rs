@@ -24,6 +24,7 @@ mod methods;
 mod parser;
 mod quick_json;
 mod render;
+mod text;
 mod value;
 
 #[cfg(test)]

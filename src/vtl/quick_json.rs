@@ -12,13 +12,14 @@
 //! - anything that is not JSON, and nesting deeper than [`MAX_DEPTH`].
 //!
 //! Containers are gathered on one scratch stack shared by every level and
-//! moved into an allocation of the exact size when they close, so a
-//! document costs one allocation per string, list and map, and nothing
-//! regrows.
+//! moved into an allocation of the exact size when they close, and strings
+//! and keys without escapes are slices of one shared copy of the text
+//! ([`Text`]), so a document costs one allocation per list and map, and
+//! nothing regrows.
 
 use std::rc::Rc;
 
-use super::value::{Entries, Value};
+use super::value::{Entries, Text, Value};
 use crate::json_out::skip_plain;
 
 /// Containers followed before the text is left to `serde_json` (whose own
@@ -30,6 +31,7 @@ const MAX_DEPTH: usize = 100;
 pub(crate) fn parse(text: &str) -> Option<Value> {
     let mut reader = Reader {
         text,
+        shared: Rc::from(text),
         bytes: text.as_bytes(),
         at: 0,
         items: Vec::new(),
@@ -43,12 +45,14 @@ pub(crate) fn parse(text: &str) -> Option<Value> {
 
 struct Reader<'t> {
     text: &'t str,
+    /// `text`, shared by every unescaped string and key read from it.
+    shared: Rc<str>,
     bytes: &'t [u8],
     at: usize,
     /// Items of the lists still open, innermost last.
     items: Vec<Value>,
     /// Entries of the maps still open, innermost last.
-    entries: Vec<(Rc<str>, Value)>,
+    entries: Vec<(Text, Value)>,
     /// Where a string with escapes is decoded.
     unescaped: String,
 }
@@ -115,14 +119,14 @@ impl Reader<'_> {
 
     /// A string's contents from the cursor (just past its opening quote)
     /// through its closing quote.
-    fn string(&mut self) -> Option<Rc<str>> {
+    fn string(&mut self) -> Option<Text> {
         let start = self.at;
         let mut i = skip_plain(self.bytes, start);
         loop {
             match *self.bytes.get(i)? {
                 b'"' => {
                     self.at = i + 1;
-                    return Some(Rc::from(&self.text[start..i]));
+                    return Some(Text::slice(&self.shared, start, i));
                 }
                 b'\\' => return self.escaped_string(start, i),
                 0x00..=0x1f => return None,
@@ -132,7 +136,7 @@ impl Reader<'_> {
     }
 
     /// The rest of a string that has an escape at `i`.
-    fn escaped_string(&mut self, start: usize, mut i: usize) -> Option<Rc<str>> {
+    fn escaped_string(&mut self, start: usize, mut i: usize) -> Option<Text> {
         let mut out = std::mem::take(&mut self.unescaped);
         out.clear();
         let mut run = start;
@@ -164,7 +168,7 @@ impl Reader<'_> {
         };
         let value = found.map(|end| {
             self.at = end;
-            Rc::from(out.as_str())
+            Text::from(out.as_str())
         });
         self.unescaped = out;
         value

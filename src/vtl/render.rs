@@ -23,8 +23,8 @@ use std::rc::Rc;
 use super::ast::{Accessor, BinOp, Block, Expr, Node, Reference};
 use super::error::{ErrorKind, VtlError};
 use super::jsonpath::PathCache;
-use super::value::Entries;
 use super::value::{Args, Builtin, LoopState, Value, from_serde, java_equals};
+use super::value::{Entries, Text};
 use super::{Overrides, Rendered, Variables, apigw, methods};
 
 /// What a null or undefined reference prints.
@@ -502,7 +502,7 @@ impl Renderer<'_, '_> {
             return v.clone();
         }
         let v = apigw::context_field(self.vars.context, name);
-        self.context_fields.insert(Rc::from(name), v.clone());
+        self.context_fields.insert(Text::from(name), v.clone());
         v
     }
 
@@ -607,7 +607,7 @@ impl Renderer<'_, '_> {
         }
         match (last, &base) {
             (Accessor::Property(name), Value::Map(m)) => {
-                m.borrow_mut().entries.insert(Rc::from(&**name), value);
+                m.borrow_mut().entries.insert(Text::from(&**name), value);
                 self.track(base.clone())?;
             }
             (Accessor::Index(e), _) => {
@@ -615,7 +615,7 @@ impl Renderer<'_, '_> {
                 match (&base, &k) {
                     (Value::Map(m), _) if !k.is_null() => {
                         let key = k.display()?;
-                        m.borrow_mut().entries.insert(Rc::from(key), value);
+                        m.borrow_mut().entries.insert(Text::from(key), value);
                         self.track(base.clone())?;
                     }
                     (Value::List(l), Value::Int(i)) => {
@@ -711,7 +711,7 @@ impl Renderer<'_, '_> {
                     let k = self.eval(k)?;
                     let v = self.eval(v)?;
                     self.needs_teardown |= v.is_container();
-                    map.insert(Rc::from(k.display()?), v);
+                    map.insert(Text::from(k.display()?), v);
                 }
                 self.track(Value::new_map(map))?
             }

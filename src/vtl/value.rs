@@ -15,9 +15,10 @@ use indexmap::IndexMap;
 
 /// A VTL map: insertion-ordered, hashed with foldhash (several times
 /// cheaper than SipHash for the short keys templates use, and seeded).
-pub(crate) type Entries = IndexMap<Rc<str>, Value, foldhash::fast::RandomState>;
+pub(crate) type Entries = IndexMap<Text, Value, foldhash::fast::RandomState>;
 
 use super::error::VtlError;
+pub(crate) use super::text::Text;
 
 /// How deep printing, JSON conversion and comparison follow nested values.
 pub(crate) const MAX_VALUE_DEPTH: usize = 200;
@@ -28,10 +29,10 @@ pub(crate) enum Value {
     Bool(bool),
     Int(i64),
     Double(f64),
-    Str(Rc<str>),
+    Str(Text),
     List(ListRef),
     Map(MapRef),
-    Entry(Rc<(Rc<str>, Value)>),
+    Entry(Rc<(Text, Value)>),
     Object(Builtin),
 }
 
@@ -70,7 +71,7 @@ pub(crate) struct LoopState {
 }
 
 impl Value {
-    pub(crate) fn str(s: impl Into<Rc<str>>) -> Value {
+    pub(crate) fn str(s: impl Into<Text>) -> Value {
         Value::Str(s.into())
     }
 
@@ -407,20 +408,20 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
 struct KeySeed;
 
 impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
-    type Value = Rc<str>;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Rc<str>, D::Error> {
+    type Value = Text;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Text, D::Error> {
         d.deserialize_str(self)
     }
 }
 
 impl<'de> serde::de::Visitor<'de> for KeySeed {
-    type Value = Rc<str>;
+    type Value = Text;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("an object key")
     }
-    fn visit_str<E>(self, s: &str) -> Result<Rc<str>, E> {
-        Ok(Rc::from(s))
+    fn visit_str<E>(self, s: &str) -> Result<Text, E> {
+        Ok(Text::from(s))
     }
 }
 
@@ -562,7 +563,7 @@ pub(crate) fn from_serde(v: &serde_json::Value, depth: usize) -> Value {
         }
         serde_json::Value::Object(o) => Value::new_map(
             o.iter()
-                .map(|(k, x)| (Rc::from(k.as_str()), from_serde(x, depth + 1)))
+                .map(|(k, x)| (Text::from(k.as_str()), from_serde(x, depth + 1)))
                 .collect(),
         ),
     }
