@@ -186,6 +186,70 @@ fn lambda_with_request_and_response_templates_and_selection_patterns() {
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
+/// A response template that reads the result as JSON reads it before the
+/// integration response is chosen, and that reading is the check that the
+/// result is JSON: a result that is not JSON is still a function error
+/// (`Runtime.InvalidResponse`, selected by its message), and JSON the
+/// quick reader leaves to `serde_json` still reads as JSON.
+#[test]
+fn a_result_read_ahead_as_json_is_checked_as_before() {
+    let s = Server::start();
+    s.deploy("faults", "faults");
+    let api = Api::create(&s, json!({}));
+    let results = api.resource(&api.root, "results");
+    let request_template = r#"#if($input.params('kind') == 'bad')
+{"fault": "bad-json"}
+#else
+{"fault": "respond", "response": {"n": 1.5, "s": "caf\u00e9", "list": [1, 2]}}
+#end"#;
+    api.method(
+        &results,
+        "POST",
+        merged(
+            lambda(json!({ "requestTemplates": { "application/json": request_template } })),
+            json!({ "uri": lambda_uri("faults") }),
+        ),
+        &[
+            (
+                "200",
+                json!({
+                    "responseTemplates": {
+                        "application/json": "#set($r = $input.path('$'))\n{\"n\": $input.json('$.n'), \"s\": \"$r.s\", \"size\": $r.list.size()}"
+                    }
+                }),
+            ),
+            (
+                "502",
+                json!({
+                    "selectionPattern": ".*not JSON.*",
+                    "responseTemplates": {
+                        "application/json": "{\"type\": \"$input.path('$.errorType')\"}"
+                    }
+                }),
+            ),
+        ],
+    );
+    api.deploy("test", json!({}));
+
+    let r = api.call(
+        "POST",
+        "/results?kind=good",
+        &[("Content-Type", "application/json")],
+        Some(b"{}"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!({ "n": 1.5, "s": "caf\u{e9}", "size": 2 }));
+
+    let r = api.call(
+        "POST",
+        "/results?kind=bad",
+        &[("Content-Type", "application/json")],
+        Some(b"{}"),
+    );
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert_eq!(r.json(), json!({ "type": "Runtime.InvalidResponse" }));
+}
+
 #[test]
 fn lambda_sees_the_rendered_payload() {
     // With no response template the function's result (the rendered

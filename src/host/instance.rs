@@ -454,6 +454,8 @@ pub enum ResultCheck {
     /// on its own terms: a Lambda proxy integration, where it is a malformed
     /// proxy response (502), as API Gateway answers a custom runtime's
     /// non-JSON output. Checking here too would read every result twice.
+    /// Also a non-proxy integration whose response template reads the
+    /// result as JSON: reading it is the check (`not_json` if it fails).
     ByCaller,
 }
 
@@ -470,11 +472,17 @@ fn check_json<B: AsRef<[u8]> + Into<Vec<u8>>>(body: B, request_id: &str, check: 
     }
     match crate::json_check::check(bytes) {
         Ok(_) => Ok(body.into()),
-        Err(e) => Err(GuestFailure::new(
-            "Runtime.InvalidResponse",
-            format!("RequestId: {request_id} Error: the function returned a result that is not JSON: {e}"),
-        )),
+        Err(e) => Err(not_json(request_id, &e)),
     }
+}
+
+/// The failure of a function whose result is not JSON (what a caller that
+/// checks the result itself reports too).
+pub fn not_json(request_id: &str, error: &serde_json::Error) -> GuestFailure {
+    GuestFailure::new(
+        "Runtime.InvalidResponse",
+        format!("RequestId: {request_id} Error: the function returned a result that is not JSON: {error}"),
+    )
 }
 
 /// Parses `{"errorMessage": "...", "errorType": "..."}`.

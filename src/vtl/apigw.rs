@@ -42,7 +42,9 @@ fn body_doc(r: &mut Renderer<'_, '_>) -> Result<Value, VtlError> {
     }
     let body = r.vars.body;
     r.tick(body.len() as u64 / 64)?;
-    let doc = if body.trim().is_empty() {
+    let doc = if let Some(read) = r.read_body.take() {
+        read
+    } else if body.trim().is_empty() {
         Value::new_map(Entries::default())
     } else {
         parse_json(body).unwrap_or_else(|_| Value::str(body))

@@ -43,6 +43,9 @@ pub struct Template {
     /// Bytes of literal text at the top level: where the output's buffer
     /// starts, so that a typical render does not regrow it.
     text_len: usize,
+    /// Whether the source calls a `path(` or `json(` method: whether a
+    /// render may read the body as JSON (see [`Template::reads_body_as_json`]).
+    reads_json: bool,
 }
 
 impl Template {
@@ -56,7 +59,35 @@ impl Template {
                 _ => 0,
             })
             .sum();
-        Ok(Template { block, text_len })
+        let reads_json = source.contains(".path(") || source.contains(".json(");
+        Ok(Template {
+            block,
+            text_len,
+            reads_json,
+        })
+    }
+
+    /// Whether a render may read the body as JSON (`$input.path(...)`,
+    /// `$input.json(...)`), so that a caller holding the body can read it
+    /// ahead ([`JsonBody::read`]) and check it as JSON in the same step.
+    /// A hint from the source text, not a promise: `true` for a template
+    /// that only looks as if it does, `false` for one that reaches the
+    /// methods in a way the text does not show; either way the render's
+    /// output is the same.
+    pub fn reads_body_as_json(&self) -> bool {
+        self.reads_json
+    }
+
+    /// [`Template::render`] with the body already read into values (it
+    /// must be `vars.body`'s reading).
+    pub fn render_read(&self, vars: &Variables<'_>, body: Option<&JsonBody>) -> Result<Rendered, VtlError> {
+        render::render_read(
+            &self.block,
+            self.text_len,
+            vars,
+            &RenderOptions::default(),
+            body.map(|b| b.0.clone()),
+        )
     }
 
     /// Render against one request's variables, as API Gateway does. Never panics.
@@ -68,6 +99,21 @@ impl Template {
     /// references.
     pub fn render_with(&self, vars: &Variables<'_>, options: &RenderOptions) -> Result<Rendered, VtlError> {
         render::render(&self.block, self.text_len, vars, options)
+    }
+}
+
+/// A JSON body read into template values once, ahead of the render that
+/// uses it: reading it is also proof that it is JSON, so a caller that
+/// must check a body anyway checks it this way for free. Not `Send`: it
+/// lives within one request.
+pub struct JsonBody(value::Value);
+
+impl JsonBody {
+    /// `text` read into values if it is JSON of the shapes the quick reader
+    /// takes (see `quick_json`); `None` means "not known to be JSON", to be
+    /// decided by a full check.
+    pub fn read(text: &str) -> Option<JsonBody> {
+        quick_json::parse(text).map(JsonBody)
     }
 }
 

@@ -100,6 +100,8 @@ pub(crate) struct Renderer<'a, 'v> {
     globals: HashMap<Rc<str>, Value, foldhash::fast::RandomState>,
     loop_state: Option<Rc<std::cell::RefCell<LoopState>>>,
     pub(crate) body: Option<Value>,
+    /// The body as the caller read it ahead, for the first use of `body`.
+    pub(crate) read_body: Option<Value>,
     pub(crate) params: Option<Value>,
     pub(crate) paths: PathCache,
     /// Top-level `$context` fields fetched so far, while `$context` as a
@@ -124,12 +126,24 @@ pub(crate) fn render(
     vars: &Variables<'_>,
     opts: &RenderOptions,
 ) -> Result<Rendered, VtlError> {
+    render_read(block, text_len, vars, opts, None)
+}
+
+/// [`render`], with `vars.body` already read into values (or not).
+pub(crate) fn render_read(
+    block: &Block,
+    text_len: usize,
+    vars: &Variables<'_>,
+    opts: &RenderOptions,
+    read_body: Option<Value>,
+) -> Result<Rendered, VtlError> {
     let mut r = Renderer {
         vars,
         opts,
         globals: HashMap::default(),
         loop_state: None,
         body: None,
+        read_body,
         params: None,
         paths: PathCache,
         context_fields: Entries::default(),
@@ -161,6 +175,7 @@ impl Renderer<'_, '_> {
         let mut roots = std::mem::take(&mut self.created);
         roots.extend(self.globals.drain().map(|(_, v)| v));
         roots.extend(self.body.take());
+        roots.extend(self.read_body.take());
         roots.extend(self.params.take());
         roots.extend(self.context_fields.drain(..).map(|(_, v)| v));
         super::value::teardown(roots);

@@ -961,6 +961,7 @@ pub async fn mapped(
         selector: Some(&status),
         headers: &pairs,
         body: &answer.body,
+        read_body: None,
         binary,
     };
     match target

@@ -306,6 +306,7 @@ pub async fn aws(
             &target.responses,
             None,
             b"",
+            None,
             view,
             binary_media_types,
             responses,
@@ -315,15 +316,41 @@ pub async fn aws(
         return resp;
     }
     let started = std::time::Instant::now();
+    // A response template that reads the result as JSON reads it here, and
+    // the reading is the check that it is JSON.
+    let reads_ahead = target.responses.reads_result_as_json(view);
     let call = LambdaCall {
         function: &target.function,
         qualifier: target.qualifier.as_deref(),
         payload,
         timeout: target.timeout,
         request_id: view.ctx.request_id,
-        result_check: ResultCheck::Json,
+        result_check: if reads_ahead {
+            ResultCheck::ByCaller
+        } else {
+            ResultCheck::Json
+        },
     };
-    let mut resp = match invoke(host, &call, responses, view.ctx).await {
+    let mut outcome = invoke(host, &call, responses, view.ctx).await;
+    let mut read_result = None;
+    if let (true, LambdaOutcome::Result(body)) = (reads_ahead, &outcome) {
+        read_result = std::str::from_utf8(body)
+            .ok()
+            .and_then(crate::vtl::JsonBody::read);
+        if read_result.is_none()
+            && let Err(e) = crate::json_check::check(body)
+        {
+            let failure = crate::host::instance::not_json(view.ctx.request_id, &e);
+            // As the host logs a failure it finds itself.
+            tracing::info!(target: "portico::function", function = %target.function, request_id = view.ctx.request_id, error_type = %failure.error_type, "{}", failure.message);
+            outcome = LambdaOutcome::FunctionError {
+                payload: failure.payload(),
+                error_type: failure.error_type,
+                message: failure.message,
+            };
+        }
+    }
+    let mut resp = match outcome {
         LambdaOutcome::Refused(r) => return r,
         LambdaOutcome::Result(body) => {
             log.step(|| {
@@ -343,6 +370,7 @@ pub async fn aws(
                 &target.responses,
                 None,
                 &body,
+                read_result.as_ref(),
                 view,
                 binary_media_types,
                 responses,
@@ -367,6 +395,7 @@ pub async fn aws(
                 &target.responses,
                 Some(&message),
                 &payload,
+                None,
                 view,
                 binary_media_types,
                 responses,

@@ -55,6 +55,7 @@ pub fn respond(
         &target.responses,
         Some(status.as_deref().unwrap_or("200")),
         b"",
+        None,
         view,
         binary_media_types,
         responses,

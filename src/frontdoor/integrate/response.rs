@@ -18,7 +18,7 @@ use super::{ContentHandling, ExecutionLog, RequestView};
 use crate::apigw::model::IntegrationResponse;
 use crate::frontdoor::proxy;
 use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses};
-use crate::vtl::Variables;
+use crate::vtl::{JsonBody, Variables};
 
 /// One integration response, compiled.
 struct Compiled {
@@ -28,6 +28,22 @@ struct Compiled {
     mapping: ResponseMapping,
     templates: Vec<(String, CompiledTemplate)>,
     content_handling: Option<ContentHandling>,
+}
+
+impl Compiled {
+    /// The response template for an `Accept` header: its first type's, else
+    /// `application/json`'s, else the first.
+    fn template_for(&self, accept: Option<&str>) -> Option<&(String, CompiledTemplate)> {
+        let first_accept = accept
+            .and_then(|a| a.split(',').next())
+            .map(|a| a.split(';').next().unwrap_or(a).trim().to_ascii_lowercase())
+            .filter(|a| !a.is_empty() && a != "*/*");
+        first_accept
+            .as_deref()
+            .and_then(|a| self.templates.iter().find(|(ct, _)| ct == a))
+            .or_else(|| self.templates.iter().find(|(ct, _)| ct == "application/json"))
+            .or_else(|| self.templates.first())
+    }
 }
 
 /// A method's integration responses.
@@ -44,6 +60,9 @@ pub struct Answer<'a> {
     pub selector: Option<&'a str>,
     pub headers: &'a [(String, String)],
     pub body: &'a [u8],
+    /// `body` already read as JSON, for the response template (see
+    /// [`IntegrationResponses::reads_result_as_json`]).
+    pub read_body: Option<&'a JsonBody>,
     /// The payload is binary (its Content-Type is one of binaryMediaTypes).
     pub binary: bool,
 }
@@ -94,6 +113,15 @@ impl IntegrationResponses {
             .or_else(|| self.entries.iter().find(|e| e.pattern.is_none()))
     }
 
+    /// Whether a successful result's response template (the default
+    /// response's, for this request's `Accept`) may read the result as
+    /// JSON: then the caller reads it ahead, which also checks it is JSON.
+    pub fn reads_result_as_json(&self, view: &RequestView<'_>) -> bool {
+        self.select(None)
+            .and_then(|chosen| chosen.template_for(view.header_value("accept")))
+            .is_some_and(|(_, t)| t.as_ref().is_ok_and(|t| t.reads_body_as_json()))
+    }
+
     /// Builds the method response.
     pub fn respond(
         &self,
@@ -120,15 +148,7 @@ impl IntegrationResponses {
             view,
         );
         let accept = view.header_value("accept");
-        let first_accept = accept
-            .and_then(|a| a.split(',').next())
-            .map(|a| a.split(';').next().unwrap_or(a).trim().to_ascii_lowercase())
-            .filter(|a| !a.is_empty() && a != "*/*");
-        let template = first_accept
-            .as_deref()
-            .and_then(|a| chosen.templates.iter().find(|(ct, _)| ct == a))
-            .or_else(|| chosen.templates.iter().find(|(ct, _)| ct == "application/json"))
-            .or_else(|| chosen.templates.first());
+        let template = chosen.template_for(accept);
         let mut content_type = "application/json".to_string();
         let (payload, binary) = match template {
             Some((ct, compiled)) => {
@@ -142,14 +162,18 @@ impl IntegrationResponses {
                     super::text_of(answer.body)
                 };
                 let inputs = view.template_inputs();
-                match t.render(&Variables {
+                let vars = Variables {
                     body: &body,
                     path: &inputs.path,
                     querystring: view.query(),
                     header: &inputs.header,
                     context: view,
                     stage_variables: view.ctx.stage_variables,
-                }) {
+                };
+                // A body read ahead is this text's reading only when it was
+                // not re-encoded as base64 text.
+                let read_body = answer.read_body.filter(|_| !answer.binary);
+                match t.render_read(&vars, read_body) {
                     Ok(rendered) => {
                         // The request template's `responseOverride` holds
                         // unless this template overrides it again (a
@@ -252,6 +276,7 @@ pub fn answer(
     integration_responses: &IntegrationResponses,
     selector: Option<&str>,
     body: &[u8],
+    read_body: Option<&JsonBody>,
     view: &RequestView<'_>,
     binary_media_types: &[String],
     responses: &GatewayResponses,
@@ -261,6 +286,7 @@ pub fn answer(
         selector,
         headers: &[],
         body,
+        read_body,
         binary: false,
     };
     match integration_responses.respond(&answer, view, binary_media_types, log) {
