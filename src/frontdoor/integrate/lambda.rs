@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::request::{IntegrationRequest, RequestFailure};
-use super::response::{IntegrationResponses, answer};
+use super::response::{Answer, IntegrationResponses, answer};
 use super::{ExecutionLog, RequestView};
 use crate::frontdoor::proxy;
 use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses, ResponseContext};
@@ -304,9 +304,7 @@ pub async fn aws(
         log.step(|| "Received response. Status: 202".to_string());
         let mut resp = answer(
             &target.responses,
-            None,
-            b"",
-            None,
+            &Answer::text(None, b"", None),
             view,
             binary_media_types,
             responses,
@@ -368,9 +366,7 @@ pub async fn aws(
             });
             answer(
                 &target.responses,
-                None,
-                &body,
-                read_result.as_ref(),
+                &Answer::text(None, &body, read_result.as_ref()),
                 view,
                 binary_media_types,
                 responses,
@@ -393,9 +389,7 @@ pub async fn aws(
             });
             answer(
                 &target.responses,
-                Some(&message),
-                &payload,
-                None,
+                &Answer::text(Some(&message), &payload, None),
                 view,
                 binary_media_types,
                 responses,

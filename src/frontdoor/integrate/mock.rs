@@ -6,7 +6,7 @@ use axum::response::Response;
 
 use super::request::{IntegrationRequest, RequestFailure};
 use super::response::IntegrationResponses;
-use super::response::answer;
+use super::response::{Answer, answer};
 use super::{ExecutionLog, RequestView};
 use crate::frontdoor::internal_error;
 use crate::frontdoor::respond::{GatewayResponseType, GatewayResponses};
@@ -53,9 +53,7 @@ pub fn respond(
     };
     answer(
         &target.responses,
-        Some(status.as_deref().unwrap_or("200")),
-        b"",
-        None,
+        &Answer::text(Some(status.as_deref().unwrap_or("200")), b"", None),
         view,
         binary_media_types,
         responses,

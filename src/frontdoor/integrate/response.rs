@@ -67,6 +67,19 @@ pub struct Answer<'a> {
     pub binary: bool,
 }
 
+impl<'a> Answer<'a> {
+    /// An answer with no headers and a text body (Lambda's, MOCK's).
+    pub fn text(selector: Option<&'a str>, body: &'a [u8], read_body: Option<&'a JsonBody>) -> Answer<'a> {
+        Answer {
+            selector,
+            headers: &[],
+            body,
+            read_body,
+            binary: false,
+        }
+    }
+}
+
 /// No integration response matches and none is the default.
 #[derive(Debug, PartialEq)]
 pub struct NoMatch;
@@ -274,22 +287,13 @@ fn method_response_header_name(name: &str) -> Option<std::borrow::Cow<'_, str>> 
 /// API_CONFIGURATION_ERROR.
 pub fn answer(
     integration_responses: &IntegrationResponses,
-    selector: Option<&str>,
-    body: &[u8],
-    read_body: Option<&JsonBody>,
+    answer: &Answer<'_>,
     view: &RequestView<'_>,
     binary_media_types: &[String],
     responses: &GatewayResponses,
     log: &mut ExecutionLog,
 ) -> Response {
-    let answer = Answer {
-        selector,
-        headers: &[],
-        body,
-        read_body,
-        binary: false,
-    };
-    match integration_responses.respond(&answer, view, binary_media_types, log) {
+    match integration_responses.respond(answer, view, binary_media_types, log) {
         Ok(r) => r,
         Err(NoMatch) => responses.render(GatewayResponseType::ApiConfigurationError, None, view.ctx),
     }
