@@ -780,6 +780,14 @@ impl Renderer<'_, '_> {
     }
 
     fn overrides(&self) -> Overrides {
+        // A template that never reached either override object set nothing
+        // (the usual case: no lookups, no empty lists to gather).
+        if !self.globals.contains_key("context")
+            && !self.context_fields.contains_key("requestOverride")
+            && !self.context_fields.contains_key("responseOverride")
+        {
+            return Overrides::default();
+        }
         let field = |k: &str| match self.globals.get("context") {
             Some(Value::Map(m)) => m.borrow().entries.get(k).cloned(),
             Some(_) => None,
