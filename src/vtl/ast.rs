@@ -7,6 +7,19 @@ use super::error::Position;
 /// A run of template content.
 pub(crate) type Block = Vec<Node>;
 
+/// A template variable's place in a render's table of variables: the
+/// parser gives every distinct `$name` a template mentions its own, so a
+/// render finds a variable by index, not by hashing its name.
+pub(crate) type Slot = u32;
+
+/// Slots every template has, whether or not it names them: the variables
+/// a render asks about by name (has the template set its own `$context`
+/// or `$input`?) and the one `#foreach` sets.
+pub(crate) const CONTEXT_SLOT: Slot = 0;
+pub(crate) const INPUT_SLOT: Slot = 1;
+pub(crate) const FOREACH_SLOT: Slot = 2;
+pub(crate) const FIXED_SLOTS: [&str; 3] = ["context", "input", "foreach"];
+
 #[derive(Debug, Clone)]
 pub(crate) enum Node {
     Text(Box<str>),
@@ -21,7 +34,7 @@ pub(crate) enum Node {
         otherwise: Option<Block>,
     },
     Foreach {
-        var: Box<str>,
+        var: Slot,
         iterable: Expr,
         body: Block,
         at: Position,
@@ -38,6 +51,8 @@ pub(crate) struct Reference {
     /// Backslashes written right before the `$`.
     pub escapes: u32,
     pub root: Box<str>,
+    /// `root`'s slot.
+    pub slot: Slot,
     pub chain: Vec<Accessor>,
     pub source: Box<str>,
     pub at: Position,

@@ -43,6 +43,8 @@ pub struct Template {
     /// Bytes of literal text at the top level: where the output's buffer
     /// starts, so that a typical render does not regrow it.
     text_len: usize,
+    /// How many variables the template names (see [`ast::Slot`]).
+    slots: usize,
     /// Whether the source calls a `path(` or `json(` method: whether a
     /// render may read the body as JSON (see [`Template::reads_body_as_json`]).
     reads_json: bool,
@@ -51,7 +53,7 @@ pub struct Template {
 impl Template {
     /// Parse once (at deploy time). Errors carry line/column.
     pub fn parse(source: &str) -> Result<Template, VtlError> {
-        let block = parser::parse(source)?;
+        let (block, slots) = parser::parse(source)?;
         let text_len = block
             .iter()
             .map(|node| match node {
@@ -63,6 +65,7 @@ impl Template {
         Ok(Template {
             block,
             text_len,
+            slots,
             reads_json,
         })
     }
@@ -84,6 +87,7 @@ impl Template {
         render::render_read(
             &self.block,
             self.text_len,
+            self.slots,
             vars,
             &RenderOptions::default(),
             body.map(|b| b.0.clone()),
@@ -98,7 +102,7 @@ impl Template {
     /// Render with other limits, or with stock Velocity's printing of null
     /// references.
     pub fn render_with(&self, vars: &Variables<'_>, options: &RenderOptions) -> Result<Rendered, VtlError> {
-        render::render(&self.block, self.text_len, vars, options)
+        render::render_read(&self.block, self.text_len, self.slots, vars, options, None)
     }
 }
 

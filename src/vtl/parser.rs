@@ -10,7 +10,9 @@
 //!   inside `#foreach` leaves no trace, but `a  #set(...)` keeps `a  `;
 //! - `## ...` eats its newline; `#* ... *#` eats nothing around it.
 
-use super::ast::{Accessor, BinOp, Block, Expr, Node, Reference};
+use std::collections::HashMap;
+
+use super::ast::{Accessor, BinOp, Block, Expr, FIXED_SLOTS, Node, Reference, Slot};
 use super::error::{Position, VtlError};
 
 /// Deepest nesting of blocks, expressions and interpolated strings accepted.
@@ -67,7 +69,8 @@ enum Terminator {
     ElseIf(Expr),
 }
 
-pub(crate) fn parse(src: &str) -> Result<Block, VtlError> {
+/// The template's nodes, and how many variable slots they use.
+pub(crate) fn parse(src: &str) -> Result<(Block, usize), VtlError> {
     let lines = LineIndex::new(src);
     let mut p = Parser {
         src,
@@ -77,10 +80,11 @@ pub(crate) fn parse(src: &str) -> Result<Block, VtlError> {
         lines: &lines,
         origin: Origin::At(0),
         terminator_at: 0,
+        slots: Slots::default(),
     };
     let (block, term) = p.block()?;
     match term {
-        Terminator::Eof => Ok(block),
+        Terminator::Eof => Ok((block, p.slots.count())),
         // `block` only returns these when it met them; at top level they are strays.
         _ => Err(p.error(
             "unexpected #end, #else or #elseif with no open block",
@@ -98,6 +102,38 @@ struct Parser<'s> {
     origin: Origin,
     /// Where the last `#end`/`#else`/`#elseif` seen started.
     terminator_at: usize,
+    slots: Slots,
+}
+
+/// The variable names met so far, each with its slot.
+struct Slots(HashMap<Box<str>, Slot>);
+
+impl Default for Slots {
+    fn default() -> Slots {
+        Slots(
+            FIXED_SLOTS
+                .iter()
+                .zip(0..)
+                .map(|(name, slot)| (Box::from(*name), slot))
+                .collect(),
+        )
+    }
+}
+
+impl Slots {
+    fn of(&mut self, name: &str) -> Slot {
+        if let Some(&slot) = self.0.get(name) {
+            return slot;
+        }
+        // A template has far fewer names than it has bytes (< 4 GiB).
+        let slot = Slot::try_from(self.0.len()).unwrap_or(Slot::MAX);
+        self.0.insert(name.into(), slot);
+        slot
+    }
+
+    fn count(&self) -> usize {
+        self.0.len()
+    }
 }
 
 fn is_ident_start(c: u8) -> bool {
@@ -451,7 +487,7 @@ impl<'s> Parser<'s> {
         self.pos += 1;
         self.skip_ws();
         let var = match self.reference(self.pos)? {
-            Some(r) if r.chain.is_empty() => r.root,
+            Some(r) if r.chain.is_empty() => r.slot,
             _ => return Err(self.error("#foreach needs a loop variable like $item", self.pos)),
         };
         self.skip_ws();
@@ -512,10 +548,12 @@ impl<'s> Parser<'s> {
             }
             self.pos += 1;
         }
+        let slot = self.slots.of(root);
         Ok(Some(Reference {
             quiet,
             escapes: 0,
             root: root.into(),
+            slot,
             chain,
             source: self.src[at..self.pos].into(),
             at: self.position(at),
@@ -847,8 +885,11 @@ impl<'s> Parser<'s> {
             lines: self.lines,
             origin,
             terminator_at: 0,
+            slots: std::mem::take(&mut self.slots),
         };
-        let (block, term) = nested.block()?;
+        let parsed = nested.block();
+        self.slots = std::mem::take(&mut nested.slots);
+        let (block, term) = parsed?;
         if !matches!(term, Terminator::Eof) {
             return Err(self.error("unbalanced #end/#else inside a string literal", start));
         }

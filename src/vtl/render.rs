@@ -20,7 +20,9 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::ast::{Accessor, BinOp, Block, Expr, Node, Reference};
+use super::ast::{
+    Accessor, BinOp, Block, CONTEXT_SLOT, Expr, FOREACH_SLOT, INPUT_SLOT, Node, Reference, Slot,
+};
 use super::error::{ErrorKind, VtlError};
 use super::jsonpath::PathCache;
 use super::value::{Args, Builtin, LoopState, Value, from_serde, java_equals};
@@ -95,9 +97,9 @@ enum Flow {
 pub(crate) struct Renderer<'a, 'v> {
     pub(crate) vars: &'a Variables<'v>,
     opts: &'a RenderOptions,
-    /// Template variables, hashed with foldhash (names are short, and
-    /// every reference looks one up).
-    globals: HashMap<Rc<str>, Value, foldhash::fast::RandomState>,
+    /// Template variables by slot ([`Slot`]): `None` for one not set.
+    /// Inline for the few variables most templates name.
+    globals: smallvec::SmallVec<[Option<Value>; 8]>,
     loop_state: Option<Rc<std::cell::RefCell<LoopState>>>,
     pub(crate) body: Option<Value>,
     /// The body as the caller read it ahead, for the first use of `body`.
@@ -120,19 +122,12 @@ pub(crate) struct Renderer<'a, 'v> {
     overridden: std::collections::HashSet<String>,
 }
 
-pub(crate) fn render(
-    block: &Block,
-    text_len: usize,
-    vars: &Variables<'_>,
-    opts: &RenderOptions,
-) -> Result<Rendered, VtlError> {
-    render_read(block, text_len, vars, opts, None)
-}
-
-/// [`render`], with `vars.body` already read into values (or not).
+/// Renders `block` (which uses `slots` variable slots), with `vars.body`
+/// already read into values or not.
 pub(crate) fn render_read(
     block: &Block,
     text_len: usize,
+    slots: usize,
     vars: &Variables<'_>,
     opts: &RenderOptions,
     read_body: Option<Value>,
@@ -140,7 +135,7 @@ pub(crate) fn render_read(
     let mut r = Renderer {
         vars,
         opts,
-        globals: HashMap::default(),
+        globals: smallvec::smallvec![None; slots],
         loop_state: None,
         body: None,
         read_body,
@@ -173,7 +168,7 @@ pub(crate) fn render_read(
 impl Renderer<'_, '_> {
     fn teardown(&mut self) {
         let mut roots = std::mem::take(&mut self.created);
-        roots.extend(self.globals.drain().map(|(_, v)| v));
+        roots.extend(self.globals.drain(..).flatten());
         roots.extend(self.body.take());
         roots.extend(self.read_body.take());
         roots.extend(self.params.take());
@@ -264,7 +259,7 @@ impl Renderer<'_, '_> {
                     at,
                 } => {
                     if let Flow::Stop = self
-                        .foreach(var, iterable, body, out, top)
+                        .foreach(*var, iterable, body, out, top)
                         .map_err(|e| e.at(*at))?
                     {
                         return Ok(Flow::Stop);
@@ -305,7 +300,7 @@ impl Renderer<'_, '_> {
 
     fn foreach(
         &mut self,
-        var: &str,
+        var: Slot,
         iterable: &Expr,
         body: &Block,
         out: &mut String,
@@ -338,10 +333,8 @@ impl Renderer<'_, '_> {
                 _ => (Vec::new(), 0),
             },
         };
-        let name: Rc<str> = Rc::from(var);
-        let saved_var = self.globals.remove(&name);
-        let foreach_key: Rc<str> = Rc::from("foreach");
-        let saved_foreach = self.globals.remove(&foreach_key);
+        let saved_var = self.set_var(var, None);
+        let saved_foreach = self.set_var(FOREACH_SLOT, None);
         let parent = saved_foreach.clone();
         let state = Rc::new(std::cell::RefCell::new(LoopState {
             index: 0,
@@ -349,10 +342,7 @@ impl Renderer<'_, '_> {
             parent,
         }));
         let saved_state = self.loop_state.replace(state.clone());
-        self.globals.insert(
-            foreach_key.clone(),
-            Value::Object(Builtin::Foreach(state.clone())),
-        );
+        self.set_var(FOREACH_SLOT, Some(Value::Object(Builtin::Foreach(state.clone()))));
         let mut flow = Flow::Normal;
         for (i, item) in items.into_iter().enumerate() {
             self.tick(1)?;
@@ -361,7 +351,7 @@ impl Renderer<'_, '_> {
                 s.index = i;
                 s.has_next = i + 1 < total;
             }
-            self.globals.insert(name.clone(), item);
+            self.set_var(var, Some(item));
             match self.block(body, out, top)? {
                 Flow::Normal => {}
                 Flow::Break => break,
@@ -372,14 +362,8 @@ impl Renderer<'_, '_> {
             }
         }
         self.loop_state = saved_state;
-        match saved_var {
-            Some(v) => self.globals.insert(name, v),
-            None => self.globals.remove(&name),
-        };
-        match saved_foreach {
-            Some(v) => self.globals.insert(foreach_key, v),
-            None => self.globals.remove(&foreach_key),
-        };
+        self.set_var(var, saved_var);
+        self.set_var(FOREACH_SLOT, saved_foreach);
         Ok(flow)
     }
 
@@ -394,8 +378,27 @@ impl Renderer<'_, '_> {
 
     // ---- references --------------------------------------------------
 
-    fn lookup(&mut self, name: &str) -> Result<Value, VtlError> {
-        if let Some(v) = self.globals.get(name) {
+    /// The template variable in `slot`, if the template set it.
+    fn var(&self, slot: Slot) -> Option<&Value> {
+        self.globals.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// Sets (or with `None` unsets) the variable in `slot`; returns what it
+    /// held.
+    fn set_var(&mut self, slot: Slot, value: Option<Value>) -> Option<Value> {
+        let i = slot as usize;
+        if i >= self.globals.len() {
+            // Not for slots the parser gave out (the table is sized for
+            // them), but a slot must never be out of reach.
+            self.globals.resize(i + 1, None);
+        }
+        std::mem::replace(&mut self.globals[i], value)
+    }
+
+    /// `$name` (in `slot`): the template's own variable, else what API
+    /// Gateway provides under that name.
+    fn lookup(&mut self, slot: Slot, name: &str) -> Result<Value, VtlError> {
+        if let Some(v) = self.var(slot) {
             return Ok(v.clone());
         }
         let loop_value = |f: fn(&LoopState) -> Value, s: &Option<Rc<std::cell::RefCell<LoopState>>>| {
@@ -407,12 +410,12 @@ impl Renderer<'_, '_> {
             "context" => {
                 let v = apigw::context_value(self.vars.context, &self.context_fields);
                 self.context_fields.clear();
-                self.globals.insert(Rc::from("context"), v.clone());
+                self.set_var(slot, Some(v.clone()));
                 v
             }
             "stageVariables" => {
                 let v = apigw::stage_variables_value(self.vars.stage_variables);
-                self.globals.insert(Rc::from("stageVariables"), v.clone());
+                self.set_var(slot, Some(v.clone()));
                 v
             }
             "velocityCount" => loop_value(|s| Value::Int(s.index as i64 + 1), &self.loop_state),
@@ -428,7 +431,7 @@ impl Renderer<'_, '_> {
     /// The value of `r`'s root and its first `n` accessors.
     fn eval_chain(&mut self, r: &Reference, n: usize) -> Result<Value, VtlError> {
         let (mut v, from) = match (&*r.root, r.chain[..n].first()) {
-            ("context", Some(Accessor::Property(field))) if !self.globals.contains_key("context") => {
+            ("context", Some(Accessor::Property(field))) if self.var(CONTEXT_SLOT).is_none() => {
                 self.tick(1)?;
                 // `$context.identity.sourceIp`: one key, unless the template
                 // already holds (and may have changed) the whole object.
@@ -451,7 +454,7 @@ impl Renderer<'_, '_> {
                     self.tick(3)?;
                     (found, 3)
                 }
-                None => (self.lookup(&r.root)?, 0),
+                None => (self.lookup(r.slot, &r.root)?, 0),
             },
         };
         for acc in &r.chain[from..n] {
@@ -505,7 +508,7 @@ impl Renderer<'_, '_> {
             return None;
         };
         let shortcut = &*r.root == "input" && &**params == "params" && none.is_empty() && &**get == "get";
-        if !shortcut || self.params.is_some() || self.globals.contains_key("input") {
+        if !shortcut || self.params.is_some() || self.var(INPUT_SLOT).is_some() {
             return None;
         }
         apigw::one_param(self.vars, kind, key)
@@ -613,7 +616,7 @@ impl Renderer<'_, '_> {
             ));
         }
         let Some(last) = target.chain.last() else {
-            self.globals.insert(Rc::from(&*target.root), value);
+            self.set_var(target.slot, Some(value));
             return Ok(());
         };
         let base = self.eval_chain(target, target.chain.len() - 1)?;
@@ -782,13 +785,12 @@ impl Renderer<'_, '_> {
     fn overrides(&self) -> Overrides {
         // A template that never reached either override object set nothing
         // (the usual case: no lookups, no empty lists to gather).
-        if !self.globals.contains_key("context")
-            && !self.context_fields.contains_key("requestOverride")
-            && !self.context_fields.contains_key("responseOverride")
-        {
+        let reached =
+            |field: &str| !self.context_fields.is_empty() && self.context_fields.contains_key(field);
+        if self.var(CONTEXT_SLOT).is_none() && !reached("requestOverride") && !reached("responseOverride") {
             return Overrides::default();
         }
-        let field = |k: &str| match self.globals.get("context") {
+        let field = |k: &str| match self.var(CONTEXT_SLOT) {
             Some(Value::Map(m)) => m.borrow().entries.get(k).cloned(),
             Some(_) => None,
             None => self.context_fields.get(k).cloned(),

@@ -759,6 +759,13 @@ fn apigw_cases() -> Vec<(&'static str, &'static str, Req, Want)> {
             Out("|"),
         ),
         (
+            "variables are found by slot: set in a string, a loop variable restored, $context and $foreach shadowed",
+            "#set($s = \"#set($inner = 'in')x\")$inner|#set($i = 'kept')#foreach($i in [1..2])$i#end$i|\
+             #set($context = {\"stage\": \"mine\"})$context.stage|#foreach($foreach in ['a'])$foreach#end|$foreach.index",
+            req(),
+            Out("in|12kept|mine|a|"),
+        ),
+        (
             "headers loop (common template)",
             "{#foreach($h in $input.params().header.keySet())\"$h\":\"$util.escapeJavaScript($input.params().header.get($h))\"#if($foreach.hasNext),#end#end}",
             req().header(&[("A", "1"), ("B", "x\"y")]),
