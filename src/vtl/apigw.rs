@@ -295,21 +295,21 @@ fn seed(maps: &Value, name: &str, prior: &Overrides) {
     };
     let mut m = m.borrow_mut();
     for (field, pairs) in lists {
-        let Some(Value::Map(target)) = m.entries.get(*field) else {
+        let Some(Value::Map(target)) = m.entries_mut().get(*field) else {
             continue;
         };
         let mut target = target.borrow_mut();
         for (k, v) in pairs.iter() {
             let key: Text = Text::from(k.as_str());
             let value = Value::Str(Text::from(v.as_str()));
-            match target.entries.get(&key).cloned() {
+            match target.entries_mut().get(&key).cloned() {
                 None => {
-                    target.entries.insert(key, value);
+                    target.entries_mut().insert(key, value);
                 }
                 Some(Value::List(l)) => l.borrow_mut().items.push(value),
                 Some(first) => {
                     target
-                        .entries
+                        .entries_mut()
                         .insert(key, Value::new_list(vec![first, value], false));
                 }
             }
@@ -318,7 +318,7 @@ fn seed(maps: &Value, name: &str, prior: &Overrides) {
     if name == "responseOverride"
         && let Some(status) = prior.status
     {
-        m.entries
+        m.entries_mut()
             .insert(Text::from("status"), Value::Int(i64::from(status)));
     }
 }
@@ -337,7 +337,7 @@ fn empty_maps(names: &[&str]) -> Value {
 /// a template `#set` in them stays.
 pub(crate) fn context_value(source: &dyn ContextSource, fetched: &Entries) -> Value {
     let mut entries = match from_serde(&source.tree(), 0) {
-        Value::Map(m) => std::mem::take(&mut m.borrow_mut().entries),
+        Value::Map(m) => std::mem::take(m.borrow_mut().entries_mut()),
         _ => Entries::default(),
     };
     for (key, inner) in OVERRIDES {
@@ -345,8 +345,8 @@ pub(crate) fn context_value(source: &dyn ContextSource, fetched: &Entries) -> Va
             Some(Value::Map(m)) => {
                 let mut m = m.borrow_mut();
                 for n in inner {
-                    if !matches!(m.entries.get(*n), Some(Value::Map(_))) {
-                        m.entries
+                    if !matches!(m.entries_mut().get(*n), Some(Value::Map(_))) {
+                        m.entries_mut()
                             .insert(Text::from(*n), Value::new_map(Entries::default()));
                     }
                 }
@@ -376,14 +376,14 @@ pub(crate) fn stage_variables_value(vars: &BTreeMap<String, String>) -> Value {
 
 fn get(v: &Value, key: &str) -> Value {
     match v {
-        Value::Map(m) => m.borrow().entries.get(key).cloned().unwrap_or(Value::Null),
+        Value::Map(m) => m.borrow().get(key).unwrap_or(Value::Null),
         _ => Value::Null,
     }
 }
 
 fn collect(map: &Value, into: &mut Vec<(String, String)>) {
     let Value::Map(m) = map else { return };
-    for (k, v) in m.borrow().entries.iter() {
+    for (k, v) in m.borrow().entries().iter() {
         match v {
             Value::Null => {}
             Value::List(l) => {

@@ -577,9 +577,7 @@ impl Path {
         let mut at = root.clone();
         for seg in &self.segments {
             at = match (seg, &at) {
-                (Segment::Names(names), Value::Map(m)) => {
-                    m.borrow().entries.get(names.first()?.as_str())?.clone()
-                }
+                (Segment::Names(names), Value::Map(m)) => m.borrow().get(names.first()?.as_str())?,
                 (Segment::Indexes(idx), Value::List(l)) => {
                     let l = l.borrow();
                     let len = l.items.len() as i64;
@@ -624,7 +622,7 @@ fn apply_function(f: Function, v: &Value) -> Option<Value> {
     match f {
         Function::Length => match v {
             Value::List(l) => Some(Value::Int(l.borrow().items.len() as i64)),
-            Value::Map(m) => Some(Value::Int(m.borrow().entries.len() as i64)),
+            Value::Map(m) => Some(Value::Int(m.borrow().entries().len() as i64)),
             Value::Str(s) => Some(Value::Int(s.encode_utf16().count() as i64)),
             _ => None,
         },
@@ -640,7 +638,11 @@ fn apply_function(f: Function, v: &Value) -> Option<Value> {
             .map(|n| Value::Double(n.iter().sum::<f64>() / n.len() as f64)),
         Function::Keys => match v {
             Value::Map(m) => Some(Value::new_list(
-                m.borrow().entries.keys().map(|k| Value::Str(k.clone())).collect(),
+                m.borrow()
+                    .entries()
+                    .keys()
+                    .map(|k| Value::Str(k.clone()))
+                    .collect(),
                 true,
             )),
             _ => None,
@@ -662,8 +664,8 @@ fn apply(seg: &Segment, node: &Value, root: &Value, out: &mut Vec<Value>) -> Res
             if let Value::Map(m) = node {
                 let m = m.borrow();
                 for n in names {
-                    if let Some(v) = m.entries.get(n.as_str()) {
-                        out.push(v.clone());
+                    if let Some(v) = m.get(n.as_str()) {
+                        out.push(v);
                     }
                 }
             }
@@ -697,7 +699,7 @@ fn apply(seg: &Segment, node: &Value, root: &Value, out: &mut Vec<Value>) -> Res
         }
         Segment::Wildcard => match node {
             Value::List(l) => out.extend(l.borrow().items.iter().cloned()),
-            Value::Map(m) => out.extend(m.borrow().entries.values().cloned()),
+            Value::Map(m) => out.extend(m.borrow().entries().values().cloned()),
             _ => {}
         },
         Segment::Filter(f) => match node {
@@ -721,7 +723,7 @@ fn apply(seg: &Segment, node: &Value, root: &Value, out: &mut Vec<Value>) -> Res
                 apply(inner, &n, root, out)?;
                 let children: Vec<Value> = match &n {
                     Value::List(l) => l.borrow().items.clone(),
-                    Value::Map(m) => m.borrow().entries.values().cloned().collect(),
+                    Value::Map(m) => m.borrow().entries().values().cloned().collect(),
                     _ => Vec::new(),
                 };
                 for c in children.into_iter().rev() {
@@ -823,7 +825,7 @@ fn compare(l: &Value, op: CmpOp, r: &Value) -> bool {
             let empty = match l {
                 Value::Str(s) => s.is_empty(),
                 Value::List(x) => x.borrow().items.is_empty(),
-                Value::Map(m) => m.borrow().entries.is_empty(),
+                Value::Map(m) => m.borrow().entries().is_empty(),
                 _ => return false,
             };
             matches!(r, Value::Bool(b) if *b == empty)
@@ -832,7 +834,7 @@ fn compare(l: &Value, op: CmpOp, r: &Value) -> bool {
             let size = match l {
                 Value::Str(s) => s.encode_utf16().count(),
                 Value::List(x) => x.borrow().items.len(),
-                Value::Map(m) => m.borrow().entries.len(),
+                Value::Map(m) => m.borrow().entries().len(),
                 _ => return false,
             };
             r.as_int() == Some(size as i64)

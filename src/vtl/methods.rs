@@ -501,34 +501,34 @@ fn map_method(r: &mut Renderer<'_, '_>, target: &Value, name: &str, args: Args) 
     let mut args = args;
     Ok(match (name, args.as_mut_slice()) {
         ("get", [k]) => match key_of(k) {
-            Some(k) => map.borrow().entries.get(&k).cloned().unwrap_or(Value::Null),
+            Some(k) => map.borrow().get(&k).unwrap_or(Value::Null),
             None => Value::Null,
         },
-        ("getOrDefault", [k, d]) => match key_of(k).and_then(|k| map.borrow().entries.get(&k).cloned()) {
+        ("getOrDefault", [k, d]) => match key_of(k).and_then(|k| map.borrow().get(&k)) {
             Some(v) => v,
             None => d.clone(),
         },
-        ("containsKey", [k]) => Value::Bool(key_of(k).is_some_and(|k| map.borrow().entries.contains_key(&k))),
-        ("containsValue", [v]) => Value::Bool(map.borrow().entries.values().any(|x| java_equals(v, x, 0))),
-        ("size", []) => Value::Int(map.borrow().entries.len() as i64),
-        ("isEmpty", []) => Value::Bool(map.borrow().entries.is_empty()),
+        ("containsKey", [k]) => Value::Bool(key_of(k).is_some_and(|k| map.borrow().get(&k).is_some())),
+        ("containsValue", [v]) => Value::Bool(map.borrow().entries().values().any(|x| java_equals(v, x, 0))),
+        ("size", []) => Value::Int(map.borrow().entries().len() as i64),
+        ("isEmpty", []) => Value::Bool(map.borrow().entries().is_empty()),
         ("keySet", []) => {
             let items = map
                 .borrow()
-                .entries
+                .entries()
                 .keys()
                 .map(|k| Value::Str(k.clone()))
                 .collect();
             r.track(Value::new_list(items, false))?
         }
         ("values", []) => {
-            let items = map.borrow().entries.values().cloned().collect();
+            let items = map.borrow().entries().values().cloned().collect();
             r.track(Value::new_list(items, false))?
         }
         ("entrySet", []) => {
             let items = map
                 .borrow()
-                .entries
+                .entries()
                 .iter()
                 .map(|(k, v)| Value::Entry(Rc::new((k.clone(), v.clone()))))
                 .collect();
@@ -538,32 +538,36 @@ fn map_method(r: &mut Renderer<'_, '_>, target: &Value, name: &str, args: Args) 
             let Some(k) = key_of(k) else {
                 return Ok(Value::Null);
             };
-            if map.borrow().entries.len() >= MAX_ITEMS {
+            if map.borrow().entries().len() >= MAX_ITEMS {
                 return Err(VtlError::limit(format!("map larger than {MAX_ITEMS} entries")));
             }
             let old = map
                 .borrow_mut()
-                .entries
+                .entries_mut()
                 .insert(k, std::mem::replace(v, Value::Null));
             r.track(target.clone())?;
             old.unwrap_or(Value::Null)
         }
         ("putAll", [Value::Map(other)]) => {
-            let extra: Entries = other.borrow().entries.clone();
-            if map.borrow().entries.len() + extra.len() > MAX_ITEMS {
+            let extra: Entries = other.borrow().entries().clone();
+            if map.borrow().entries().len() + extra.len() > MAX_ITEMS {
                 return Err(VtlError::limit(format!("map larger than {MAX_ITEMS} entries")));
             }
             r.tick(extra.len() as u64)?;
-            map.borrow_mut().entries.extend(extra);
+            map.borrow_mut().entries_mut().extend(extra);
             r.track(target.clone())?;
             Value::Null
         }
         ("remove", [k]) => match key_of(k) {
-            Some(k) => map.borrow_mut().entries.shift_remove(&k).unwrap_or(Value::Null),
+            Some(k) => map
+                .borrow_mut()
+                .entries_mut()
+                .shift_remove(&k)
+                .unwrap_or(Value::Null),
             None => Value::Null,
         },
         ("clear", []) => {
-            map.borrow_mut().entries.clear();
+            map.borrow_mut().entries_mut().clear();
             Value::Null
         }
         _ => Value::Null,

@@ -19,7 +19,7 @@
 
 use std::rc::Rc;
 
-use super::value::{Entries, Text, Value};
+use super::value::{Text, Value};
 use crate::json_out::skip_plain;
 
 /// Containers followed before the text is left to `serde_json` (whose own
@@ -230,12 +230,10 @@ impl Reader<'_> {
             }
         }
         self.at += 1;
-        let fields = self.entries.drain(base..);
-        let mut entries = Entries::with_capacity_and_hasher(fields.len(), Default::default());
-        // A repeated key keeps its first place and its last value, as
+        // Kept as read: the map indexes (or scans) them when asked, and a
+        // repeated key then keeps its first place and its last value, as
         // `serde_json` feeding an insertion-ordered map does.
-        entries.extend(fields);
-        Some(Value::new_map(entries))
+        Some(Value::read_map(self.entries.drain(base..).collect()))
     }
 }
 
@@ -270,7 +268,7 @@ mod tests {
                 }
                 Value::Map(m) => {
                     out.push('{');
-                    for (k, x) in m.borrow().entries.iter() {
+                    for (k, x) in m.borrow().entries().iter() {
                         out.push_str(&format!("{k:?}:"));
                         kinds(x, out);
                     }

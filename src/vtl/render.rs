@@ -328,7 +328,8 @@ impl Renderer<'_, '_> {
                 // Velocity iterates a map's values.
                 Value::Map(m) => {
                     let m = m.borrow();
-                    (m.entries.values().take(cap).cloned().collect(), m.entries.len())
+                    let entries = m.entries();
+                    (entries.values().take(cap).cloned().collect(), entries.len())
                 }
                 _ => (Vec::new(), 0),
             },
@@ -537,7 +538,7 @@ impl Renderer<'_, '_> {
 
     fn property(&mut self, target: &Value, name: &str) -> Result<Value, VtlError> {
         match target {
-            Value::Map(m) => return Ok(m.borrow().entries.get(name).cloned().unwrap_or(Value::Null)),
+            Value::Map(m) => return Ok(m.borrow().get(name).unwrap_or(Value::Null)),
             Value::Entry(e) => match name {
                 "key" => return Ok(Value::Str(e.0.clone())),
                 "value" => return Ok(e.1.clone()),
@@ -625,7 +626,7 @@ impl Renderer<'_, '_> {
         }
         match (last, &base) {
             (Accessor::Property(name), Value::Map(m)) => {
-                m.borrow_mut().entries.insert(Text::from(&**name), value);
+                m.borrow_mut().entries_mut().insert(Text::from(&**name), value);
                 self.track(base.clone())?;
             }
             (Accessor::Index(e), _) => {
@@ -633,7 +634,7 @@ impl Renderer<'_, '_> {
                 match (&base, &k) {
                     (Value::Map(m), _) if !k.is_null() => {
                         let key = k.display()?;
-                        m.borrow_mut().entries.insert(Text::from(key), value);
+                        m.borrow_mut().entries_mut().insert(Text::from(key), value);
                         self.track(base.clone())?;
                     }
                     (Value::List(l), Value::Int(i)) => {
@@ -791,7 +792,7 @@ impl Renderer<'_, '_> {
             return Overrides::default();
         }
         let field = |k: &str| match self.var(CONTEXT_SLOT) {
-            Some(Value::Map(m)) => m.borrow().entries.get(k).cloned(),
+            Some(Value::Map(m)) => m.borrow().get(k),
             Some(_) => None,
             None => self.context_fields.get(k).cloned(),
         };
@@ -824,7 +825,7 @@ fn index(target: &Value, k: &Value) -> Result<Value, VtlError> {
             }
             Ok(l.items[at as usize].clone())
         }
-        (Value::Map(m), Value::Str(s)) => Ok(m.borrow().entries.get(&**s).cloned().unwrap_or(Value::Null)),
+        (Value::Map(m), Value::Str(s)) => Ok(m.borrow().get(s).unwrap_or(Value::Null)),
         _ => Ok(Value::Null),
     }
 }

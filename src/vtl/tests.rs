@@ -766,6 +766,12 @@ fn apigw_cases() -> Vec<(&'static str, &'static str, Req, Want)> {
             Out("in|12kept|mine|a|"),
         ),
         (
+            "a repeated key keeps its first place and its last value, looked up or listed",
+            "#set($m = $input.path('$'))$m.a|$m.get('b')|$m.size()|$m.keySet()|$input.json('$')|$input.path('$.a')|#set($n = $input.path('$.n'))$n.k3|$n.size()",
+            req().body("{\"a\":1,\"b\":2,\"a\":3,\"n\":{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":17,\"k18\":18,\"k19\":19,\"k3\":33}}"),
+            Out("3|2|3|[a, b, n]|{\"a\":3,\"b\":2,\"n\":{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":33,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":17,\"k18\":18,\"k19\":19}}|3|33|20"),
+        ),
+        (
             "headers loop (common template)",
             "{#foreach($h in $input.params().header.keySet())\"$h\":\"$util.escapeJavaScript($input.params().header.get($h))\"#if($foreach.hasNext),#end#end}",
             req().header(&[("A", "1"), ("B", "x\"y")]),

@@ -40,6 +40,11 @@ impl Text {
         }
     }
 
+    /// `self.len()`, without making the `str`.
+    pub(crate) fn byte_len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // Both ends were checked as char boundaries of `shared` when the
         // text was made; `get` keeps that promise checked, not assumed.
@@ -51,32 +56,25 @@ impl Text {
 
 impl From<Rc<str>> for Text {
     fn from(shared: Rc<str>) -> Text {
-        match u32::try_from(shared.len()) {
-            Ok(end) => Text {
-                shared,
-                start: 0,
-                end,
-            },
-            // Unreachable for template values (see `slice`), but a text
-            // must never read short: keep the whole of it in range.
-            Err(_) => Text {
-                start: 0,
-                end: u32::MAX,
-                shared: Rc::from(
-                    shared
-                        .get(..floor_boundary(&shared, u32::MAX as usize))
-                        .unwrap_or_default(),
-                ),
-            },
+        let end = match u32::try_from(shared.len()) {
+            Ok(end) => end,
+            // Unreachable for template values (bodies and strings are capped
+            // far below 4 GiB), but a text must never read short: keep what
+            // fits, cut at a character boundary.
+            Err(_) => {
+                let mut cut = u32::MAX as usize;
+                while !shared.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                return Text::from(Rc::<str>::from(shared.get(..cut).unwrap_or_default()));
+            }
+        };
+        Text {
+            shared,
+            start: 0,
+            end,
         }
     }
-}
-
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 impl From<&str> for Text {

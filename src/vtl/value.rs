@@ -7,7 +7,7 @@
 //! lists, `1.0` / `1.0E10` for doubles — except lists that came from JSON,
 //! which print as compact JSON, as API Gateway's do.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -50,9 +50,70 @@ pub(crate) struct List {
     pub json: bool,
 }
 
+/// A VTL map. One read from JSON text keeps its entries as read (text
+/// order, a repeated key repeated) until something needs the index: a
+/// lookup in a small map scans them instead, so a document whose maps are
+/// read a few keys each never hashes its keys.
 #[derive(Debug, Default)]
 pub(crate) struct Map {
-    pub entries: Entries,
+    /// Entries read from JSON and not yet indexed. Of a repeated key the
+    /// last value counts, in the first one's place (as indexing keeps it).
+    read: RefCell<Vec<(Text, Value)>>,
+    /// Lookups answered by scanning `read`.
+    scans: std::cell::Cell<u32>,
+    indexed: OnceCell<Entries>,
+}
+
+/// A map read from JSON answers this many lookups by scanning its entries
+/// if it has at most [`SCANNED_MAP_LEN`], before it builds its index: a
+/// few lookups in a small map cost less than hashing every key.
+const SCANNED_LOOKUPS: u32 = 8;
+const SCANNED_MAP_LEN: usize = 32;
+
+impl Map {
+    pub(crate) fn from_read(read: Vec<(Text, Value)>) -> Map {
+        Map {
+            read: RefCell::new(read),
+            scans: std::cell::Cell::new(0),
+            indexed: OnceCell::new(),
+        }
+    }
+
+    /// The entries, indexed.
+    pub(crate) fn entries(&self) -> &Entries {
+        self.indexed
+            .get_or_init(|| self.read.take().into_iter().collect())
+    }
+
+    pub(crate) fn entries_mut(&mut self) -> &mut Entries {
+        if self.indexed.get().is_none() {
+            let read = std::mem::take(self.read.get_mut());
+            self.indexed = OnceCell::from(read.into_iter().collect::<Entries>());
+        }
+        match self.indexed.get_mut() {
+            Some(entries) => entries,
+            None => unreachable!("indexed just above"),
+        }
+    }
+
+    /// The value under `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<Value> {
+        if let Some(entries) = self.indexed.get() {
+            return entries.get(key).cloned();
+        }
+        if self.scans.get() < SCANNED_LOOKUPS {
+            let read = self.read.borrow();
+            if read.len() <= SCANNED_MAP_LEN {
+                self.scans.set(self.scans.get() + 1);
+                return read
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k.byte_len() == key.len() && k.as_str() == key)
+                    .map(|(_, v)| v.clone());
+            }
+        }
+        self.entries().get(key).cloned()
+    }
 }
 
 /// The gateway objects and loop state a template can reach.
@@ -80,7 +141,16 @@ impl Value {
     }
 
     pub(crate) fn new_map(entries: Entries) -> Value {
-        Value::Map(Rc::new(RefCell::new(Map { entries })))
+        Value::Map(Rc::new(RefCell::new(Map {
+            read: RefCell::default(),
+            scans: std::cell::Cell::new(0),
+            indexed: OnceCell::from(entries),
+        })))
+    }
+
+    /// A map of entries read from JSON text (see [`Map`]).
+    pub(crate) fn read_map(read: Vec<(Text, Value)>) -> Value {
+        Value::Map(Rc::new(RefCell::new(Map::from_read(read))))
     }
 
     /// A list, map or entry: a value that holds other values.
@@ -160,7 +230,7 @@ fn write_display(out: &mut String, v: &Value, depth: usize) -> Result<(), VtlErr
         }
         Value::Map(m) => {
             out.push('{');
-            for (i, (k, item)) in m.borrow().entries.iter().enumerate() {
+            for (i, (k, item)) in m.borrow().entries().iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -208,7 +278,7 @@ fn write_json(out: &mut String, v: &Value, depth: usize) -> Result<(), VtlError>
         Value::List(l) => write_json_list(out, &l.borrow().items, depth)?,
         Value::Map(m) => {
             out.push('{');
-            for (i, (k, item)) in m.borrow().entries.iter().enumerate() {
+            for (i, (k, item)) in m.borrow().entries().iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -337,10 +407,10 @@ pub(crate) fn java_equals(a: &Value, b: &Value, depth: usize) -> bool {
                 return true;
             }
             let (x, y) = (x.borrow(), y.borrow());
-            x.entries.len() == y.entries.len()
-                && x.entries
-                    .iter()
-                    .all(|(k, v)| y.entries.get(k).is_some_and(|w| java_equals(v, w, depth + 1)))
+            let (x, y) = (x.entries(), y.entries());
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| java_equals(v, w, depth + 1)))
         }
         (Value::Entry(x), Value::Entry(y)) => x.0 == y.0 && java_equals(&x.1, &y.1, depth + 1),
         _ => false,
@@ -591,7 +661,7 @@ pub(crate) fn to_serde(v: &Value, depth: usize) -> Result<serde_json::Value, Vtl
         ),
         Value::Map(m) => {
             let mut o = serde_json::Map::new();
-            for (k, x) in m.borrow().entries.iter() {
+            for (k, x) in m.borrow().entries().iter() {
                 o.insert(k.to_string(), to_serde(x, depth + 1)?);
             }
             serde_json::Value::Object(o)
@@ -619,7 +689,10 @@ pub(crate) fn teardown(roots: Vec<Value>) {
             }
             Value::Map(m) => {
                 if let Ok(mut m) = m.try_borrow_mut() {
-                    work.extend(m.entries.drain(..).map(|(_, v)| v));
+                    work.extend(m.read.get_mut().drain(..).map(|(_, v)| v));
+                    if let Some(entries) = m.indexed.get_mut() {
+                        work.extend(entries.drain(..).map(|(_, v)| v));
+                    }
                 }
             }
             Value::Entry(e) => {
@@ -642,6 +715,23 @@ pub(crate) fn teardown(roots: Vec<Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A map read from JSON answers lookups by scanning, then by its index,
+    /// and both see a repeated key's last value in its first place.
+    #[test]
+    fn a_read_map_answers_the_same_scanned_or_indexed() {
+        let Ok(Value::Map(m)) = parse_json(r#"{"a":1,"b":2,"a":3}"#) else {
+            panic!("a map");
+        };
+        let m = m.borrow();
+        for _ in 0..=SCANNED_LOOKUPS + 1 {
+            assert!(matches!(m.get("a"), Some(Value::Int(3))));
+            assert!(m.get("c").is_none());
+        }
+        let keys: Vec<&str> = m.entries().keys().map(|k| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert!(matches!(m.get("b"), Some(Value::Int(2))));
+    }
 
     /// Copying plain runs whole escapes exactly what escaping each
     /// character does.
