@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 
 use super::error::{ErrorKind, VtlError};
+use super::jsonpath::Path;
 use super::render::Renderer;
 use super::value::{Args, Entries, Text};
 use super::value::{Value, from_serde, parse_json};
@@ -53,8 +54,8 @@ fn body_doc(r: &mut Renderer<'_, '_>) -> Result<Value, VtlError> {
     Ok(doc)
 }
 
-fn select(r: &mut Renderer<'_, '_>, path: &str) -> Result<Option<Value>, VtlError> {
-    let compiled = r.paths.get(path)?;
+/// What `compiled` selects from the body (read as JSON once per render).
+fn select(r: &mut Renderer<'_, '_>, compiled: &Path) -> Result<Option<Value>, VtlError> {
     let doc = body_doc(r)?;
     r.tick(16)?;
     let found = compiled.evaluate(&doc)?;
@@ -86,14 +87,10 @@ pub(crate) fn input_method(r: &mut Renderer<'_, '_>, name: &str, args: Args) -> 
 /// (`$input.path('$.x')`) without making a value of it first.
 pub(crate) fn input_method_on(r: &mut Renderer<'_, '_>, name: &str, text: &str) -> Result<Value, VtlError> {
     match name {
-        "json" => {
-            let json = match select(r, text)? {
-                Some(v) => v.to_json()?,
-                None => "null".into(),
-            };
-            r.built(json)
+        "json" | "path" => {
+            let compiled = r.paths.get(text)?;
+            input_path_method(r, name, &compiled)
         }
-        "path" => Ok(select(r, text)?.unwrap_or(Value::Null)),
         "params" => {
             let vars = r.vars;
             let found = last(vars.path, |k| k == text)
@@ -102,6 +99,24 @@ pub(crate) fn input_method_on(r: &mut Renderer<'_, '_>, name: &str, text: &str) 
             Ok(Value::str(found.unwrap_or("")))
         }
         _ => Ok(Value::Null),
+    }
+}
+
+/// `$input.json(path)` or `$input.path(path)` with `path` compiled.
+pub(crate) fn input_path_method(
+    r: &mut Renderer<'_, '_>,
+    name: &str,
+    path: &Path,
+) -> Result<Value, VtlError> {
+    let found = select(r, path)?;
+    if name == "json" {
+        let json = match found {
+            Some(v) => v.to_json()?,
+            None => "null".into(),
+        };
+        r.built(json)
+    } else {
+        Ok(found.unwrap_or(Value::Null))
     }
 }
 

@@ -2,7 +2,10 @@
 //! every render walks. Plain owned data (no `Rc`), so a template can be
 //! shared between threads.
 
+use std::sync::Arc;
+
 use super::error::Position;
+use super::jsonpath::Path;
 
 /// A run of template content.
 pub(crate) type Block = Vec<Node>;
@@ -61,7 +64,10 @@ pub(crate) struct Reference {
 #[derive(Debug, Clone)]
 pub(crate) enum Accessor {
     Property(Box<str>),
-    Method(Box<str>, Vec<Expr>),
+    /// `.name(args)`, with the JSONPath compiled at parse time when the
+    /// method is `path` or `json` and its one argument a literal path
+    /// (`$input.path('$.x')`: compiled once per deployment).
+    Method(Box<str>, Vec<Expr>, Option<Arc<Path>>),
     Index(Expr),
 }
 

@@ -11,6 +11,7 @@
 //! - `## ...` eats its newline; `#* ... *#` eats nothing around it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::ast::{Accessor, BinOp, Block, Expr, FIXED_SLOTS, Node, Reference, Slot};
 use super::error::{Position, VtlError};
@@ -570,7 +571,13 @@ impl<'s> Parser<'s> {
                 if self.peek(self.pos) == b'(' {
                     self.pos += 1;
                     let args = self.args()?;
-                    chain.push(Accessor::Method(name.into(), args));
+                    let literal_path = match args.as_slice() {
+                        [Expr::Str(path)] if matches!(name, "path" | "json") => {
+                            super::jsonpath::compile(path).ok().map(Arc::new)
+                        }
+                        _ => None,
+                    };
+                    chain.push(Accessor::Method(name.into(), args, literal_path));
                 } else {
                     chain.push(Accessor::Property(name.into()));
                 }

@@ -135,7 +135,7 @@ pub(crate) fn render_read(
     let mut r = Renderer {
         vars,
         opts,
-        globals: smallvec::smallvec![None; slots],
+        globals: std::iter::repeat_with(|| None).take(slots).collect(),
         loop_state: None,
         body: None,
         read_body,
@@ -465,13 +465,18 @@ impl Renderer<'_, '_> {
             self.tick(1)?;
             v = match acc {
                 Accessor::Property(name) => self.property(&v, name).map_err(|e| e.at(r.at))?,
-                Accessor::Method(name, args) => match (&v, args.as_slice()) {
-                    // `$input.path('$.x')` and the like: the literal is used as is.
+                Accessor::Method(name, args, literal_path) => match (&v, args.as_slice()) {
+                    // `$input.path('$.x')` and the like: the literal is used
+                    // as is (a path as compiled at parse time, if it compiled).
                     (Value::Object(Builtin::Input), [Expr::Str(text)])
                         if matches!(&**name, "json" | "path" | "params") =>
                     {
                         self.tick(1)?;
-                        apigw::input_method_on(self, name, text).map_err(|e| e.at(r.at))?
+                        match literal_path {
+                            Some(path) => apigw::input_path_method(self, name, path),
+                            None => apigw::input_method_on(self, name, text),
+                        }
+                        .map_err(|e| e.at(r.at))?
                     }
                     _ => {
                         let mut values = Args::with_capacity(args.len());
@@ -497,9 +502,9 @@ impl Renderer<'_, '_> {
     /// and has not set `$input` itself; otherwise `None`.
     fn one_param(&self, r: &Reference, n: usize) -> Option<Value> {
         let [
-            Accessor::Method(params, none),
+            Accessor::Method(params, none, _),
             Accessor::Property(kind),
-            Accessor::Method(get, key),
+            Accessor::Method(get, key, _),
             ..,
         ] = &r.chain[..n]
         else {

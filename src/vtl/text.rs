@@ -25,6 +25,7 @@ pub(crate) struct Text {
 impl Text {
     /// `shared[range]`, or an allocation of its own if the range does not
     /// fit in `u32` offsets (a text larger than any body the gateway takes).
+    #[inline]
     pub(crate) fn slice(shared: &Rc<str>, start: usize, end: usize) -> Text {
         match (u32::try_from(start), u32::try_from(end)) {
             (Ok(s), Ok(e))
@@ -41,10 +42,12 @@ impl Text {
     }
 
     /// `self.len()`, without making the `str`.
+    #[inline]
     pub(crate) fn byte_len(&self) -> usize {
         (self.end - self.start) as usize
     }
 
+    #[inline]
     pub(crate) fn as_str(&self) -> &str {
         // Both ends were checked as char boundaries of `shared` when the
         // text was made; `get` keeps that promise checked, not assumed.
@@ -97,6 +100,7 @@ impl From<&String> for Text {
 
 impl std::ops::Deref for Text {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         self.as_str()
     }
