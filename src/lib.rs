@@ -14,6 +14,7 @@
 //! - [`json_out`]: hand-written JSON output for the request path.
 //! - [`logging`]: the process log, and the fast path for function output.
 
+pub mod allocator;
 pub mod apigw;
 pub mod cli;
 pub mod frontdoor;

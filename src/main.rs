@@ -6,11 +6,9 @@ use clap::{Parser, Subcommand};
 use portico::cli;
 use portico::server::{self, ServeConfig};
 
-/// mimalloc instead of glibc's malloc: a request allocates and frees many
-/// small objects on whichever worker thread runs it, which glibc serves
-/// through contended arenas and periodic consolidation.
+/// mimalloc (see `portico::allocator`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: portico::allocator::Mimalloc = portico::allocator::Mimalloc;
 
 #[derive(Parser)]
 #[command(
