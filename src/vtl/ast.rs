@@ -15,13 +15,25 @@ pub(crate) type Block = Vec<Node>;
 /// render finds a variable by index, not by hashing its name.
 pub(crate) type Slot = u32;
 
-/// Slots every template has, whether or not it names them: the variables
-/// a render asks about by name (has the template set its own `$context`
-/// or `$input`?) and the one `#foreach` sets.
+/// Slots every template has, whether or not it names them: the names API
+/// Gateway and Velocity give a value when the template has not set them,
+/// and the one `#foreach` sets (so a render asks about them by number).
 pub(crate) const CONTEXT_SLOT: Slot = 0;
 pub(crate) const INPUT_SLOT: Slot = 1;
 pub(crate) const FOREACH_SLOT: Slot = 2;
-pub(crate) const FIXED_SLOTS: [&str; 3] = ["context", "input", "foreach"];
+pub(crate) const UTIL_SLOT: Slot = 3;
+pub(crate) const STAGE_VARIABLES_SLOT: Slot = 4;
+pub(crate) const VELOCITY_COUNT_SLOT: Slot = 5;
+pub(crate) const VELOCITY_HAS_NEXT_SLOT: Slot = 6;
+pub(crate) const FIXED_SLOTS: [&str; 7] = [
+    "context",
+    "input",
+    "foreach",
+    "util",
+    "stageVariables",
+    "velocityCount",
+    "velocityHasNext",
+];
 
 #[derive(Debug, Clone)]
 pub(crate) enum Node {

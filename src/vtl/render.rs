@@ -21,7 +21,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::ast::{
-    Accessor, BinOp, Block, CONTEXT_SLOT, Expr, FOREACH_SLOT, INPUT_SLOT, Node, Reference, Slot,
+    Accessor, BinOp, Block, CONTEXT_SLOT, Expr, FOREACH_SLOT, INPUT_SLOT, Node, Reference,
+    STAGE_VARIABLES_SLOT, Slot, UTIL_SLOT, VELOCITY_COUNT_SLOT, VELOCITY_HAS_NEXT_SLOT,
 };
 use super::error::{ErrorKind, VtlError};
 use super::jsonpath::PathCache;
@@ -111,6 +112,8 @@ pub(crate) struct Renderer<'a, 'v> {
     context_fields: Entries,
     pub(crate) regexes: HashMap<String, Rc<regex::Regex>>,
     work: u64,
+    /// `opts.max_work`, kept beside `work` (every node checks it).
+    max_work: u64,
     created: Vec<Value>,
     /// Whether the template changed a list or map (`#set($m.k = ...)`,
     /// `$l.add(...)`) or put one inside a list or map literal (`[$a]`):
@@ -144,6 +147,7 @@ pub(crate) fn render_read(
         context_fields: Entries::default(),
         regexes: HashMap::new(),
         work: 0,
+        max_work: opts.max_work,
         created: Vec::new(),
         needs_teardown: false,
         overridden: std::collections::HashSet::new(),
@@ -180,7 +184,7 @@ impl Renderer<'_, '_> {
     #[inline]
     pub(crate) fn tick(&mut self, units: u64) -> Result<(), VtlError> {
         self.work += units;
-        if self.work > self.opts.max_work {
+        if self.work > self.max_work {
             return Err(self.over_budget());
         }
         Ok(())
@@ -398,29 +402,30 @@ impl Renderer<'_, '_> {
 
     /// `$name` (in `slot`): the template's own variable, else what API
     /// Gateway provides under that name.
-    fn lookup(&mut self, slot: Slot, name: &str) -> Result<Value, VtlError> {
+    fn lookup(&mut self, slot: Slot) -> Result<Value, VtlError> {
         if let Some(v) = self.var(slot) {
             return Ok(v.clone());
         }
         let loop_value = |f: fn(&LoopState) -> Value, s: &Option<Rc<std::cell::RefCell<LoopState>>>| {
             s.as_ref().map_or(Value::Null, |s| f(&s.borrow()))
         };
-        Ok(match name {
-            "input" => Value::Object(Builtin::Input),
-            "util" => Value::Object(Builtin::Util),
-            "context" => {
+        // The names with a value of their own have fixed slots.
+        Ok(match slot {
+            INPUT_SLOT => Value::Object(Builtin::Input),
+            UTIL_SLOT => Value::Object(Builtin::Util),
+            CONTEXT_SLOT => {
                 let v = apigw::context_value(self.vars.context, &self.context_fields);
                 self.context_fields.clear();
                 self.set_var(slot, Some(v.clone()));
                 v
             }
-            "stageVariables" => {
+            STAGE_VARIABLES_SLOT => {
                 let v = apigw::stage_variables_value(self.vars.stage_variables);
                 self.set_var(slot, Some(v.clone()));
                 v
             }
-            "velocityCount" => loop_value(|s| Value::Int(s.index as i64 + 1), &self.loop_state),
-            "velocityHasNext" => loop_value(|s| Value::Bool(s.has_next), &self.loop_state),
+            VELOCITY_COUNT_SLOT => loop_value(|s| Value::Int(s.index as i64 + 1), &self.loop_state),
+            VELOCITY_HAS_NEXT_SLOT => loop_value(|s| Value::Bool(s.has_next), &self.loop_state),
             _ => Value::Null,
         })
     }
@@ -431,8 +436,8 @@ impl Renderer<'_, '_> {
 
     /// The value of `r`'s root and its first `n` accessors.
     fn eval_chain(&mut self, r: &Reference, n: usize) -> Result<Value, VtlError> {
-        let (mut v, from) = match (&*r.root, r.chain[..n].first()) {
-            ("context", Some(Accessor::Property(field))) if self.var(CONTEXT_SLOT).is_none() => {
+        let (mut v, from) = match (r.slot, r.chain[..n].first()) {
+            (CONTEXT_SLOT, Some(Accessor::Property(field))) if self.var(CONTEXT_SLOT).is_none() => {
                 self.tick(1)?;
                 // `$context.identity.sourceIp`: one key, unless the template
                 // already holds (and may have changed) the whole object.
@@ -455,7 +460,7 @@ impl Renderer<'_, '_> {
                     self.tick(3)?;
                     (found, 3)
                 }
-                None => (self.lookup(r.slot, &r.root)?, 0),
+                None => (self.lookup(r.slot)?, 0),
             },
         };
         for acc in &r.chain[from..n] {
@@ -513,7 +518,7 @@ impl Renderer<'_, '_> {
         let [Expr::Str(key)] = key.as_slice() else {
             return None;
         };
-        let shortcut = &*r.root == "input" && &**params == "params" && none.is_empty() && &**get == "get";
+        let shortcut = r.slot == INPUT_SLOT && &**params == "params" && none.is_empty() && &**get == "get";
         if !shortcut || self.params.is_some() || self.var(INPUT_SLOT).is_some() {
             return None;
         }
