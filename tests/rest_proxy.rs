@@ -846,3 +846,41 @@ fn event_headers_keep_the_clients_casing_across_keep_alive_requests() {
         assert!(three.iter().any(|k| k == n), "{n} in {three:?}");
     }
 }
+
+#[test]
+fn account_settings_update_and_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start_in(dir.path(), &[]);
+    let fresh = s.admin("GET", "/account", None);
+    assert_eq!(fresh.status, 200, "{}", fresh.text());
+    assert_eq!(
+        fresh.json(),
+        json!({
+            "throttleSettings": {"burstLimit": 5000, "rateLimit": 10000.0},
+            "features": ["UsagePlans"],
+            "apiKeyVersion": "4",
+        })
+    );
+    let role = "arn:aws:iam::000000000000:role/apigw-logs";
+    let set = s.admin(
+        "PATCH",
+        "/account",
+        Some(json!({"patchOperations": [{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}]})),
+    );
+    assert_eq!(set.status, 200, "{}", set.text());
+    assert_eq!(set.json()["cloudwatchRoleArn"], role);
+    // Nothing else can change, and a refused patch changes nothing.
+    for refused in [
+        json!([{"op": "replace", "path": "/cloudwatchRoleArn", "value": "apigw-logs"}]),
+        json!([{"op": "replace", "path": "/throttleSettings/rateLimit", "value": "5"}]),
+        json!([{"op": "remove", "path": "/cloudwatchRoleArn"}]),
+    ] {
+        s.admin("PATCH", "/account", Some(json!({ "patchOperations": refused })))
+            .assert_error(400, "BadRequestException");
+    }
+    s.stop();
+    let s2 = Server::start_in(dir.path(), &[]);
+    let after = s2.admin("GET", "/account", None).json();
+    assert_eq!(after["cloudwatchRoleArn"], role);
+    assert_eq!(after["throttleSettings"]["burstLimit"], 5000);
+}

@@ -4,6 +4,7 @@
 //! request validators, documentation parts and versions, OpenAPI import and export. Changes are committed to the store, then the front door
 //! recompiles the API's stages.
 
+pub mod account;
 pub mod authorizers;
 pub mod documentation;
 pub mod error;
@@ -183,6 +184,10 @@ pub fn router(svc: Arc<ApiGwService>) -> Router {
             get(documentation::get_documentation_version)
                 .patch(documentation::update_documentation_version)
                 .delete(documentation::delete_documentation_version),
+        )
+        .route(
+            "/account",
+            get(account::get_account).patch(account::update_account),
         )
         .route(
             "/tags/{*arn}",

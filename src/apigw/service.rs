@@ -90,6 +90,25 @@ impl ApiGwService {
         Ok(out)
     }
 
+    /// The account-wide settings (see [`super::account`]), defaults until
+    /// UpdateAccount first writes them.
+    pub fn account_settings(&self) -> ApiGwResult<super::account::Account> {
+        Ok(self.store.setting(super::account::SETTING)?.unwrap_or_default())
+    }
+
+    /// Applies an edit to a copy of the account settings; commits them only
+    /// if the edit succeeds.
+    pub async fn edit_account(
+        &self,
+        edit: impl FnOnce(&mut super::account::Account) -> ApiGwResult<()>,
+    ) -> ApiGwResult<super::account::Account> {
+        let _guard = self.write.lock().await;
+        let mut account = self.account_settings()?;
+        edit(&mut account)?;
+        self.store.put_setting(super::account::SETTING, &account)?;
+        Ok(account)
+    }
+
     pub async fn delete(&self, id: &str) -> ApiGwResult<()> {
         let _guard = self.write.lock().await;
         if !self.read().contains_key(id) {

@@ -58,6 +58,10 @@ impl Store {
                 id TEXT NOT NULL,
                 record TEXT NOT NULL,
                 PRIMARY KEY (api_id, id)
+            );
+            CREATE TABLE IF NOT EXISTS settings (
+                name TEXT PRIMARY KEY NOT NULL,
+                record TEXT NOT NULL
             );",
         )?;
         conn.execute_batch(USAGE_TABLES)?;
@@ -461,6 +465,35 @@ fn read_documents<T: serde::de::DeserializeOwned>(
         out.push(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(id, e))?);
     }
     Ok(out)
+}
+
+impl Store {
+    /// A setting of the whole gateway (one JSON record by name, e.g. the
+    /// API Gateway `account`), if it was ever written.
+    pub fn setting<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>, StoreError> {
+        let conn = self.lock();
+        let json: Option<String> = conn
+            .query_row(
+                "SELECT record FROM settings WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(name.to_string(), e)))
+            .transpose()
+    }
+
+    /// Writes a setting (insert or replace) in one statement.
+    pub fn put_setting<T: serde::Serialize>(&self, name: &str, value: &T) -> Result<(), StoreError> {
+        let json = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(name.to_string(), e))?;
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO settings (name, record) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET record = excluded.record",
+            params![name, json],
+        )?;
+        Ok(())
+    }
 }
 
 /// IAM users, one JSON record each (identity, inline policies, access keys),

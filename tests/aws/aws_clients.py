@@ -1126,6 +1126,29 @@ def main():
                 assert json.load(e)["message"] == "class java.lang.Boolean can not be converted to an String"
             apigw.delete_rest_api(restApiId=api_id)
 
+        def account_settings():
+            out = json.loads(aws(server, "apigateway", "get-account").stdout)
+            assert out == {"throttleSettings": {"burstLimit": 5000, "rateLimit": 10000.0},
+                           "features": ["UsagePlans"], "apiKeyVersion": "4"}, out
+            role = "arn:aws:iam::000000000000:role/apigw-logs"
+            out = json.loads(aws(server, "apigateway", "update-account", "--patch-operations",
+                                 f"op=replace,path=/cloudwatchRoleArn,value={role}").stdout)
+            assert out["cloudwatchRoleArn"] == role, out
+            r = aws(server, "apigateway", "update-account", "--patch-operations",
+                    "op=replace,path=/cloudwatchRoleArn,value=apigw-logs", expect_ok=False)
+            assert "BadRequestException" in r.stderr, r.stderr
+            apigw = boto3.client("apigateway", endpoint_url=server.endpoint, region_name="us-east-1",
+                                 aws_access_key_id="test", aws_secret_access_key="test",
+                                 config=Config(retries={"max_attempts": 1}))
+            got = apigw.get_account()
+            assert got["cloudwatchRoleArn"] == role and got["throttleSettings"]["rateLimit"] == 10000.0, got
+            try:
+                apigw.update_account(patchOperations=[{"op": "replace", "path": "/features", "value": "x"}])
+                raise AssertionError("expected an error")
+            except apigw.exceptions.BadRequestException:
+                pass
+
+        check("aws + boto3 apigateway get-account / update-account (CloudWatch role ARN)", account_settings)
         check("boto3 apigateway validation errors with AWS's messages", boto_validation_errors)
         check("boto3 lambda lifecycle", boto_lifecycle)
         check("boto3 lambda errors", boto_errors)
