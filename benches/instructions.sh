@@ -16,7 +16,12 @@ for tool in valgrind wrk; do
 done
 scripts/setup.sh
 scripts/build-functions.sh
-cargo build --release --quiet --bin portico --example bare_axum
+cargo build --release --quiet --example bare_axum
+# The binary load.sh measures (profile-guided when pgo/ has a profile for
+# this toolchain); PORTICO_BIN counts another build, e.g.
+# PORTICO_BIN=$(scripts/build-release.sh --plain).
+PORTICO="${PORTICO_BIN:-$(scripts/build-release.sh)}"
+echo "portico binary: $PORTICO" >&2
 WASM=functions/target/wasm32-wasip1/release
 
 WORK=$(mktemp -d)
@@ -54,18 +59,18 @@ count "$BARE" "bare axum POST /echo" http://127.0.0.1:18490/echo "$POST"
 # The pooling allocator's reservation does not fit under valgrind at the
 # default 1000 instances; two are enough for four connections on one thread.
 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.%p.out" \
-  target/release/portico serve --front-threads 1 --max-instances 2 \
+  "$PORTICO" serve --front-threads 1 --max-instances 2 \
   --listen 127.0.0.1:18480 --admin-listen 127.0.0.1:18481 --data-dir "$WORK/data" 2>"$WORK/log" &
 PIDS+=($!)
 SERVER=$!
 wait_up http://127.0.0.1:18481/restapis
 export PORTICO_ENDPOINT=http://127.0.0.1:18481
-for f in hello echo mirror; do target/release/portico function create --name $f --code $WASM/$f.wasm >/dev/null; done
-api_of() { target/release/portico api import --file "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+for f in hello echo mirror; do "$PORTICO" function create --name $f --code $WASM/$f.wasm >/dev/null; done
+api_of() { "$PORTICO" api import --file "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 DEMO=$(api_of demo/api.yaml)
-target/release/portico api deploy --api "$DEMO" --stage prod >/dev/null
+"$PORTICO" api deploy --api "$DEMO" --stage prod >/dev/null
 NON_PROXY=$(api_of benches/nonproxy.json)
-target/release/portico api deploy --api "$NON_PROXY" --stage prod >/dev/null
+"$PORTICO" api deploy --api "$NON_PROXY" --stage prod >/dev/null
 count "$SERVER" "portico GET /hello (Lambda proxy)" "http://127.0.0.1:18480/restapis/$DEMO/prod/_user_request_/hello"
 count "$SERVER" "portico POST /transform/42 (non-proxy, templates)" \
   "http://127.0.0.1:18480/restapis/$NON_PROXY/prod/_user_request_/transform/42?q=x" "$POST"

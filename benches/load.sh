@@ -18,25 +18,29 @@ DUR="${1:-15}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 scripts/setup.sh
 scripts/build-functions.sh
-cargo build --release --quiet --bin portico --example bare_axum
+cargo build --release --quiet --example bare_axum
+# Profile-guided when pgo/ has a profile for this toolchain (see
+# scripts/build-release.sh); PORTICO_BIN runs another build instead.
+PORTICO="${PORTICO_BIN:-$(scripts/build-release.sh)}"
+echo "portico binary: $PORTICO" >&2
 
 DATA=$(mktemp -d)
-target/release/portico serve --listen 127.0.0.1:18180 --admin-listen 127.0.0.1:18181 --data-dir "$DATA" 2>"$DATA/log" &
+"$PORTICO" serve --listen 127.0.0.1:18180 --admin-listen 127.0.0.1:18181 --data-dir "$DATA" 2>"$DATA/log" &
 P=$!
 target/release/examples/bare_axum 127.0.0.1:18190 &
 B=$!
 trap 'kill $P $B 2>/dev/null; rm -rf "$DATA"' EXIT
 sleep 1
 export PORTICO_ENDPOINT=http://127.0.0.1:18181
-target/release/portico function create --name echo --code functions/target/wasm32-wasip1/release/echo.wasm >/dev/null
-target/release/portico function create --name hello --code functions/target/wasm32-wasip1/release/hello.wasm >/dev/null
-target/release/portico function create --name mirror --code functions/target/wasm32-wasip1/release/mirror.wasm >/dev/null
-target/release/portico function create --name token_authorizer --code functions/target/wasm32-wasip1/release/token_authorizer.wasm >/dev/null
-API=$(target/release/portico api import --file demo/api.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-target/release/portico api deploy --api "$API" --stage prod >/dev/null
+"$PORTICO" function create --name echo --code functions/target/wasm32-wasip1/release/echo.wasm >/dev/null
+"$PORTICO" function create --name hello --code functions/target/wasm32-wasip1/release/hello.wasm >/dev/null
+"$PORTICO" function create --name mirror --code functions/target/wasm32-wasip1/release/mirror.wasm >/dev/null
+"$PORTICO" function create --name token_authorizer --code functions/target/wasm32-wasip1/release/token_authorizer.wasm >/dev/null
+API=$("$PORTICO" api import --file demo/api.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+"$PORTICO" api deploy --api "$API" --stage prod >/dev/null
 HELLO_BODY=$(curl -s "http://127.0.0.1:18180/restapis/$API/prod/_user_request_/hello")
-GUARDED=$(target/release/portico api import --file benches/guarded.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-target/release/portico api deploy --api "$GUARDED" --stage prod >/dev/null
+GUARDED=$("$PORTICO" api import --file benches/guarded.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+"$PORTICO" api deploy --api "$GUARDED" --stage prod >/dev/null
 APIKEY=bench-api-key-0123456789
 KEY_ID=$(curl -sf -XPOST http://127.0.0.1:18181/apikeys -d "{\"name\":\"bench\",\"enabled\":true,\"value\":\"$APIKEY\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 PLAN_ID=$(curl -sf -XPOST http://127.0.0.1:18181/usageplans -d "{\"name\":\"bench\",\"apiStages\":[{\"apiId\":\"$GUARDED\",\"stage\":\"prod\"}],\"throttle\":{\"rateLimit\":10000000,\"burstLimit\":10000000},\"quota\":{\"limit\":1000000000,\"period\":\"DAY\"}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
@@ -45,12 +49,12 @@ GUARDED_URL="http://127.0.0.1:18180/restapis/$GUARDED/prod/_user_request_/hello"
 GUARDED_BODY=$(curl -s -H 'Authorization: allow-stage' -H "x-api-key: $APIKEY" "$GUARDED_URL")
 echo "guarded GET /hello answers: $GUARDED_BODY" >&2
 GUARDED_LUA="$DATA/guarded.lua"
-HTTP_PROXY_API=$(target/release/portico api import --file benches/http_proxy.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+HTTP_PROXY_API=$("$PORTICO" api import --file benches/http_proxy.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 curl -sf -XPOST "http://127.0.0.1:18181/restapis/$HTTP_PROXY_API/deployments" -d '{"stageName":"prod","variables":{"upstream":"127.0.0.1:18190"}}' >/dev/null
 HTTP_PROXY_URL="http://127.0.0.1:18180/restapis/$HTTP_PROXY_API/prod/_user_request_/hello"
 echo "HTTP_PROXY GET /hello answers: $(curl -s "$HTTP_PROXY_URL")" >&2
-NON_PROXY_API=$(target/release/portico api import --file benches/nonproxy.json --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-target/release/portico api deploy --api "$NON_PROXY_API" --stage prod >/dev/null
+NON_PROXY_API=$("$PORTICO" api import --file benches/nonproxy.json --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+"$PORTICO" api deploy --api "$NON_PROXY_API" --stage prod >/dev/null
 NON_PROXY_URL="http://127.0.0.1:18180/restapis/$NON_PROXY_API/prod/_user_request_/transform/42?q=x"
 echo "non-proxy POST /transform/42 answers: $(curl -s -XPOST -H 'Content-Type: application/json' -d '{"hello":"world"}' "$NON_PROXY_URL")" >&2
 printf 'wrk.headers["Authorization"] = "allow-stage"\nwrk.headers["x-api-key"] = "%s"\n' "$APIKEY" > "$GUARDED_LUA"
