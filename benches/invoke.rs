@@ -240,9 +240,23 @@ fn cold_path_benches(c: &mut Criterion) {
 
 /// What the front door does for `GET /hello` from wrk, minus HTTP.
 async fn proxy_hello(host: &Host, time_ms: i64) -> usize {
-    use portico::frontdoor::proxy::{CallerIdentity, ProxyRequest, build_event, map_response};
+    use portico::frontdoor::proxy::{
+        CallerIdentity, EventParts, FixedFields, ProxyRequest, build_event, map_response,
+    };
     let headers = [("host".to_string(), "127.0.0.1:18180".to_string())];
     let (vars, binary) = (BTreeMap::new(), Vec::new());
+    // As the stage's plan holds them, written once.
+    static PARTS: std::sync::OnceLock<EventParts> = std::sync::OnceLock::new();
+    let parts = PARTS.get_or_init(|| {
+        EventParts::new(&FixedFields {
+            method: "GET",
+            resource_id: "r3s0urc3",
+            resource_path: "/hello",
+            stage: "prod",
+            stage_variables: &BTreeMap::new(),
+            deployment_id: "d3pl0y",
+        })
+    });
     let event = build_event(&ProxyRequest {
         method: "GET",
         raw_path: "/hello",
@@ -266,6 +280,7 @@ async fn proxy_hello(host: &Host, time_ms: i64) -> usize {
         binary_media_types: &binary,
         authorizer: None,
         identity: CallerIdentity::default(),
+        parts: Some(parts),
     });
     let inv = host
         .invoke(InvokeRequest {

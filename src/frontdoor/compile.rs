@@ -71,6 +71,9 @@ pub enum Target {
         /// Integration `httpMethod` must be POST for Lambda; anything else
         /// is a 500 at call time, as AWS does.
         post: bool,
+        /// The event's fixed fields for this method on this stage (set by
+        /// the stage's compilation, which knows them).
+        event: Option<Arc<crate::frontdoor::proxy::EventParts>>,
     },
     /// `AWS` to a Lambda function, through mapping templates.
     Lambda(Arc<LambdaIntegration>),
@@ -291,6 +294,7 @@ fn target_of(i: &Integration, vars: &BTreeMap<String, String>) -> Target {
                     qualifier: f.qualifier,
                     timeout: Duration::from_millis(u64::from(i.timeout_in_millis)),
                     post: i.http_method.as_deref() == Some("POST"),
+                    event: None,
                 },
                 _ => Target::Misconfigured(format!("invalid Lambda URI {uri}")),
             }
@@ -390,11 +394,24 @@ fn compile_stage_with(
     let mut methods: foldhash::HashMap<String, foldhash::HashMap<String, MethodPlan>> =
         foldhash::HashMap::default();
     for ((resource_id, method), def) in &deployment.methods {
+        let mut target = target_of(&def.integration, variables);
+        if let Target::LambdaProxy { event, .. } = &mut target {
+            *event = Some(Arc::new(crate::frontdoor::proxy::EventParts::new(
+                &crate::frontdoor::proxy::FixedFields {
+                    method,
+                    resource_id,
+                    resource_path: &def.path,
+                    stage: &stage.stage_name,
+                    stage_variables: variables,
+                    deployment_id: &deployment.id,
+                },
+            )));
+        }
         let plan = MethodPlan {
             access: access_of(def, &authorizers),
             throttle: stage_throttle(stage, &def.path, method),
             validation: def.validation.clone(),
-            target: target_of(&def.integration, variables),
+            target,
         };
         methods
             .entry(resource_id.clone())

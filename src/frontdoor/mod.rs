@@ -501,6 +501,7 @@ async fn serve(
             binary_media_types: &stage.deployment.binary_media_types,
             authorizer,
             identity,
+            parts: None,
         })
     };
     let facts = authorize::RequestFacts {

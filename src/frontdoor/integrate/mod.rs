@@ -75,8 +75,9 @@ impl<'a> RequestView<'a> {
             .get_or_init(|| request::TemplateInputs::of(self))
     }
 
-    /// The payload-1.0 event of `AWS_PROXY`.
-    pub fn proxy_event(&self) -> Vec<u8> {
+    /// The payload-1.0 event of `AWS_PROXY` (`parts`: its fixed fields as
+    /// the stage's plan wrote them, if it did).
+    pub fn proxy_event(&self, parts: Option<&super::proxy::EventParts>) -> Vec<u8> {
         let c = self.ctx;
         super::proxy::build_event(&super::proxy::ProxyRequest {
             method: c.http_method,
@@ -101,6 +102,7 @@ impl<'a> RequestView<'a> {
             binary_media_types: self.binary_media_types,
             authorizer: self.authorizer_event,
             identity: self.identity,
+            parts,
         })
     }
 
@@ -535,6 +537,7 @@ pub async fn run(
             qualifier,
             timeout,
             post,
+            event: parts,
         } => {
             if !post {
                 tracing::warn!(
@@ -544,7 +547,7 @@ pub async fn run(
                 log.step(|| "Execution failed due to configuration error: AWS_PROXY integration httpMethod must be POST".to_string());
                 return super::internal_error();
             }
-            let event = view.proxy_event();
+            let event = view.proxy_event(parts.as_deref());
             if log.is_on() {
                 let endpoint = lambda::endpoint_uri(&fd.host, function, qualifier.as_deref());
                 lambda::log_endpoint_request(log, &endpoint, view, &[], &event);
