@@ -66,9 +66,13 @@ pub(crate) struct Map {
 
 /// A map read from JSON answers this many lookups by scanning its entries
 /// if it has at most [`SCANNED_MAP_LEN`], before it builds its index: a
-/// few lookups in a small map cost less than hashing every key.
+/// few lookups in a small map cost less than hashing every key (and one of
+/// at most [`ALWAYS_SCANNED_MAP_LEN`] is scanned for every lookup).
 const SCANNED_LOOKUPS: u32 = 8;
 const SCANNED_MAP_LEN: usize = 32;
+/// A map this small is scanned for every lookup: comparing a few keys
+/// costs less than hashing one.
+const ALWAYS_SCANNED_MAP_LEN: usize = 4;
 
 impl Map {
     pub(crate) fn from_read(read: Vec<(Text, Value)>) -> Map {
@@ -101,17 +105,18 @@ impl Map {
         if let Some(entries) = self.indexed.get() {
             return entries.get(key).cloned();
         }
-        if self.scans.get() < SCANNED_LOOKUPS {
-            let read = self.read.borrow();
-            if read.len() <= SCANNED_MAP_LEN {
-                self.scans.set(self.scans.get() + 1);
-                return read
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k.byte_len() == key.len() && k.as_str() == key)
-                    .map(|(_, v)| v.clone());
-            }
+        let read = self.read.borrow();
+        if read.len() <= ALWAYS_SCANNED_MAP_LEN
+            || (self.scans.get() < SCANNED_LOOKUPS && read.len() <= SCANNED_MAP_LEN)
+        {
+            self.scans.set(self.scans.get() + 1);
+            return read
+                .iter()
+                .rev()
+                .find(|(k, _)| k.byte_len() == key.len() && k.as_str() == key)
+                .map(|(_, v)| v.clone());
         }
+        drop(read);
         self.entries().get(key).cloned()
     }
 }
