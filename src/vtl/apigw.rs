@@ -89,7 +89,7 @@ pub(crate) fn input_method_on(r: &mut Renderer<'_, '_>, name: &str, text: &str) 
     match name {
         "json" | "path" => {
             let compiled = r.paths.get(text)?;
-            input_path_method(r, name, &compiled)
+            input_path_method(r, name == "json", &compiled)
         }
         "params" => {
             let vars = r.vars;
@@ -102,14 +102,14 @@ pub(crate) fn input_method_on(r: &mut Renderer<'_, '_>, name: &str, text: &str) 
     }
 }
 
-/// `$input.json(path)` or `$input.path(path)` with `path` compiled.
+/// `$input.json(path)` (`json`) or `$input.path(path)` with `path` compiled.
 pub(crate) fn input_path_method(
     r: &mut Renderer<'_, '_>,
-    name: &str,
+    json: bool,
     path: &Path,
 ) -> Result<Value, VtlError> {
     let found = select(r, path)?;
-    if name == "json" {
+    if json {
         let json = match found {
             Some(v) => v.to_json()?,
             None => "null".into(),
@@ -164,26 +164,60 @@ fn params(r: &mut Renderer<'_, '_>) -> Result<Value, VtlError> {
     Ok(v)
 }
 
-pub(crate) fn util_method(r: &mut Renderer<'_, '_>, name: &str, args: Args) -> Result<Value, VtlError> {
-    if args.len() != 1 {
-        return Ok(Value::Null);
+/// The one-argument `$util` functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UtilFn {
+    EscapeJavaScript,
+    ParseJson,
+    UrlEncode,
+    UrlDecode,
+    Base64Encode,
+    Base64Decode,
+}
+
+impl UtilFn {
+    pub(crate) fn named(name: &str) -> Option<UtilFn> {
+        Some(match name {
+            "escapeJavaScript" => UtilFn::EscapeJavaScript,
+            "parseJson" => UtilFn::ParseJson,
+            "urlEncode" => UtilFn::UrlEncode,
+            "urlDecode" => UtilFn::UrlDecode,
+            "base64Encode" => UtilFn::Base64Encode,
+            "base64Decode" => UtilFn::Base64Decode,
+            _ => return None,
+        })
     }
-    let Some(s) = text_arg(&args)? else {
+}
+
+/// `$util.name(args)`: null for a name or a number of arguments `$util`
+/// has no function for.
+pub(crate) fn util_method(r: &mut Renderer<'_, '_>, name: &str, args: Args) -> Result<Value, VtlError> {
+    match (UtilFn::named(name), args.as_slice()) {
+        (Some(func), [arg]) => util_call(r, func, arg),
+        (None, [_]) => text_arg(&args).map(|_| Value::Null),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// `func` applied to `arg`: null for a null argument; anything else is
+/// taken as its text.
+pub(crate) fn util_call(r: &mut Renderer<'_, '_>, func: UtilFn, arg: &Value) -> Result<Value, VtlError> {
+    let Some(s) = text_arg(std::slice::from_ref(arg))? else {
         return Ok(Value::Null);
     };
     r.tick(s.len() as u64 / 64)?;
-    match name {
+    match func {
         // Most arguments have nothing to escape: they are their own answer.
-        "escapeJavaScript" if !s.bytes().any(needs_javascript_escape) => Ok(Value::Str(s)),
-        "escapeJavaScript" => r.built(escape_javascript(&s)),
-        "parseJson" => {
+        UtilFn::EscapeJavaScript if !s.bytes().any(needs_javascript_escape) => Ok(Value::Str(s)),
+        UtilFn::EscapeJavaScript => r.built(escape_javascript(&s)),
+        UtilFn::ParseJson => {
             let v = parse_json(&s).map_err(|e| invalid(format!("$util.parseJson: {e}")))?;
             r.track(v)
         }
-        "urlEncode" => r.built(url_encode(&s)),
-        "urlDecode" => r.built(url_decode(&s)?),
-        "base64Encode" => r.built(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
-        "base64Decode" => {
+        UtilFn::UrlEncode => r.built(url_encode(&s)),
+        UtilFn::UrlDecode => r.built(url_decode(&s)?),
+        UtilFn::Base64Encode => r.built(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
+        UtilFn::Base64Decode => {
             let cleaned: String = s.chars().filter(|c| !c.is_whitespace()).collect();
             let bytes = base64::engine::general_purpose::GeneralPurpose::new(
                 &base64::alphabet::STANDARD,
@@ -194,7 +228,6 @@ pub(crate) fn util_method(r: &mut Renderer<'_, '_>, name: &str, args: Args) -> R
             .map_err(|e| invalid(format!("$util.base64Decode: {e}")))?;
             r.built(String::from_utf8_lossy(&bytes).into_owned())
         }
-        _ => Ok(Value::Null),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::apigw::UtilFn;
 use super::error::Position;
 use super::jsonpath::Path;
 
@@ -69,8 +70,46 @@ pub(crate) struct Reference {
     /// `root`'s slot.
     pub slot: Slot,
     pub chain: Vec<Accessor>,
+    /// The chain as one step, when it is one of the forms templates use
+    /// most (see [`Direct`]).
+    pub direct: Option<Direct>,
     pub source: Box<str>,
     pub at: Position,
+}
+
+/// A reference of a form templates use over and over, recognised once at
+/// parse time: a render evaluates it in one step rather than walking the
+/// chain accessor by accessor, as long as the template has not set the
+/// root variable itself (then the chain is walked as written).
+#[derive(Debug, Clone)]
+pub(crate) enum Direct {
+    /// `$input.path('literal')` or `$input.json('literal')`, the path
+    /// compiled.
+    InputPath { json: bool, path: Arc<Path> },
+    /// `$util.escapeJavaScript(arg)` and the other one-argument `$util`
+    /// functions, with (a copy of) the argument.
+    Util(UtilFn, Box<Expr>),
+}
+
+impl Direct {
+    /// The one-step form of `$root...` (in `slot`) with `chain`, if it has one.
+    pub(crate) fn of(slot: Slot, chain: &[Accessor]) -> Option<Direct> {
+        match (slot, chain) {
+            (INPUT_SLOT, [Accessor::Method(name, args, Some(path))])
+                if matches!(args.as_slice(), [Expr::Str(_)]) && matches!(&**name, "path" | "json") =>
+            {
+                Some(Direct::InputPath {
+                    json: &**name == "json",
+                    path: path.clone(),
+                })
+            }
+            (UTIL_SLOT, [Accessor::Method(name, args, _)]) => match args.as_slice() {
+                [arg] => UtilFn::named(name).map(|func| Direct::Util(func, Box::new(arg.clone()))),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::ast::{Accessor, BinOp, Block, Expr, FIXED_SLOTS, Node, Reference, Slot};
+use super::ast::{Accessor, BinOp, Block, Direct, Expr, FIXED_SLOTS, Node, Reference, Slot};
 use super::error::{Position, VtlError};
 
 /// Deepest nesting of blocks, expressions and interpolated strings accepted.
@@ -555,6 +555,7 @@ impl<'s> Parser<'s> {
             escapes: 0,
             root: root.into(),
             slot,
+            direct: Direct::of(slot, &chain),
             chain,
             source: self.src[at..self.pos].into(),
             at: self.position(at),

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::ast::{
-    Accessor, BinOp, Block, CONTEXT_SLOT, Expr, FOREACH_SLOT, INPUT_SLOT, Node, Reference,
+    Accessor, BinOp, Block, CONTEXT_SLOT, Direct, Expr, FOREACH_SLOT, INPUT_SLOT, Node, Reference,
     STAGE_VARIABLES_SLOT, Slot, UTIL_SLOT, VELOCITY_COUNT_SLOT, VELOCITY_HAS_NEXT_SLOT,
 };
 use super::error::{ErrorKind, VtlError};
@@ -431,7 +431,27 @@ impl Renderer<'_, '_> {
     }
 
     fn eval_ref(&mut self, r: &Reference) -> Result<Value, VtlError> {
-        self.eval_chain(r, r.chain.len())
+        match &r.direct {
+            Some(direct) if self.var(r.slot).is_none() => self.eval_direct(r, direct),
+            _ => self.eval_chain(r, r.chain.len()),
+        }
+    }
+
+    /// `r` in one step: what [`Renderer::eval_chain`] gives for it while
+    /// `$input` / `$util` are API Gateway's own.
+    fn eval_direct(&mut self, r: &Reference, direct: &Direct) -> Result<Value, VtlError> {
+        self.tick(2)?;
+        match direct {
+            Direct::InputPath { json, path } => {
+                self.tick(1)?;
+                apigw::input_path_method(self, *json, path)
+            }
+            Direct::Util(func, arg) => {
+                let arg = self.eval(arg)?;
+                apigw::util_call(self, *func, &arg)
+            }
+        }
+        .map_err(|e| e.at(r.at))
     }
 
     /// The value of `r`'s root and its first `n` accessors.
@@ -478,7 +498,7 @@ impl Renderer<'_, '_> {
                     {
                         self.tick(1)?;
                         match literal_path {
-                            Some(path) => apigw::input_path_method(self, name, path),
+                            Some(path) => apigw::input_path_method(self, &**name == "json", path),
                             None => apigw::input_method_on(self, name, text),
                         }
                         .map_err(|e| e.at(r.at))?

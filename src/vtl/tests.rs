@@ -1678,3 +1678,110 @@ fn piecewise_context_reads_see_the_templates_own_changes() {
     .expect("parses");
     assert_eq!(t.render(&vars).map(|r| r.output).as_deref(), Ok("9|||x|x"));
 }
+
+/// `t` with every reference walked accessor by accessor: the one-step
+/// forms ([`ast::Direct`]) forgotten.
+fn walked(mut t: Template) -> Template {
+    fn block(b: &mut ast::Block) {
+        for node in b {
+            match node {
+                ast::Node::Text(_) | ast::Node::Break | ast::Node::Stop => {}
+                ast::Node::Ref(r) => reference(r),
+                ast::Node::Set { target, value, .. } => {
+                    reference(target);
+                    expr(value);
+                }
+                ast::Node::If { branches, otherwise } => {
+                    for (cond, body) in branches {
+                        expr(cond);
+                        block(body);
+                    }
+                    otherwise.iter_mut().for_each(block);
+                }
+                ast::Node::Foreach { iterable, body, .. } => {
+                    expr(iterable);
+                    block(body);
+                }
+            }
+        }
+    }
+    fn reference(r: &mut ast::Reference) {
+        r.direct = None;
+        for acc in &mut r.chain {
+            match acc {
+                ast::Accessor::Property(_) => {}
+                ast::Accessor::Method(_, args, _) => args.iter_mut().for_each(expr),
+                ast::Accessor::Index(e) => expr(e),
+            }
+        }
+    }
+    fn expr(e: &mut ast::Expr) {
+        use ast::Expr::*;
+        match e {
+            Null | Bool(_) | Int(_) | Double(_) | Str(_) => {}
+            Interpolated(b) => block(b),
+            Ref(r) => reference(r),
+            List(items) => items.iter_mut().for_each(expr),
+            Range(a, b) | Binary(_, a, b) => {
+                expr(a);
+                expr(b);
+            }
+            Map(pairs) => pairs.iter_mut().for_each(|(k, v)| {
+                expr(k);
+                expr(v);
+            }),
+            Not(a) | Paren(a) => expr(a),
+        }
+    }
+    block(&mut t.block);
+    t
+}
+
+#[test]
+fn one_step_references_render_as_the_chain_walk_does() {
+    let templates = [
+        "$util.escapeJavaScript($input.path('$.name'))|$input.json('$.list')|$input.path('$.list')",
+        "$util.escapeJavaScript($input.path('$.missing'))|$!util.urlEncode($input.path('$.q'))|$input.json('$.missing')",
+        "$util.base64Encode($input.json('$'))|$util.base64Decode('aGk=')|$util.urlDecode('a%20b+c')",
+        "$util.parseJson($input.path('$.raw')).k|$util.escapeJavaScript($input.path('$.list'))|$util.escapeJavaScript(5)",
+        "\"$util.escapeJavaScript($input.path('$.name'))\" \\$input.path('$.name') \\\\$input.path('$.name')",
+        "$util.nothing($input.path('$.name'))|$util.escapeJavaScript('a', 'b')|$input.path('$..name')",
+        // The template's own `$input` / `$util` are not API Gateway's.
+        "#set($input = {'a': 1})$input.path('$.name')|$input.json('$.name')|$input",
+        "#set($util = {'k': 'v'})$util.escapeJavaScript('x')|$util.k",
+        "#foreach($util in ['a'])$util.escapeJavaScript('it''s')$util#end|$util.escapeJavaScript('it''s')",
+        "#set($b = $input.path('$'))#set($b.name = 'changed')$input.json('$.name')|$input.path('$.name')",
+        "$util.escapeJavaScript($util.parseJson('{\"x\": \"\\\"q\\\"\"}').x)",
+    ];
+    let r = req().body(r#"{"name": "Jo \"J\" O'Neil / é", "list": [1, "two", {"three": 3}], "q": "a b&c", "raw": "{\"k\": \"v\"}"}"#);
+    let vars = Variables {
+        body: r.body,
+        path: &r.path,
+        querystring: &r.query,
+        header: &r.header,
+        context: &r.context,
+        stage_variables: &r.stage,
+    };
+    let mut direct_forms = 0;
+    for source in templates {
+        let t = Template::parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+        direct_forms += format!("{:?}", t.block).matches("direct: Some").count();
+        for nulls in [NullReferences::Empty, NullReferences::Literal] {
+            let opts = RenderOptions {
+                null_references: nulls,
+                ..RenderOptions::default()
+            };
+            let one_step = t
+                .render_with(&vars, &opts)
+                .map(|r| r.output)
+                .map_err(|e| e.to_string());
+            let t_walked = walked(Template::parse(source).unwrap_or_else(|e| panic!("{source}: {e}")));
+            let walked = t_walked
+                .render_with(&vars, &opts)
+                .map(|r| r.output)
+                .map_err(|e| e.to_string());
+            assert_eq!(one_step, walked, "{source} ({nulls:?})");
+        }
+    }
+    assert!(direct_forms >= 20, "only {direct_forms} one-step references");
+}
