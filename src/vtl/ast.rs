@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::apigw::UtilFn;
 use super::error::Position;
 use super::jsonpath::Path;
+use super::value::LoopProperty;
 
 /// A run of template content.
 pub(crate) type Block = Vec<Node>;
@@ -79,8 +80,9 @@ pub(crate) struct Reference {
 
 /// A reference of a form templates use over and over, recognised once at
 /// parse time: a render evaluates it in one step rather than walking the
-/// chain accessor by accessor, as long as the template has not set the
-/// root variable itself (then the chain is walked as written).
+/// chain accessor by accessor, as long as the root is what API Gateway or
+/// `#foreach` put there (if the template set it itself, the chain is walked
+/// as written).
 #[derive(Debug, Clone)]
 pub(crate) enum Direct {
     /// `$input.path('literal')` or `$input.json('literal')`, the path
@@ -89,6 +91,8 @@ pub(crate) enum Direct {
     /// `$util.escapeJavaScript(arg)` and the other one-argument `$util`
     /// functions, with (a copy of) the argument.
     Util(UtilFn, Box<Expr>),
+    /// `$foreach.hasNext` and the loop's other properties.
+    Loop(LoopProperty),
 }
 
 impl Direct {
@@ -103,6 +107,7 @@ impl Direct {
                     path: path.clone(),
                 })
             }
+            (FOREACH_SLOT, [Accessor::Property(name)]) => LoopProperty::named(name).map(Direct::Loop),
             (UTIL_SLOT, [Accessor::Method(name, args, _)]) => match args.as_slice() {
                 [arg] => UtilFn::named(name).map(|func| Direct::Util(func, Box::new(arg.clone()))),
                 _ => None,

@@ -26,7 +26,7 @@ use super::ast::{
 };
 use super::error::{ErrorKind, VtlError};
 use super::jsonpath::PathCache;
-use super::value::{Args, Builtin, LoopState, Value, from_serde, java_equals};
+use super::value::{Args, Builtin, LoopProperty, LoopState, Value, from_serde, java_equals};
 use super::value::{Entries, Text};
 use super::{Overrides, Rendered, Variables, apigw, methods};
 
@@ -432,26 +432,36 @@ impl Renderer<'_, '_> {
 
     fn eval_ref(&mut self, r: &Reference) -> Result<Value, VtlError> {
         match &r.direct {
-            Some(direct) if self.var(r.slot).is_none() => self.eval_direct(r, direct),
-            _ => self.eval_chain(r, r.chain.len()),
+            Some(direct) => self.eval_direct(r, direct),
+            None if r.chain.is_empty() => self.lookup(r.slot),
+            None => self.eval_chain(r, r.chain.len()),
         }
     }
 
     /// `r` in one step: what [`Renderer::eval_chain`] gives for it while
-    /// `$input` / `$util` are API Gateway's own.
+    /// `$input` / `$util` are API Gateway's own and `$foreach` is the
+    /// loop's (else the chain is walked).
     fn eval_direct(&mut self, r: &Reference, direct: &Direct) -> Result<Value, VtlError> {
-        self.tick(2)?;
         match direct {
+            Direct::Loop(property) => {
+                if let Some(Value::Object(Builtin::Foreach(state))) = self.var(r.slot) {
+                    let v = property.of(&state.borrow());
+                    self.tick(1)?;
+                    return Ok(v);
+                }
+            }
+            _ if self.var(r.slot).is_some() => {}
             Direct::InputPath { json, path } => {
-                self.tick(1)?;
-                apigw::input_path_method(self, *json, path)
+                self.tick(3)?;
+                return apigw::input_path_method(self, *json, path).map_err(|e| e.at(r.at));
             }
             Direct::Util(func, arg) => {
+                self.tick(2)?;
                 let arg = self.eval(arg)?;
-                apigw::util_call(self, *func, &arg)
+                return apigw::util_call(self, *func, &arg).map_err(|e| e.at(r.at));
             }
         }
-        .map_err(|e| e.at(r.at))
+        self.eval_chain(r, r.chain.len())
     }
 
     /// The value of `r`'s root and its first `n` accessors.
@@ -579,16 +589,7 @@ impl Renderer<'_, '_> {
                 return Ok(Value::str(if body.is_empty() { "{}" } else { body }));
             }
             Value::Object(Builtin::Foreach(s)) => {
-                let s = s.borrow();
-                return Ok(match name {
-                    "index" => Value::Int(s.index as i64),
-                    "count" => Value::Int(s.index as i64 + 1),
-                    "hasNext" => Value::Bool(s.has_next),
-                    "first" => Value::Bool(s.index == 0),
-                    "last" => Value::Bool(!s.has_next),
-                    "parent" => s.parent.clone().unwrap_or(Value::Null),
-                    _ => Value::Null,
-                });
+                return Ok(LoopProperty::named(name).map_or(Value::Null, |p| p.of(&s.borrow())));
             }
             _ => {}
         }

@@ -1752,6 +1752,12 @@ fn one_step_references_render_as_the_chain_walk_does() {
         "#foreach($util in ['a'])$util.escapeJavaScript('it''s')$util#end|$util.escapeJavaScript('it''s')",
         "#set($b = $input.path('$'))#set($b.name = 'changed')$input.json('$.name')|$input.path('$.name')",
         "$util.escapeJavaScript($util.parseJson('{\"x\": \"\\\"q\\\"\"}').x)",
+        "#foreach($i in [1..3])$i:$foreach.index/$foreach.count/$foreach.hasNext/$foreach.first/$foreach.last/$foreach.nope,#end",
+        "#foreach($a in ['x', 'y'])#foreach($b in [1..2])$a$b=$foreach.parent.index.$foreach.index $foreach.parent#end#end",
+        "$foreach.hasNext|$!foreach.index|#set($foreach = {'hasNext': 'mine'})$foreach.hasNext|$foreach.index",
+        "#foreach($i in [1..2])#set($foreach = {'hasNext': 'mine'})$foreach.hasNext/#end|$foreach.hasNext",
+        "#foreach($foreach in [1..2])$foreach.hasNext $foreach,#end",
+        "$i|$input|$util|$context.requestId|#set($i = 'x')$i|${i}",
     ];
     let r = req().body(r#"{"name": "Jo \"J\" O'Neil / é", "list": [1, "two", {"three": 3}], "q": "a b&c", "raw": "{\"k\": \"v\"}"}"#);
     let vars = Variables {

@@ -136,6 +136,43 @@ pub(crate) struct LoopState {
     pub parent: Option<Value>,
 }
 
+/// The properties of `$foreach`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoopProperty {
+    Index,
+    Count,
+    HasNext,
+    First,
+    Last,
+    Parent,
+}
+
+impl LoopProperty {
+    pub(crate) fn named(name: &str) -> Option<LoopProperty> {
+        Some(match name {
+            "index" => LoopProperty::Index,
+            "count" => LoopProperty::Count,
+            "hasNext" => LoopProperty::HasNext,
+            "first" => LoopProperty::First,
+            "last" => LoopProperty::Last,
+            "parent" => LoopProperty::Parent,
+            _ => return None,
+        })
+    }
+
+    /// This property of the loop in `state`.
+    pub(crate) fn of(self, state: &LoopState) -> Value {
+        match self {
+            LoopProperty::Index => Value::Int(state.index as i64),
+            LoopProperty::Count => Value::Int(state.index as i64 + 1),
+            LoopProperty::HasNext => Value::Bool(state.has_next),
+            LoopProperty::First => Value::Bool(state.index == 0),
+            LoopProperty::Last => Value::Bool(!state.has_next),
+            LoopProperty::Parent => state.parent.clone().unwrap_or(Value::Null),
+        }
+    }
+}
+
 impl Value {
     pub(crate) fn str(s: impl Into<Text>) -> Value {
         Value::Str(s.into())
