@@ -26,6 +26,28 @@ use crate::json_out::skip_plain;
 /// limit is 128).
 const MAX_DEPTH: usize = 100;
 
+/// Scratch capacity a thread keeps between parses (items, entries, bytes):
+/// what one request or result of ordinary size needs, not what the
+/// largest body ever read did.
+const KEPT_SCRATCH: usize = 4096;
+
+thread_local! {
+    /// The scratch of the last parse on this thread, so that the next one
+    /// does not grow its stacks from empty (a few reallocations for every
+    /// document with more than a handful of keys).
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
+}
+
+#[derive(Default)]
+struct Scratch {
+    /// Items of the lists still open, innermost last.
+    items: Vec<Value>,
+    /// Entries of the maps still open, innermost last.
+    entries: Vec<(Text, Value)>,
+    /// Where a string with escapes is decoded.
+    unescaped: String,
+}
+
 /// The value of `text` if it is one JSON value of the shapes above, with
 /// optional whitespace around it.
 pub(crate) fn parse(text: &str) -> Option<Value> {
@@ -34,13 +56,23 @@ pub(crate) fn parse(text: &str) -> Option<Value> {
         shared: Rc::from(text),
         bytes: text.as_bytes(),
         at: 0,
-        items: Vec::new(),
-        entries: Vec::new(),
-        unescaped: String::new(),
+        scratch: SCRATCH.take(),
     };
-    let value = reader.value(0)?;
-    reader.skip_ws();
-    (reader.at == reader.bytes.len()).then_some(value)
+    let value = reader.value(0).and_then(|value| {
+        reader.skip_ws();
+        (reader.at == reader.bytes.len()).then_some(value)
+    });
+    let mut scratch = reader.scratch;
+    if scratch.items.capacity() <= KEPT_SCRATCH
+        && scratch.entries.capacity() <= KEPT_SCRATCH
+        && scratch.unescaped.capacity() <= KEPT_SCRATCH
+    {
+        // Empty after a complete read; what a declined one left is dropped.
+        scratch.items.clear();
+        scratch.entries.clear();
+        SCRATCH.set(scratch);
+    }
+    value
 }
 
 struct Reader<'t> {
@@ -49,12 +81,7 @@ struct Reader<'t> {
     shared: Rc<str>,
     bytes: &'t [u8],
     at: usize,
-    /// Items of the lists still open, innermost last.
-    items: Vec<Value>,
-    /// Entries of the maps still open, innermost last.
-    entries: Vec<(Text, Value)>,
-    /// Where a string with escapes is decoded.
-    unescaped: String,
+    scratch: Scratch,
 }
 
 impl Reader<'_> {
@@ -137,7 +164,7 @@ impl Reader<'_> {
 
     /// The rest of a string that has an escape at `i`.
     fn escaped_string(&mut self, start: usize, mut i: usize) -> Option<Text> {
-        let mut out = std::mem::take(&mut self.unescaped);
+        let mut out = std::mem::take(&mut self.scratch.unescaped);
         out.clear();
         let mut run = start;
         let found = loop {
@@ -170,7 +197,7 @@ impl Reader<'_> {
             self.at = end;
             Text::from(out.as_str())
         });
-        self.unescaped = out;
+        self.scratch.unescaped = out;
         value
     }
 
@@ -180,11 +207,11 @@ impl Reader<'_> {
         }
         self.at += 1;
         self.skip_ws();
-        let base = self.items.len();
+        let base = self.scratch.items.len();
         if self.bytes.get(self.at) != Some(&b']') {
             loop {
                 let item = self.value(depth)?;
-                self.items.push(item);
+                self.scratch.items.push(item);
                 self.skip_ws();
                 match self.bytes.get(self.at)? {
                     b',' => self.at += 1,
@@ -194,7 +221,7 @@ impl Reader<'_> {
             }
         }
         self.at += 1;
-        Some(Value::new_list(self.items.drain(base..).collect(), true))
+        Some(Value::new_list(self.scratch.items.drain(base..).collect(), true))
     }
 
     fn map(&mut self, depth: usize) -> Option<Value> {
@@ -203,7 +230,7 @@ impl Reader<'_> {
         }
         self.at += 1;
         self.skip_ws();
-        let base = self.entries.len();
+        let base = self.scratch.entries.len();
         if self.bytes.get(self.at) != Some(&b'}') {
             loop {
                 if self.bytes.get(self.at) != Some(&b'"') {
@@ -217,7 +244,7 @@ impl Reader<'_> {
                 }
                 self.at += 1;
                 let value = self.value(depth)?;
-                self.entries.push((key, value));
+                self.scratch.entries.push((key, value));
                 self.skip_ws();
                 match self.bytes.get(self.at)? {
                     b',' => {
@@ -233,7 +260,7 @@ impl Reader<'_> {
         // Kept as read: the map indexes (or scans) them when asked, and a
         // repeated key then keeps its first place and its last value, as
         // `serde_json` feeding an insertion-ordered map does.
-        Some(Value::read_map(self.entries.drain(base..).collect()))
+        Some(Value::read_map(self.scratch.entries.drain(base..).collect()))
     }
 }
 

@@ -148,7 +148,7 @@ pub(crate) fn render_read(
         regexes: HashMap::new(),
         work: 0,
         max_work: opts.max_work,
-        created: Vec::new(),
+        created: Vec::with_capacity(4),
         needs_teardown: false,
         overridden: std::collections::HashSet::new(),
     };
