@@ -37,12 +37,12 @@ fn render(c: &mut Criterion) {
     let (request_src, response_src) = templates();
     let request = Template::parse(&request_src).expect("request template parses");
     let response = Template::parse(&response_src).expect("response template parses");
-    let path = vec![("id".to_string(), "42".to_string())];
-    let querystring = vec![("q".to_string(), "x".to_string())];
-    let header = vec![
-        ("Host".to_string(), "127.0.0.1:8080".to_string()),
-        ("User-Agent".to_string(), "wrk".to_string()),
-        ("Content-Type".to_string(), "application/json".to_string()),
+    let path = [("id", "42")];
+    let querystring = [("q", "x")];
+    let header = [
+        ("Host", "127.0.0.1:8080"),
+        ("User-Agent", "wrk"),
+        ("Content-Type", "application/json"),
     ];
     let context = context();
     let stage_variables = BTreeMap::new();

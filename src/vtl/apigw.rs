@@ -120,12 +120,8 @@ pub(crate) fn input_path_method(
     }
 }
 
-fn last(pairs: &[(String, String)], matches: impl Fn(&str) -> bool) -> Option<&str> {
-    pairs
-        .iter()
-        .rev()
-        .find(|(k, _)| matches(k))
-        .map(|(_, v)| v.as_str())
+fn last<'a>(pairs: &[(&str, &'a str)], matches: impl Fn(&str) -> bool) -> Option<&'a str> {
+    pairs.iter().rev().find(|(k, _)| matches(k)).map(|&(_, v)| v)
 }
 
 /// What `$input.params().<kind>.get(name)` gives, read from the request:
@@ -141,10 +137,10 @@ pub(crate) fn one_param(vars: &super::Variables<'_>, kind: &str, name: &str) -> 
     Some(last(pairs, |k| k == name).map_or(Value::Null, Value::str))
 }
 
-fn string_map(pairs: &[(String, String)]) -> Value {
+fn string_map(pairs: &[(&str, &str)]) -> Value {
     let mut m = Entries::with_capacity_and_hasher(pairs.len(), Default::default());
     for (k, v) in pairs {
-        m.insert(Text::from(k.as_str()), Value::str(v.as_str()));
+        m.insert(Text::from(*k), Value::str(*v));
     }
     Value::new_map(m)
 }

@@ -127,9 +127,9 @@ pub struct Variables<'a> {
     /// `$input.body`: the payload as text (base64 text for binary payloads). Empty → `{}` as AWS does.
     pub body: &'a str,
     /// `$input.params()`: path parameters, query string (last value wins), headers (last value wins), in arrival order.
-    pub path: &'a [(String, String)],
-    pub querystring: &'a [(String, String)],
-    pub header: &'a [(String, String)],
+    pub path: &'a [(&'a str, &'a str)],
+    pub querystring: &'a [(&'a str, &'a str)],
+    pub header: &'a [(&'a str, &'a str)],
     /// `$context`: requestId, stage, identity.{sourceIp,...},
     /// authorizer.{...}, error.{...}, ..., asked for field by field.
     pub context: &'a dyn ContextSource,

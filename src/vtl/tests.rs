@@ -415,9 +415,9 @@ fn matches_velocity_1_7() {
 #[derive(Clone)]
 struct Req {
     body: &'static str,
-    path: Vec<(String, String)>,
-    query: Vec<(String, String)>,
-    header: Vec<(String, String)>,
+    path: Vec<(&'static str, &'static str)>,
+    query: Vec<(&'static str, &'static str)>,
+    header: Vec<(&'static str, &'static str)>,
     context: serde_json::Value,
     stage: BTreeMap<String, String>,
 }
@@ -454,16 +454,16 @@ impl Req {
         self.body = b;
         self
     }
-    fn path(mut self, p: &[(&str, &str)]) -> Self {
-        self.path = pairs(p);
+    fn path(mut self, p: &[(&'static str, &'static str)]) -> Self {
+        self.path = p.to_vec();
         self
     }
-    fn query(mut self, p: &[(&str, &str)]) -> Self {
-        self.query = pairs(p);
+    fn query(mut self, p: &[(&'static str, &'static str)]) -> Self {
+        self.query = p.to_vec();
         self
     }
-    fn header(mut self, p: &[(&str, &str)]) -> Self {
-        self.header = pairs(p);
+    fn header(mut self, p: &[(&'static str, &'static str)]) -> Self {
+        self.header = p.to_vec();
         self
     }
 }
@@ -1484,7 +1484,7 @@ const PATH_FRAGMENTS: &[&str] = &[
 fn fuzz_vars<R>(f: impl FnOnce(&Variables<'_>) -> R) -> R {
     let ctx = json!({"stage": "prod", "identity": {"sourceIp": "1.2.3.4"}});
     let stage: BTreeMap<String, String> = [("env".to_string(), "x".to_string())].into();
-    let q = pairs(&[("a", "1"), ("a", "2")]);
+    let q = [("a", "1"), ("a", "2")];
     let vars = Variables {
         body: r#"{"a": [1, {"b": "c"}], "b": [{"c": 1}], "s": "x,y"}"#,
         path: &[],

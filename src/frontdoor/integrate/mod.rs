@@ -46,14 +46,14 @@ pub struct RequestView<'a> {
     pub identity: CallerIdentity<'a>,
     /// `requestContext.authorizer` of the proxy event, when an authorizer ran.
     pub authorizer_event: Option<&'a serde_json::Value>,
-    pub lazy: Lazy,
+    pub lazy: Lazy<'a>,
 }
 
 /// Parts of a [`RequestView`] computed only when an integration needs them.
 #[derive(Default)]
-pub struct Lazy {
+pub struct Lazy<'a> {
     query: OnceLock<Vec<(String, String)>>,
-    template_inputs: OnceLock<request::TemplateInputs>,
+    template_inputs: OnceLock<request::TemplateInputs<'a>>,
     /// What the request template set under `$context.requestOverride` and
     /// `responseOverride`: the response template sees it.
     request_overrides: OnceLock<crate::vtl::Overrides>,
@@ -67,9 +67,17 @@ impl<'a> RequestView<'a> {
             .get_or_init(|| self.ctx.raw_query.map(parse_query).unwrap_or_default())
     }
 
+    /// [`RequestView::query`] as a template's variables take it.
+    pub fn query_pairs(&self) -> Vec<(&str, &str)> {
+        self.query()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
     /// What `$input.params()` shows (shared by the request and the
     /// response template).
-    pub fn template_inputs(&self) -> &request::TemplateInputs {
+    pub fn template_inputs(&self) -> &request::TemplateInputs<'a> {
         self.lazy
             .template_inputs
             .get_or_init(|| request::TemplateInputs::of(self))

@@ -87,29 +87,26 @@ pub enum RequestFailure {
 /// The `$input.params()` view of one request: path parameters, and the
 /// method request's headers as the proxy event shows them (names as the
 /// client wrote them). Query strings come from [`RequestView::query`].
-pub struct TemplateInputs {
-    pub path: Vec<(String, String)>,
-    pub header: Vec<(String, String)>,
+pub struct TemplateInputs<'a> {
+    pub path: Vec<(&'a str, &'a str)>,
+    pub header: Vec<(&'a str, &'a str)>,
 }
 
-impl TemplateInputs {
-    pub fn of(view: &RequestView<'_>) -> TemplateInputs {
+impl<'a> TemplateInputs<'a> {
+    pub fn of(view: &RequestView<'a>) -> TemplateInputs<'a> {
         TemplateInputs {
             path: view
                 .ctx
                 .path_params
                 .iter()
-                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .map(|(k, v)| (*k, v.as_str()))
                 .collect(),
             header: crate::frontdoor::proxy::method_request_headers(
                 view.headers,
                 view.ctx.source_ip,
                 view.ctx.domain_name,
                 view.ctx.trace_id,
-            )
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+            ),
         }
     }
 }
@@ -179,11 +176,12 @@ impl IntegrationRequest {
                 };
                 let body: &str = &text_body;
                 let inputs = view.template_inputs();
+                let query = view.query_pairs();
                 let rendered = template
                     .render(&Variables {
                         body,
                         path: &inputs.path,
-                        querystring: view.query(),
+                        querystring: &query,
                         header: &inputs.header,
                         context: view,
                         stage_variables: view.ctx.stage_variables,

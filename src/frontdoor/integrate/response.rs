@@ -175,10 +175,11 @@ impl IntegrationResponses {
                     super::text_of(answer.body)
                 };
                 let inputs = view.template_inputs();
+                let query = view.query_pairs();
                 let vars = Variables {
                     body: &body,
                     path: &inputs.path,
-                    querystring: view.query(),
+                    querystring: &query,
                     header: &inputs.header,
                     context: view,
                     stage_variables: view.ctx.stage_variables,
