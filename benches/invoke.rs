@@ -243,7 +243,7 @@ async fn proxy_hello(host: &Host, time_ms: i64) -> usize {
     use portico::frontdoor::proxy::{
         CallerIdentity, EventParts, FixedFields, ProxyRequest, build_event, map_response,
     };
-    let headers = [("host".to_string(), "127.0.0.1:18180".to_string())];
+    let headers = [("host", std::borrow::Cow::Borrowed("127.0.0.1:18180"))];
     let (vars, binary) = (BTreeMap::new(), Vec::new());
     // As the stage's plan holds them, written once.
     static PARTS: std::sync::OnceLock<EventParts> = std::sync::OnceLock::new();

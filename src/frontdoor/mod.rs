@@ -476,7 +476,7 @@ async fn serve(
         // and the connection is closed after this answer.
         Err(_) => return gateway_error(StatusCode::BAD_REQUEST, "BadRequestException", "Bad Request"),
     };
-    let headers: Vec<(String, String)> = integrate::header_pairs_as_sent(&parts.headers, names_as_sent);
+    let headers = integrate::header_pairs_as_sent(&parts.headers, names_as_sent);
     let event_for = |authorizer: Option<&serde_json::Value>, identity: proxy::CallerIdentity<'_>| {
         proxy::build_event(&proxy::ProxyRequest {
             method,

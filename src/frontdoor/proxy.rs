@@ -28,6 +28,8 @@ use std::fmt;
 use std::ops::Range;
 
 use base64::Engine as _;
+
+use crate::frontdoor::integrate::HeaderPair;
 use base64::alphabet;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
@@ -45,7 +47,7 @@ pub struct ProxyRequest<'a> {
     /// Raw query string without `?`, None when the URL had no `?` (Some("") when it had a bare `?`).
     pub raw_query: Option<&'a str>,
     /// Headers in arrival order with the client's casing.
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [HeaderPair<'a>],
     pub body: &'a [u8],
     pub source_ip: &'a str,
     pub resource_id: &'a str,
@@ -140,7 +142,7 @@ const DROPPED_HEADERS: [&str; 12] = [
 /// `X-Forwarded-For/Proto/Port` and `X-Amzn-Trace-Id` it adds when the
 /// client sent none.
 pub fn method_request_headers<'a>(
-    headers: &'a [(String, String)],
+    headers: &'a [HeaderPair<'a>],
     source_ip: &'a str,
     domain_name: &'a str,
     trace_id: &'a str,
@@ -149,14 +151,14 @@ pub fn method_request_headers<'a>(
     let mut host = None;
     let mut sent = [false; ADDED_HEADERS.len()];
     for (name, value) in headers {
-        let name = name.as_str();
+        let (name, value) = (*name, value.as_ref());
         if name.eq_ignore_ascii_case("host") {
-            host = Some(value.as_str());
+            host = Some(value);
         } else if let Some(i) = ADDED_HEADERS.iter().position(|a| name.eq_ignore_ascii_case(a)) {
             sent[i] = true;
         }
         if !DROPPED_HEADERS.iter().any(|d| name.eq_ignore_ascii_case(d)) {
-            pairs.push((canonical_header_name(name), value.as_str()));
+            pairs.push((canonical_header_name(name), value));
         }
     }
     let added = AddedHeaders {
@@ -360,9 +362,9 @@ pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
     let mut user_agent = None;
     for (name, value) in req.headers {
         if name.eq_ignore_ascii_case("content-type") {
-            content_type = Some(value.as_str());
+            content_type = Some(value.as_ref());
         } else if name.eq_ignore_ascii_case("user-agent") {
-            user_agent = Some(value.as_str());
+            user_agent = Some(value.as_ref());
         }
     }
 
@@ -767,6 +769,10 @@ fn form_decode(s: &str) -> Cow<'_, str> {
 ///
 /// Wildcards count only on the `binaryMediaTypes` side: `Accept: */*` does not match `image/png`.
 pub fn is_binary(media_type: &str, binary_media_types: &[String]) -> bool {
+    // Most APIs declare no binary types: nothing to parse.
+    if binary_media_types.is_empty() {
+        return false;
+    }
     let Some((kind, subtype)) = split_media_type(media_type) else {
         return false;
     };
@@ -1335,8 +1341,8 @@ mod tests {
 
     // -------------------------------------------------------------------------------- event helpers
 
-    fn hdrs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    fn hdrs<'a>(list: &[(&'a str, &'a str)]) -> Vec<HeaderPair<'a>> {
+        list.iter().map(|&(n, v)| (n, Cow::Borrowed(v))).collect()
     }
 
     fn no_vars() -> BTreeMap<String, String> {
@@ -1345,7 +1351,7 @@ mod tests {
 
     /// A request with every field filled; tests override what they exercise.
     fn request<'a>(
-        headers: &'a [(String, String)],
+        headers: &'a [HeaderPair<'a>],
         stage_variables: &'a BTreeMap<String, String>,
         binary_media_types: &'a [String],
     ) -> ProxyRequest<'a> {

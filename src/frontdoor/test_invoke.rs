@@ -124,8 +124,7 @@ pub async fn test_invoke(
         validation_error_string: None,
         is_canary: false,
     };
-    let headers: Vec<(String, String)> =
-        integrate::header_pairs_as_sent(&req.headers, Some(&req.header_names));
+    let headers = integrate::header_pairs_as_sent(&req.headers, Some(&req.header_names));
     let view = integrate::RequestView {
         ctx: &ctx,
         body: &req.body,
@@ -201,9 +200,9 @@ pub async fn test_invoke(
             });
         }
         log.step(|| {
-            let pairs: Vec<(String, String)> = integrate::header_pairs(&parts.headers)
+            let pairs: Vec<_> = integrate::header_pairs(&parts.headers)
                 .into_iter()
-                .map(|(k, v)| (title_case(&k), v))
+                .map(|(k, v)| (title_case(k), v))
                 .collect();
             format!("Method response headers: {}", log_pairs(&pairs))
         });

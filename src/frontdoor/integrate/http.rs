@@ -898,7 +898,9 @@ pub async fn mapped(
         headers.insert(header::USER_AGENT, v);
     }
     if !headers.contains_key(header::CONTENT_TYPE) && !prepared.body.is_empty() {
-        let ct = view.header_value("content-type").unwrap_or("application/json");
+        let ct = view
+            .known_header_value(&axum::http::header::CONTENT_TYPE)
+            .unwrap_or("application/json");
         if let Ok(v) = HeaderValue::from_str(ct) {
             headers.insert(header::CONTENT_TYPE, v);
         }
@@ -913,7 +915,7 @@ pub async fn mapped(
     }
     log.step(|| format!("Endpoint request URI: {url}"));
     log.step(|| {
-        let pairs: Vec<(String, String)> = super::header_pairs(&headers);
+        let pairs = super::header_pairs(&headers);
         format!("Endpoint request headers: {}", log_pairs(&pairs))
     });
     log.step(|| {
@@ -944,7 +946,7 @@ pub async fn mapped(
             started.elapsed().as_millis()
         )
     });
-    let pairs: Vec<(String, String)> = super::header_pairs(&answer.headers);
+    let pairs = super::header_pairs(&answer.headers);
     log.step(|| format!("Endpoint response headers: {}", log_pairs(&pairs)));
     log.step(|| {
         format!(

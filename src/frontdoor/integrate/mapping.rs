@@ -225,7 +225,7 @@ enum ResponseSource {
 
 /// What the backend answered, as response mappings see it.
 pub struct BackendAnswer<'a> {
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [super::HeaderPair<'a>],
     pub body: &'a [u8],
 }
 
@@ -280,7 +280,7 @@ impl ResponseMapping {
                 .headers
                 .iter()
                 .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
+                .map(|(_, v)| v.as_ref())
                 .collect()
         };
         let mut out = Vec::with_capacity(self.entries.len());

@@ -38,7 +38,7 @@ pub struct RequestView<'a> {
     pub ctx: &'a ResponseContext<'a>,
     pub body: &'a Bytes,
     /// Headers in arrival order (for the proxy event).
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [HeaderPair<'a>],
     pub deployment_id: &'a str,
     pub request_time_epoch_ms: i64,
     pub binary_media_types: &'a [String],
@@ -141,6 +141,18 @@ impl<'a> RequestView<'a> {
             .next_back()
             .and_then(|v| v.to_str().ok())
             .or_else(|| self.added_header(name))
+    }
+
+    /// [`RequestView::header_value`] of a header the code names (`Accept`,
+    /// `Content-Type`): looked up without parsing the name first.
+    pub fn known_header_value(&self, name: &axum::http::HeaderName) -> Option<&str> {
+        self.ctx
+            .headers
+            .get_all(name)
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| self.added_header(name.as_str()))
     }
 
     /// Every value of a header, in arrival order.
@@ -456,18 +468,23 @@ pub fn stamp_trace_id(resp: &mut axum::response::Response, ctx: &ResponseContext
     }
 }
 
-/// A header map as `(name, value)` pairs in order (values lossily UTF-8).
-pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+/// A header as integrations and events see it: its name, and its value as
+/// text (borrowed from the header map; copied only to decode a value that
+/// is not UTF-8, lossily).
+pub type HeaderPair<'a> = (&'a str, std::borrow::Cow<'a, str>);
+
+/// A header map as pairs in order.
+pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<HeaderPair<'_>> {
     header_pairs_as_sent(headers, None)
 }
 
 /// [`header_pairs`] with each name spelled as the client sent it (the first
 /// spelling among `names_as_sent` that matches without case; lower case
 /// when none does).
-pub fn header_pairs_as_sent(
-    headers: &axum::http::HeaderMap,
-    names_as_sent: Option<&[String]>,
-) -> Vec<(String, String)> {
+pub fn header_pairs_as_sent<'a>(
+    headers: &'a axum::http::HeaderMap,
+    names_as_sent: Option<&'a [String]>,
+) -> Vec<HeaderPair<'a>> {
     let names = names_as_sent.unwrap_or_default();
     headers
         .iter()
@@ -476,20 +493,18 @@ pub fn header_pairs_as_sent(
                 .iter()
                 .find(|n| n.eq_ignore_ascii_case(k.as_str()))
                 .map_or(k.as_str(), String::as_str);
-            (
-                name.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
+            (name, String::from_utf8_lossy(v.as_bytes()))
         })
         .collect()
 }
 
 /// Headers as `{name=value, ...}`, the way the execution log prints them:
 /// credentials masked but their last six characters, as AWS masks them.
-pub fn log_pairs(pairs: &[(String, String)]) -> String {
+pub fn log_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
     let inner: Vec<String> = pairs
         .iter()
         .map(|(k, v)| {
+            let (k, v) = (k.as_ref(), v.as_ref());
             let secret = ["authorization", "x-amz-security-token", "x-api-key"]
                 .iter()
                 .any(|s| k.eq_ignore_ascii_case(s));
@@ -570,7 +585,7 @@ pub async fn run(
                     request_id: view.ctx.request_id,
                     result_check: crate::host::ResultCheck::ByCaller,
                 },
-                accept: view.header_value("accept"),
+                accept: view.known_header_value(&axum::http::header::ACCEPT),
                 binary_media_types: view.binary_media_types,
             };
             lambda::proxy(&fd.host, call, responses, view, log).await

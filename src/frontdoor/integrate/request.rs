@@ -150,7 +150,7 @@ impl IntegrationRequest {
             .mapping
             .apply(view)
             .map_err(|e| RequestFailure::Configuration(e.0))?;
-        let content_type = view.header_value("content-type");
+        let content_type = view.known_header_value(&axum::http::header::CONTENT_TYPE);
         let binary = content_type.is_some_and(|ct| proxy::is_binary(ct, binary_media_types));
         let wanted = media_type(content_type);
         let chosen = self

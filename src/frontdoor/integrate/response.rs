@@ -58,7 +58,7 @@ pub struct Answer<'a> {
     /// (None for a successful call, which takes the default response), or
     /// an HTTP/MOCK status code.
     pub selector: Option<&'a str>,
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [super::HeaderPair<'a>],
     pub body: &'a [u8],
     /// `body` already read as JSON, for the response template (see
     /// [`IntegrationResponses::reads_result_as_json`]).
@@ -131,7 +131,7 @@ impl IntegrationResponses {
     /// JSON: then the caller reads it ahead, which also checks it is JSON.
     pub fn reads_result_as_json(&self, view: &RequestView<'_>) -> bool {
         self.select(None)
-            .and_then(|chosen| chosen.template_for(view.header_value("accept")))
+            .and_then(|chosen| chosen.template_for(view.known_header_value(&axum::http::header::ACCEPT)))
             .is_some_and(|(_, t)| t.as_ref().is_ok_and(|t| t.reads_body_as_json()))
     }
 
@@ -160,7 +160,7 @@ impl IntegrationResponses {
             },
             view,
         );
-        let accept = view.header_value("accept");
+        let accept = view.known_header_value(&axum::http::header::ACCEPT);
         let template = chosen.template_for(accept);
         let mut content_type = "application/json".to_string();
         let (payload, binary) = match template {
