@@ -450,6 +450,18 @@ fn req() -> Req {
 }
 
 impl Req {
+    /// The template variables of this request.
+    fn vars(&self) -> Variables<'_> {
+        Variables {
+            body: self.body,
+            path: &self.path,
+            querystring: &self.query,
+            header: &self.header,
+            context: &self.context,
+            stage_variables: &self.stage,
+        }
+    }
+
     fn body(mut self, b: &'static str) -> Self {
         self.body = b;
         self
@@ -474,14 +486,7 @@ fn run(template: &str, r: &Req) -> Result<Rendered, VtlError> {
 
 fn run_with(template: &str, r: &Req, opts: &RenderOptions) -> Result<Rendered, VtlError> {
     let t = Template::parse(template)?;
-    let vars = Variables {
-        body: r.body,
-        path: &r.path,
-        querystring: &r.query,
-        header: &r.header,
-        context: &r.context,
-        stage_variables: &r.stage,
-    };
+    let vars = r.vars();
     t.render_with(&vars, opts)
 }
 
@@ -1276,14 +1281,7 @@ fn template_is_reusable_and_send_sync() {
     let t = Template::parse("#set($x = $input.path('$'))#set($x.n = $x.n + 1)$input.json('$.n')")
         .expect("parses");
     let r = req().body(r#"{"n": 1}"#);
-    let vars = Variables {
-        body: r.body,
-        path: &r.path,
-        querystring: &r.query,
-        header: &r.header,
-        context: &r.context,
-        stage_variables: &r.stage,
-    };
+    let vars = r.vars();
     // Each render starts from the request again: mutations do not leak between renders.
     assert_eq!(t.render(&vars).expect("first").output, "2");
     assert_eq!(t.render(&vars).expect("second").output, "2");
@@ -1760,14 +1758,7 @@ fn one_step_references_render_as_the_chain_walk_does() {
         "$i|$input|$util|$context.requestId|#set($i = 'x')$i|${i}",
     ];
     let r = req().body(r#"{"name": "Jo \"J\" O'Neil / é", "list": [1, "two", {"three": 3}], "q": "a b&c", "raw": "{\"k\": \"v\"}"}"#);
-    let vars = Variables {
-        body: r.body,
-        path: &r.path,
-        querystring: &r.query,
-        header: &r.header,
-        context: &r.context,
-        stage_variables: &r.stage,
-    };
+    let vars = r.vars();
     let mut direct_forms = 0;
     for source in templates {
         let t = Template::parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));

@@ -134,25 +134,25 @@ impl<'a> RequestView<'a> {
 
     /// The last value of a header (names are case-insensitive).
     pub fn header_value(&self, name: &str) -> Option<&str> {
-        self.ctx
-            .headers
-            .get_all(name)
-            .iter()
-            .next_back()
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| self.added_header(name))
+        self.last_header_value(name, name)
     }
 
     /// [`RequestView::header_value`] of a header the code names (`Accept`,
     /// `Content-Type`): looked up without parsing the name first.
     pub fn known_header_value(&self, name: &axum::http::HeaderName) -> Option<&str> {
+        self.last_header_value(name, name.as_str())
+    }
+
+    /// The last value of header `key` (named `name`), or the value API
+    /// Gateway adds under that name.
+    fn last_header_value<K: axum::http::header::AsHeaderName>(&self, key: K, name: &str) -> Option<&str> {
         self.ctx
             .headers
-            .get_all(name)
+            .get_all(key)
             .iter()
             .next_back()
             .and_then(|v| v.to_str().ok())
-            .or_else(|| self.added_header(name.as_str()))
+            .or_else(|| self.added_header(name))
     }
 
     /// Every value of a header, in arrival order.
