@@ -574,22 +574,27 @@ impl Path {
     /// The one match of a definite path (single names and indexes only),
     /// found without collecting match lists: what `matches` gives for it.
     fn walk(&self, root: &Value) -> Option<Value> {
-        let mut at = root.clone();
-        for seg in &self.segments {
-            at = match (seg, &at) {
-                (Segment::Names(names), Value::Map(m)) => m.borrow().get(names.first()?.as_str())?,
-                (Segment::Indexes(idx), Value::List(l)) => {
-                    let l = l.borrow();
-                    let len = l.items.len() as i64;
-                    let i = *idx.first()?;
-                    let i = if i < 0 { len + i } else { i };
-                    if !(0..len).contains(&i) {
-                        return None;
-                    }
-                    l.items[i as usize].clone()
+        let step = |seg: &Segment, at: &Value| match (seg, at) {
+            (Segment::Names(names), Value::Map(m)) => m.borrow().get(names.first()?.as_str()),
+            (Segment::Indexes(idx), Value::List(l)) => {
+                let l = l.borrow();
+                let len = l.items.len() as i64;
+                let i = *idx.first()?;
+                let i = if i < 0 { len + i } else { i };
+                if !(0..len).contains(&i) {
+                    return None;
                 }
-                _ => return None,
-            };
+                Some(l.items[i as usize].clone())
+            }
+            _ => None,
+        };
+        // Stepped from `root` itself, not from a copy of it.
+        let Some((first, rest)) = self.segments.split_first() else {
+            return Some(root.clone());
+        };
+        let mut at = step(first, root)?;
+        for seg in rest {
+            at = step(seg, &at)?;
         }
         Some(at)
     }

@@ -90,7 +90,7 @@ impl Template {
             self.slots,
             vars,
             &RenderOptions::default(),
-            body.map(|b| b.0.clone()),
+            body.map(|b| b.value.clone()),
         )
     }
 
@@ -110,14 +110,26 @@ impl Template {
 /// uses it: reading it is also proof that it is JSON, so a caller that
 /// must check a body anyway checks it this way for free. Not `Send`: it
 /// lives within one request.
-pub struct JsonBody(value::Value);
+pub struct JsonBody {
+    value: value::Value,
+    /// The text read (shared with the strings read from it).
+    text: std::rc::Rc<str>,
+}
 
 impl JsonBody {
     /// `text` read into values if it is JSON of the shapes the quick reader
     /// takes (see `quick_json`); `None` means "not known to be JSON", to be
     /// decided by a full check.
     pub fn read(text: &str) -> Option<JsonBody> {
-        quick_json::parse(text).map(JsonBody)
+        let text = std::rc::Rc::<str>::from(text);
+        let value = quick_json::parse_shared(&text)?;
+        Some(JsonBody { value, text })
+    }
+
+    /// The text that was read (already known to be UTF-8: no need to check
+    /// the bytes again).
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 

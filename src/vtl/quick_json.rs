@@ -51,9 +51,15 @@ struct Scratch {
 /// The value of `text` if it is one JSON value of the shapes above, with
 /// optional whitespace around it.
 pub(crate) fn parse(text: &str) -> Option<Value> {
+    parse_shared(&Rc::from(text))
+}
+
+/// [`parse`] of a text already shared: its strings are slices of it.
+pub(crate) fn parse_shared(shared: &Rc<str>) -> Option<Value> {
+    let text: &str = shared;
     let mut reader = Reader {
         text,
-        shared: Rc::from(text),
+        shared: shared.clone(),
         bytes: text.as_bytes(),
         at: 0,
         scratch: SCRATCH.take(),

@@ -171,6 +171,9 @@ impl IntegrationResponses {
                 content_type = ct.clone();
                 let body = if answer.binary {
                     std::borrow::Cow::Owned(base64::engine::general_purpose::STANDARD.encode(answer.body))
+                } else if let Some(read) = answer.read_body {
+                    // The same bytes, read (and so checked as UTF-8) already.
+                    std::borrow::Cow::Borrowed(read.text())
                 } else {
                     super::text_of(answer.body)
                 };
