@@ -68,16 +68,13 @@ fn free_packed(packed: u64) {
 
 /// `portico_input` (ABI version 2): the input buffer, with room for at least
 /// `len` bytes, 0 if that much cannot be allocated. The previous buffer is
-/// reused when it has room and is not large, else freed; either way the
-/// buffer returned stays put until the next `portico_input` call.
+/// freed; the new one stays put until the next `portico_input` call. (The
+/// host keeps the buffer it was given and asks again only for a larger one.)
 pub fn input(len: i32) -> i32 {
     let Ok(len) = usize::try_from(len) else {
         return 0;
     };
     INPUT.with(|buf| {
-        if (len.max(1)..=SPARE_LIMIT).contains(&buf.capacity()) {
-            return buf.as_mut_ptr() as usize as i32;
-        }
         // Drop the old buffer first, so a large one can be replaced in place.
         *buf = Vec::new();
         if buf.try_reserve_exact(len.max(1)).is_err() {
@@ -359,14 +356,8 @@ mod tests {
         assert_ne!(input(0), 0);
         let first = input(100);
         assert_ne!(first, 0);
-        // A buffer with room is handed out again.
-        assert_eq!(input(50), first);
-        INPUT.with(|b| assert!(b.capacity() >= 100));
         assert_ne!(input(1 << 20), 0);
         INPUT.with(|b| assert!(b.capacity() >= 1 << 20));
-        // A large one is not kept for a small input.
-        assert_ne!(input(10), 0);
-        INPUT.with(|b| assert!(b.capacity() < 1 << 20));
     }
 
     #[test]

@@ -190,7 +190,13 @@ impl UtilFn {
 pub(crate) fn util_method(r: &mut Renderer<'_, '_>, name: &str, args: Args) -> Result<Value, VtlError> {
     match (UtilFn::named(name), args.as_slice()) {
         (Some(func), [arg]) => util_call(r, func, arg),
-        (None, [_]) => text_arg(&args).map(|_| Value::Null),
+        // No such function: null, the argument read (and charged) all the same.
+        (None, [_]) => {
+            if let Some(s) = text_arg(&args)? {
+                r.tick(s.len() as u64 / 64)?;
+            }
+            Ok(Value::Null)
+        }
         _ => Ok(Value::Null),
     }
 }

@@ -73,7 +73,7 @@ pub(crate) fn parse_shared(shared: &Rc<str>) -> Option<Value> {
         && scratch.entries.capacity() <= KEPT_SCRATCH
         && scratch.unescaped.capacity() <= KEPT_SCRATCH
     {
-        // Empty after a complete read; what a declined one left is dropped.
+        // Empty after a complete read; what a declined one left is cleared.
         scratch.items.clear();
         scratch.entries.clear();
         SCRATCH.set(scratch);

@@ -451,12 +451,14 @@ impl Renderer<'_, '_> {
                 }
             }
             _ if self.var(r.slot).is_some() => {}
+            // Charged as the walk charges: a unit for the accessor, and one
+            // more for the literal path.
             Direct::InputPath { json, path } => {
-                self.tick(3)?;
+                self.tick(2)?;
                 return apigw::input_path_method(self, *json, path).map_err(|e| e.at(r.at));
             }
             Direct::Util(func, arg) => {
-                self.tick(2)?;
+                self.tick(1)?;
                 let arg = self.eval(arg)?;
                 return apigw::util_call(self, *func, &arg).map_err(|e| e.at(r.at));
             }

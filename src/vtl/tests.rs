@@ -1779,6 +1779,26 @@ fn one_step_references_render_as_the_chain_walk_does() {
                 .map_err(|e| e.to_string());
             assert_eq!(one_step, walked, "{source} ({nulls:?})");
         }
+        // Both ways charge the same work: the least budget the walk renders
+        // in is the least the one-step form renders in.
+        let t_walked = walked(Template::parse(source).unwrap_or_else(|e| panic!("{source}: {e}")));
+        let fits = |t: &Template, max_work: u64| {
+            let opts = RenderOptions {
+                max_work,
+                ..RenderOptions::default()
+            };
+            t.render_with(&vars, &opts).is_ok()
+        };
+        if let Some(least) = (0..2000).find(|&w| fits(&t_walked, w)) {
+            assert!(
+                fits(&t, least),
+                "{source}: one step needs more than {least} units"
+            );
+            assert!(
+                least == 0 || !fits(&t, least - 1),
+                "{source}: one step needs less than {least} units"
+            );
+        }
     }
     assert!(direct_forms >= 20, "only {direct_forms} one-step references");
 }
