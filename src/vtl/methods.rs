@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use super::error::{ErrorKind, VtlError};
 use super::render::{MAX_ITEMS, Renderer};
-use super::value::{Args, Builtin, Value, java_equals};
+use super::value::{Args, Builtin, LoopProperty, Value, java_equals};
 use super::value::{Entries, Text};
 
 fn thrown(message: impl Into<String>) -> VtlError {
@@ -49,16 +49,17 @@ pub(crate) fn call(
             _ => Value::Null,
         }),
         Value::Object(Builtin::Foreach(s)) => {
-            let s = s.borrow();
-            Ok(match (name, args.as_slice()) {
-                ("hasNext", []) => Value::Bool(s.has_next),
-                ("getIndex", []) => Value::Int(s.index as i64),
-                ("getCount", []) => Value::Int(s.index as i64 + 1),
-                ("isFirst", []) => Value::Bool(s.index == 0),
-                ("isLast", []) => Value::Bool(!s.has_next),
-                ("getParent", []) => s.parent.clone().unwrap_or(Value::Null),
-                _ => Value::Null,
-            })
+            // The getters of the properties `$foreach.index` etc. read.
+            let property = match (name, args.as_slice()) {
+                ("hasNext", []) => Some(LoopProperty::HasNext),
+                ("getIndex", []) => Some(LoopProperty::Index),
+                ("getCount", []) => Some(LoopProperty::Count),
+                ("isFirst", []) => Some(LoopProperty::First),
+                ("isLast", []) => Some(LoopProperty::Last),
+                ("getParent", []) => Some(LoopProperty::Parent),
+                _ => None,
+            };
+            Ok(property.map_or(Value::Null, |p| p.of(&s.borrow())))
         }
         _ => Ok(Value::Null),
     }

@@ -1802,3 +1802,18 @@ fn one_step_references_render_as_the_chain_walk_does() {
     }
     assert!(direct_forms >= 20, "only {direct_forms} one-step references");
 }
+
+#[test]
+fn foreach_getters_read_what_its_properties_read() {
+    let out = run(
+        "#foreach($i in [1..3])$foreach.getIndex()=$foreach.index $foreach.getCount()=$foreach.count \
+$foreach.hasNext() $foreach.isFirst()=$foreach.first $foreach.isLast()=$foreach.last;#end",
+        &req(),
+    )
+    .expect("renders")
+    .output;
+    assert_eq!(
+        out,
+        "0=0 1=1 true true=true false=false;1=1 2=2 true false=false false=false;2=2 3=3 false false=false true=true;"
+    );
+}
