@@ -115,7 +115,9 @@ impl Reader<'_> {
             }
             i += 8;
         }
-        let end = i + body[i..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let end = i + body[i..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
         if body[end] != b'"' {
             return None;
         }

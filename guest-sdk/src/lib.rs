@@ -21,6 +21,16 @@
 
 #[doc(hidden)]
 pub mod __private;
+// Used only where it is installed (below) and by its tests.
+#[cfg_attr(
+    not(all(
+        feature = "allocator",
+        target_arch = "wasm32",
+        not(target_feature = "atomics")
+    )),
+    allow(dead_code)
+)]
+mod alloc;
 mod authorizer;
 mod context;
 mod error;
@@ -45,3 +55,13 @@ pub use log::{Level, debug, error, info, log, warn};
 pub use aws_lambda_events as events;
 pub use serde;
 pub use serde_json;
+
+/// Small blocks recycled in front of dlmalloc (see `alloc.rs`). Only where
+/// wasm has a single thread: the allocator's lists are not synchronised.
+#[cfg(all(
+    feature = "allocator",
+    target_arch = "wasm32",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static ALLOCATOR: alloc::Allocator = alloc::Allocator::new();

@@ -175,11 +175,20 @@ mod tests {
         serde_json::to_vec(r).unwrap()
     }
 
-    fn response(status: i64, headers: &[(&str, &[u8])], multi: &[(&str, &[u8])], body: Option<Body>, b64: bool) -> ApiGatewayProxyResponse {
+    fn response(
+        status: i64,
+        headers: &[(&str, &[u8])],
+        multi: &[(&str, &[u8])],
+        body: Option<Body>,
+        b64: bool,
+    ) -> ApiGatewayProxyResponse {
         let map = |pairs: &[(&str, &[u8])]| {
             let mut m = HeaderMap::new();
             for (k, v) in pairs {
-                m.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_bytes(v).unwrap());
+                m.append(
+                    HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    HeaderValue::from_bytes(v).unwrap(),
+                );
             }
             m
         };
@@ -207,16 +216,17 @@ mod tests {
         let headers: &[&[(&str, &[u8])]] = &[
             &[],
             &[("content-type", b"application/json")],
-            &[("x-a", b"1"), ("x-b", b"two words"), ("x-a", b"3"), ("set-cookie", b"a=1; Path=/")],
+            &[
+                ("x-a", b"1"),
+                ("x-b", b"two words"),
+                ("x-a", b"3"),
+                ("set-cookie", b"a=1; Path=/"),
+            ],
             &[("x-obs", "é \t x".as_bytes())],
         ];
         for (i, text) in texts.iter().enumerate() {
             for (j, h) in headers.iter().enumerate() {
-                for body in [
-                    None,
-                    Some(Body::Empty),
-                    Some(Body::Text((*text).to_string())),
-                ] {
+                for body in [None, Some(Body::Empty), Some(Body::Text((*text).to_string()))] {
                     let r = response(
                         [200, -1, 0, 599, i64::MAX][(i + j) % 5],
                         h,
