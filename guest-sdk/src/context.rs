@@ -2,6 +2,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::scan::first_special;
+
 /// Invocation context, handed to every handler call.
 ///
 /// Decoded from the context JSON the host passes to `portico_invoke`
@@ -87,12 +89,6 @@ fn read_host_shape(bytes: &[u8]) -> Option<Context> {
     })
 }
 
-/// Whether all eight bytes of `w` are ASCII other than `"`, `\` and
-/// control characters.
-const fn plain_ascii(w: u64) -> bool {
-    !crate::proxy_response::needs_escape(w) && w & 0x8080_8080_8080_8080 == 0
-}
-
 struct Reader<'a> {
     rest: &'a [u8],
 }
@@ -103,54 +99,49 @@ impl Reader<'_> {
         Some(())
     }
 
-    /// A string without escapes or control characters. Scanned eight bytes
-    /// at a time while they are plain ASCII (the usual case: ids, names,
-    /// ARNs), byte by byte from the first word that is not.
+    /// A string without escapes or control characters. Its end is found
+    /// a word at a time while it is ASCII (the usual case: ids, names,
+    /// ARNs); from its first non-ASCII byte on, the rest is checked as UTF-8.
     fn string(&mut self) -> Option<String> {
         let body = self.rest.strip_prefix(b"\"")?;
-        let mut i = 0;
-        while let Some(word) = body.get(i..).and_then(|b| b.first_chunk::<8>()) {
-            if !plain_ascii(u64::from_le_bytes(*word)) {
-                break;
+        let ascii = first_special(body, true);
+        let text = if body.get(ascii) == Some(&b'"') {
+            // SAFETY: `body[..ascii]` is ASCII: `first_special(_, true)`
+            // stops at the first byte ≥ 0x80.
+            unsafe { std::str::from_utf8_unchecked(&body[..ascii]) }
+        } else {
+            let end = ascii + first_special(body.get(ascii..)?, false);
+            if body.get(end) != Some(&b'"') {
+                return None;
             }
-            i += 8;
-        }
-        let end = i + body[i..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        if body[end] != b'"' {
-            return None;
-        }
-        let tail = &body[i..end];
-        if !tail.is_ascii() {
-            std::str::from_utf8(tail).ok()?;
-        }
-        // SAFETY: `body[..i]` is ASCII (every word of it passed
-        // `plain_ascii`, which refuses a set high bit), `tail` is ASCII or
-        // was just checked, and two valid UTF-8 strings in a row are one.
-        let text = unsafe { std::str::from_utf8_unchecked(&body[..end]) };
-        self.rest = &body[end + 1..];
+            std::str::from_utf8(&body[..end]).ok()?
+        };
+        self.rest = &body[text.len() + 1..];
         Some(text.to_owned())
     }
 
     /// A JSON integer ≥ 0 that fits a u64 (no sign, no leading zero).
     fn unsigned(&mut self) -> Option<u64> {
-        let digits = self.rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let (number, rest) = self.rest.split_at(digits);
-        if number.is_empty() || (number.len() > 1 && number[0] == b'0') {
+        let mut value: u64 = 0;
+        let mut digits = 0;
+        while let Some(&d) = self.rest.get(digits)
+            && d.is_ascii_digit()
+        {
+            let d = u64::from(d - b'0');
+            // Nineteen digits always fit a u64, so only a twentieth is
+            // checked (on wasm32 a checked 64-bit multiply is a 128-bit
+            // libcall).
+            value = if digits < 19 {
+                value * 10 + d
+            } else {
+                value.checked_mul(10)?.checked_add(d)?
+            };
+            digits += 1;
+        }
+        if digits == 0 || (digits > 1 && self.rest[0] == b'0') {
             return None;
         }
-        // Nineteen digits always fit a u64, so only a twentieth is checked
-        // (on wasm32 a checked 64-bit multiply is a 128-bit libcall).
-        let (head, tail) = number.split_at(number.len().min(19));
-        let mut value: u64 = 0;
-        for &d in head {
-            value = value * 10 + u64::from(d - b'0');
-        }
-        for &d in tail {
-            value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-        }
-        self.rest = rest;
+        self.rest = &self.rest[digits..];
         Some(value)
     }
 }

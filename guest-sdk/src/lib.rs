@@ -37,6 +37,7 @@ mod error;
 mod log;
 mod macros;
 mod proxy_response;
+mod scan;
 
 pub use authorizer::{AuthorizerResponse, ContextValue, Effect, method_arn_wildcard};
 pub use context::Context;

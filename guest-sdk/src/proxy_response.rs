@@ -13,6 +13,8 @@ use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::ApiGatewayProxyResponse;
 use aws_lambda_events::http::HeaderMap;
 
+use crate::scan::first_special;
+
 /// Appends `r` as serde would; `false` (with `out` unchanged) when the
 /// response needs serde.
 pub(crate) fn write(out: &mut Vec<u8>, r: &ApiGatewayProxyResponse) -> bool {
@@ -87,48 +89,21 @@ fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap, multi: bool) -> bool {
 }
 
 /// Appends `s` as a JSON string, escaped as `serde_json` escapes (`"`, `\`
-/// and control characters, nothing else). Runs of eight bytes with nothing
-/// to escape are recognised a word at a time.
+/// and control characters, nothing else). Each run with nothing to escape
+/// is found a word at a time and copied in one piece.
 fn push_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let end = match bytes[i..].first_chunk::<8>() {
-            Some(word) if !needs_escape(u64::from_le_bytes(*word)) => {
-                i += 8;
-                continue;
-            }
-            // A word with something to escape is done byte by byte.
-            Some(_) => i + 8,
-            None => bytes.len(),
-        };
-        while i < end {
-            let b = bytes[i];
-            if b == b'"' || b == b'\\' || b < 0x20 {
-                out.extend_from_slice(&bytes[start..i]);
-                push_escape(out, b);
-                start = i + 1;
-            }
-            i += 1;
-        }
+    loop {
+        let end = start + first_special(&bytes[start..], false);
+        out.extend_from_slice(&bytes[start..end]);
+        let Some(&b) = bytes.get(end) else { break };
+        push_escape(out, b);
+        start = end + 1;
     }
-    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
-}
-
-/// Whether any of the eight bytes in `w` is `"`, `\` or below 0x20.
-pub(crate) const fn needs_escape(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let control = w.wrapping_sub(ONES * 0x20) & !w;
-    let quote = w ^ (ONES * b'"' as u64);
-    let quote = quote.wrapping_sub(ONES) & !quote;
-    let backslash = w ^ (ONES * b'\\' as u64);
-    let backslash = backslash.wrapping_sub(ONES) & !backslash;
-    (control | quote | backslash) & HIGH != 0
 }
 
 fn push_escape(out: &mut Vec<u8>, b: u8) {
