@@ -12,46 +12,50 @@ pub fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Appends `s` escaped as the inside of a JSON string. Runs of eight bytes
-/// with nothing to escape (the usual case: header values, paths, ids) are
-/// recognised a word at a time and copied in one piece.
+/// Appends `s` escaped as the inside of a JSON string. Each run with
+/// nothing to escape (the usual case: header values, paths, ids: the whole
+/// string) is found a word at a time and copied in one piece.
 pub fn push_str_contents(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let end = match bytes[i..].first_chunk::<8>() {
-            Some(word) if !needs_escape(u64::from_ne_bytes(*word)) => {
-                i += 8;
-                continue;
-            }
-            Some(_) => i + 8,
-            None => {
-                // The last few bytes, padded to a word with a byte that needs
-                // no escaping: most strings end without one to escape.
-                let mut word = [b'a'; 8];
-                word[..bytes.len() - i].copy_from_slice(&bytes[i..]);
-                if !needs_escape(u64::from_ne_bytes(word)) {
-                    break;
-                }
-                bytes.len()
-            }
+    loop {
+        let end = start + first_to_escape(&bytes[start..]);
+        out.extend_from_slice(&bytes[start..end]);
+        let Some(escaped) = bytes.get(end).and_then(|&b| escape(b)) else {
+            return;
         };
-        while i < end {
-            if let Some(escaped) = escape(bytes[i]) {
-                out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(escaped.as_bytes());
-                start = i + 1;
-            }
-            i += 1;
-        }
+        out.extend_from_slice(escaped.as_bytes());
+        start = end + 1;
     }
-    out.extend_from_slice(&bytes[start..]);
 }
 
-/// Whether any of the eight bytes in `w` is `"`, `\` or below 0x20.
-const fn needs_escape(w: u64) -> bool {
-    escape_mask(w) != 0
+/// The index of the first byte of `bytes` that is `"`, `\` or below 0x20,
+/// `bytes.len()` if none is. The last bytes short of a word are read as the
+/// last eight bytes (those before them already passed), or, in a string
+/// shorter than a word, gathered into one.
+#[inline(always)]
+fn first_to_escape(bytes: &[u8]) -> usize {
+    let i = skip_plain(bytes, 0);
+    if i + 8 <= bytes.len() {
+        return i;
+    }
+    let (at, word) = match bytes.last_chunk::<8>() {
+        Some(last) => (bytes.len() - 8, u64::from_le_bytes(*last)),
+        None => {
+            // Padded above with `a`s, which need no escaping.
+            let mut word = u64::from_le_bytes([b'a'; 8]);
+            for (k, &b) in bytes.iter().enumerate() {
+                word = (word & !(0xff << (8 * k))) | (u64::from(b) << (8 * k));
+            }
+            (0, word)
+        }
+    };
+    let mask = escape_mask(word);
+    if mask == 0 {
+        bytes.len()
+    } else {
+        at + (mask.trailing_zeros() / 8) as usize
+    }
 }
 
 /// From `i`, the index of the first byte that is `"`, `\\` or below 0x20,

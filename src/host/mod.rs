@@ -318,11 +318,11 @@ impl std::fmt::Display for FunctionArn<'_> {
 fn context_json(head: &str, req: &InvokeRequest<'_>, memory_mb: u32, deadline_ms: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(head.len() + 160);
     out.extend_from_slice(b"{\"requestId\":\"");
-    push_json_str_contents(&mut out, &req.request_id);
+    crate::json_out::push_str_contents(&mut out, &req.request_id);
     out.extend_from_slice(head.as_bytes());
     if let Some(q) = req.qualifier {
         out.push(b':');
-        push_json_str_contents(&mut out, q);
+        crate::json_out::push_str_contents(&mut out, q);
     }
     out.extend_from_slice(b"\",\"memoryLimitInMB\":");
     crate::json_out::push_int(&mut out, memory_mb);
@@ -350,25 +350,12 @@ fn context_head(settings: &HostSettings, config: &crate::function::FunctionConfi
     };
     let mut out = Vec::new();
     out.extend_from_slice(b"\",\"functionName\":\"");
-    push_json_str_contents(&mut out, &config.name);
+    crate::json_out::push_str_contents(&mut out, &config.name);
     out.extend_from_slice(b"\",\"functionVersion\":\"");
-    push_json_str_contents(&mut out, &config.version.to_string());
+    crate::json_out::push_str_contents(&mut out, &config.version.to_string());
     out.extend_from_slice(b"\",\"invokedFunctionArn\":\"");
-    push_json_str_contents(&mut out, &arn.to_string());
+    crate::json_out::push_str_contents(&mut out, &arn.to_string());
     String::from_utf8(out).unwrap_or_default()
-}
-
-/// Appends `s` escaped as the inside of a JSON string.
-fn push_json_str_contents(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.extend_from_slice(s.as_bytes());
-        return;
-    }
-    let start = out.len();
-    // Writing a string to a Vec cannot fail; it adds the quotes around it.
-    let _ = serde_json::to_writer(&mut *out, s);
-    out.pop();
-    out.remove(start);
 }
 
 fn pick_weighted(alias: &Alias) -> Version {
