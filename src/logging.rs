@@ -107,7 +107,12 @@ pub fn function_output(function: &str, request_id: &str, output: &[u8]) {
     if output.is_empty() || !tracing::enabled!(target: "portico::function", tracing::Level::INFO) {
         return;
     }
-    let text = String::from_utf8_lossy(output);
+    // Valid UTF-8 (nearly always) is checked by the fast path; only
+    // invalid output pays for the lossy conversion.
+    let text = match std::str::from_utf8(output) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(output),
+    };
     let Some(sink) = FUNCTION_SINK.get() else {
         for line in text.lines() {
             tracing::info!(target: "portico::function", function, request_id, "{line}");

@@ -203,8 +203,8 @@ pub struct InvokeTarget<'a> {
 /// and `/restapis/{apiId}/{stage}/_user_request_/{path}`.
 pub fn resolve_target<'a>(host: Option<&'a str>, raw_path: &'a str) -> Option<InvokeTarget<'a>> {
     if let Some(rest) = raw_path.strip_prefix("/restapis/") {
-        let (api_id, rest) = rest.split_once('/')?;
-        let (stage, rest) = rest.split_once('/')?;
+        let (api_id, rest) = split_at_slash(rest)?;
+        let (stage, rest) = split_at_slash(rest)?;
         let path = rest.strip_prefix("_user_request_")?;
         let path = if path.is_empty() { "/" } else { path };
         if !path.starts_with('/') {
@@ -220,7 +220,7 @@ pub fn resolve_target<'a>(host: Option<&'a str>, raw_path: &'a str) -> Option<In
     // `//stage/...` reaches the stage as AWS's front end collapses the
     // slashes before it.
     let rest = raw_path.strip_prefix('/')?.trim_start_matches('/');
-    let (stage, path) = match rest.find('/') {
+    let (stage, path) = match rest.bytes().position(|b| b == b'/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
@@ -228,6 +228,14 @@ pub fn resolve_target<'a>(host: Option<&'a str>, raw_path: &'a str) -> Option<In
         return None;
     }
     Some(InvokeTarget { api_id, stage, path })
+}
+
+/// `s` split around its first `/`. A byte loop: these are a few short
+/// segments, which `split_once`'s searcher costs more to set up for.
+fn split_at_slash(s: &str) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == b'/')?;
+    // `/` is ASCII, so both sides are on character boundaries.
+    Some((&s[..i], &s[i + 1..]))
 }
 
 /// API Gateway's answer to a request that matches no API, stage or route
@@ -351,13 +359,19 @@ impl tower_service::Service<Request> for ConnectionService {
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let (fd, conn) = (self.fd.clone(), self.conn.clone());
-        Box::pin(async move { Ok(handle(&fd, &conn, req).await) })
+        Box::pin(handle(self.fd.clone(), self.conn.clone(), req))
     }
 }
 
-/// The front door's request handler.
-async fn handle(fd: &FrontDoor, conn: &listener::ClientConn, req: Request) -> Response {
+/// The front door's request handler. It owns its arguments and answers
+/// the service's `Result` itself: a wrapping `async` block would keep a
+/// second copy of the request in the future, which is copied whole into its
+/// box for every request.
+async fn handle(
+    fd: Arc<FrontDoor>,
+    conn: Arc<listener::ClientConn>,
+    req: Request,
+) -> Result<Response, std::convert::Infallible> {
     // Taken for every request, answered or not, to stay in step with the
     // connection's requests.
     let names = conn.take_names();
@@ -370,7 +384,7 @@ async fn handle(fd: &FrontDoor, conn: &listener::ClientConn, req: Request) -> Re
     );
     let extended_id = extended_request_id();
     let mut resp = serve(
-        fd,
+        &fd,
         conn.peer,
         &conn.source_ip,
         names.as_deref(),
@@ -388,7 +402,7 @@ async fn handle(fd: &FrontDoor, conn: &listener::ClientConn, req: Request) -> Re
     if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(extended_id)) {
         h.insert(EXTENDED_ID.clone(), v);
     }
-    resp
+    Ok(resp)
 }
 
 async fn serve(
@@ -477,62 +491,65 @@ async fn serve(
         Err(_) => return gateway_error(StatusCode::BAD_REQUEST, "BadRequestException", "Bad Request"),
     };
     let headers = integrate::header_pairs_as_sent(&parts.headers, names_as_sent);
-    let event_for = |authorizer: Option<&serde_json::Value>, identity: proxy::CallerIdentity<'_>| {
-        proxy::build_event(&proxy::ProxyRequest {
-            method,
-            raw_path: target.path,
-            raw_query: parts.uri.query(),
-            headers: &headers,
-            body: &body,
-            source_ip,
-            resource_id: matched.resource_id,
-            resource_path: matched.resource_path,
-            path_params: &matched.path_params,
-            stage: target.stage,
-            stage_variables: &stage.variables,
-            deployment_id: &stage.deployment.id,
+    // Access control, in a block of its own: what it reads is dead before
+    // the integration runs, so the request's future (copied whole into its
+    // box for every request) does not carry it there.
+    let granted = {
+        let facts = authorize::RequestFacts {
             api_id: target.api_id,
-            account_id: &fd.access.account,
+            stage: target.stage,
+            method,
+            path: target.path,
+            resource_path: matched.resource_path,
+            route_method: matched.method,
+            raw_path,
+            raw_query: parts.uri.query(),
+            headers: &parts.headers,
+            body: &body,
+            source_ip: peer.ip(),
+            stage_variables: &stage.variables,
             request_id,
-            extended_request_id: extended_id,
-            domain_name: domain,
-            trace_id: &trace_id,
-            request_time_epoch_ms,
-            binary_media_types: &stage.deployment.binary_media_types,
-            authorizer,
-            identity,
-            parts: None,
-        })
-    };
-    let facts = authorize::RequestFacts {
-        api_id: target.api_id,
-        stage: target.stage,
-        method,
-        path: target.path,
-        resource_path: matched.resource_path,
-        route_method: matched.method,
-        raw_path,
-        raw_query: parts.uri.query(),
-        headers: &parts.headers,
-        body: &body,
-        source_ip: peer.ip(),
-        stage_variables: &stage.variables,
-        request_id,
-        api_key_source_authorizer: stage.deployment.api_key_source_authorizer,
-        resource_policy: stage.deployment.policy.as_ref(),
-    };
-    // Boxed, and only when there is something to decide: a Lambda
-    // authorizer's invocation is a large state machine, which open methods
-    // should not carry (and copy) with every request.
-    let granted = if authorize::is_open(&plan.access, &facts) {
-        authorize::Granted::default()
-    } else {
-        let check = fd.access.check(&plan.access, &facts, || {
-            event_for(None, proxy::CallerIdentity::default())
-        });
-        match Box::pin(check).await {
-            Ok(g) => g,
-            Err(denied) => return deny(responses, &denied, &ctx),
+            api_key_source_authorizer: stage.deployment.api_key_source_authorizer,
+            resource_policy: stage.deployment.policy.as_ref(),
+        };
+        if authorize::is_open(&plan.access, &facts) {
+            authorize::Granted::default()
+        } else {
+            // The REQUEST authorizer's event: the proxy event without a body.
+            let request_event = || {
+                proxy::build_event(&proxy::ProxyRequest {
+                    method,
+                    raw_path: target.path,
+                    raw_query: parts.uri.query(),
+                    headers: &headers,
+                    body: &body,
+                    source_ip,
+                    resource_id: matched.resource_id,
+                    resource_path: matched.resource_path,
+                    path_params: &matched.path_params,
+                    stage: target.stage,
+                    stage_variables: &stage.variables,
+                    deployment_id: &stage.deployment.id,
+                    api_id: target.api_id,
+                    account_id: &fd.access.account,
+                    request_id,
+                    extended_request_id: extended_id,
+                    domain_name: domain,
+                    trace_id: &trace_id,
+                    request_time_epoch_ms,
+                    binary_media_types: &stage.deployment.binary_media_types,
+                    authorizer: None,
+                    identity: proxy::CallerIdentity::default(),
+                    parts: None,
+                })
+            };
+            // Boxed, and only when there is something to decide: a Lambda
+            // authorizer's invocation is a large state machine, which open
+            // methods should not carry (and copy) with every request.
+            match Box::pin(fd.access.check(&plan.access, &facts, request_event)).await {
+                Ok(g) => g,
+                Err(denied) => return deny(responses, &denied, &ctx),
+            }
         }
     };
     ctx.authorizer = granted.authorizer_context();

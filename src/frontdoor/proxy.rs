@@ -1003,57 +1003,65 @@ impl ShapeReader<'_> {
         Some(digits.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0')))
     }
 
-    /// A JSON string: copied when it has no escapes, decoded by serde_json
-    /// when it has (its end found by skipping each escaped byte).
+    /// A JSON string, decoded in one pass: each plain run is found a word
+    /// at a time and copied, two-character escapes (`\"`, `\\`, `\/`, `\b`,
+    /// `\f`, `\n`, `\r`, `\t`: a JSON body in a string) are decoded on the
+    /// way; a string with a `\u` escape is left to serde_json.
     fn string(&mut self) -> Option<String> {
         let body = self.rest.strip_prefix(b"\"")?;
-        let mut escaped = false;
-        let mut i = 0;
+        let mut out = Vec::new();
+        let (mut start, mut i) = (0, 0);
         loop {
             i = crate::json_out::skip_plain(body, i);
             match *body.get(i)? {
                 b'"' => break,
                 b'\\' => {
-                    escaped = true;
+                    let decoded = match *body.get(i + 1)? {
+                        b'"' => b'"',
+                        b'\\' => b'\\',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        _ => return self.string_by_serde(),
+                    };
+                    if out.is_empty() {
+                        out.reserve(body.len().min(4096));
+                    }
+                    out.extend_from_slice(&body[start..i]);
+                    out.push(decoded);
                     i += 2;
+                    start = i;
                 }
                 b if b < 0x20 => return None,
                 _ => i += 1,
             }
         }
-        let text = if escaped {
-            unescape(&body[..i]).or_else(|| serde_json::from_slice::<String>(&self.rest[..i + 2]).ok())?
-        } else {
-            std::str::from_utf8(&body[..i]).ok()?.to_owned()
-        };
+        out.extend_from_slice(&body[start..i]);
+        self.rest = &body[i + 1..];
+        String::from_utf8(out).ok()
+    }
+
+    /// A string with a `\u` escape, through serde_json (its end found by
+    /// skipping each escaped byte).
+    fn string_by_serde(&mut self) -> Option<String> {
+        let body = self.rest.strip_prefix(b"\"")?;
+        let mut i = 0;
+        loop {
+            i = crate::json_out::skip_plain(body, i);
+            match *body.get(i)? {
+                b'"' => break,
+                b'\\' => i += 2,
+                b if b < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        let text = serde_json::from_slice::<String>(&self.rest[..i + 2]).ok()?;
         self.rest = &body[i + 1..];
         Some(text)
     }
-}
-
-/// The text of a JSON string's inside with two-character escapes only
-/// (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`: a JSON body in a
-/// string); `None` when it has a `\u` escape or is not UTF-8.
-fn unescape(inside: &[u8]) -> Option<String> {
-    let mut out = Vec::with_capacity(inside.len());
-    let mut rest = inside;
-    while let Some(at) = rest.iter().position(|&b| b == b'\\') {
-        out.extend_from_slice(&rest[..at]);
-        out.push(match rest.get(at + 1)? {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 0x08,
-            b'f' => 0x0c,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            _ => return None,
-        });
-        rest = &rest[at + 2..];
-    }
-    out.extend_from_slice(rest);
-    String::from_utf8(out).ok()
 }
 
 /// An integer or numeric string in 200–599; `null` means absent.
@@ -1268,6 +1276,8 @@ mod tests {
                         r#","body":"a\/b\bc\fd\ne\rf\tg\\h\"i""#,
                         r#","body":"bad \x escape""#,
                         r#","body":"\u0041\n""#,
+                        r#","body":"x\"y\u0041z\\""#,
+                        r#","body":"x\ny\u0001""#,
                     ] {
                         for b64 in ["false", "true", "\"true\"", "null"] {
                             cases.push(sdk(status, headers, multi, body, b64));

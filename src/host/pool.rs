@@ -21,7 +21,9 @@ pub struct VersionPool {
     pub config: FunctionConfig,
     pub prepared: Prepared,
     env: Environment,
-    idle: Mutex<Vec<SdkInstance>>,
+    // Boxed: an instance moves out of and back into this stack on every
+    // warm invocation, and a box moves as one pointer.
+    idle: Mutex<Vec<Box<SdkInstance>>>,
     /// The invariant middle of this version's context JSON (see
     /// `Host::invoke`), rendered once.
     pub(super) context_head: String,
@@ -91,7 +93,7 @@ impl VersionPool {
         }
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<SdkInstance>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Box<SdkInstance>>> {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -143,8 +145,16 @@ impl VersionPool {
         started: Instant,
     ) -> Run {
         if self.prepared.shape == GuestShape::Command {
-            let (result, logs, peak) =
-                run_command(&self.prepared, &self.env, call.event, call.request_id, call.check).await;
+            // Boxed, as a cold start is below: a fresh command run's state
+            // machine is larger than a warm call's.
+            let (result, logs, peak) = Box::pin(run_command(
+                &self.prepared,
+                &self.env,
+                call.event,
+                call.request_id,
+                call.check,
+            ))
+            .await;
             return Run {
                 result,
                 logs: logs.take(),
@@ -158,8 +168,11 @@ impl VersionPool {
             Some(i) => (i, None),
             None => {
                 let init_started = Instant::now();
-                match SdkInstance::start(&self.prepared, &self.env, call.request_id).await {
-                    Ok(i) => (i, Some(init_started.elapsed())),
+                // Boxed: a cold start's state machine is larger than a warm
+                // call's, and would make every invocation's future that large
+                // (the front door copies each request's future whole).
+                match Box::pin(SdkInstance::start(&self.prepared, &self.env, call.request_id)).await {
+                    Ok(i) => (Box::new(i), Some(init_started.elapsed())),
                     Err(failure) => {
                         return Run {
                             result: Err(failure),
