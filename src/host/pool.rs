@@ -23,6 +23,7 @@ pub struct VersionPool {
     env: Environment,
     // Boxed: an instance moves out of and back into this stack on every
     // warm invocation, and a box moves as one pointer.
+    #[expect(clippy::vec_box, reason = "moved per call: a box moves as one pointer")]
     idle: Mutex<Vec<Box<SdkInstance>>>,
     /// The invariant middle of this version's context JSON (see
     /// `Host::invoke`), rendered once.
@@ -93,6 +94,7 @@ impl VersionPool {
         }
     }
 
+    #[expect(clippy::vec_box, reason = "see `idle`")]
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Box<SdkInstance>>> {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
