@@ -147,7 +147,18 @@ pub fn method_request_headers<'a>(
     domain_name: &'a str,
     trace_id: &'a str,
 ) -> Vec<(&'a str, &'a str)> {
-    let mut pairs = Vec::with_capacity(headers.len() + ADDED_HEADERS.len());
+    method_request_headers_inline(headers, source_ip, domain_name, trace_id).into_vec()
+}
+
+/// [`method_request_headers`] kept inline for a request's usual few
+/// headers (the proxy event writes them and drops them).
+fn method_request_headers_inline<'a>(
+    headers: &'a [HeaderPair<'a>],
+    source_ip: &'a str,
+    domain_name: &'a str,
+    trace_id: &'a str,
+) -> SmallVec<[(&'a str, &'a str); 16]> {
+    let mut pairs = SmallVec::with_capacity(headers.len() + ADDED_HEADERS.len());
     let mut host = None;
     let mut sent = [false; ADDED_HEADERS.len()];
     for (name, value) in headers {
@@ -166,8 +177,8 @@ pub fn method_request_headers<'a>(
         host: host.unwrap_or(domain_name),
         trace_id,
     };
-    for (name, sent) in ADDED_HEADERS.into_iter().zip(sent) {
-        if !sent && let Some(value) = added.value(name) {
+    for (i, (name, sent)) in ADDED_HEADERS.into_iter().zip(sent).enumerate() {
+        if !sent && let Some(value) = added.value_at(i) {
             pairs.push((name, value));
         }
     }
@@ -195,16 +206,18 @@ pub struct AddedHeaders<'a> {
 impl<'a> AddedHeaders<'a> {
     /// The value of the added header `name` (any case), None for others.
     pub fn value(&self, name: &str) -> Option<&'a str> {
-        if name.eq_ignore_ascii_case("x-forwarded-for") {
-            Some(self.source_ip)
-        } else if name.eq_ignore_ascii_case("x-forwarded-proto") {
-            Some("http")
-        } else if name.eq_ignore_ascii_case("x-forwarded-port") {
-            Some(split_host_port(self.host).1.unwrap_or("80"))
-        } else if name.eq_ignore_ascii_case("x-amzn-trace-id") {
-            Some(self.trace_id).filter(|t| !t.is_empty())
-        } else {
-            None
+        let i = ADDED_HEADERS.iter().position(|a| name.eq_ignore_ascii_case(a))?;
+        self.value_at(i)
+    }
+
+    /// The value of `ADDED_HEADERS[i]`.
+    fn value_at(&self, i: usize) -> Option<&'a str> {
+        match i {
+            0 => Some(self.source_ip),
+            1 => Some("http"),
+            2 => Some(split_host_port(self.host).1.unwrap_or("80")),
+            3 => Some(self.trace_id).filter(|t| !t.is_empty()),
+            _ => None,
         }
     }
 }
@@ -371,14 +384,12 @@ pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
     let headers = if req.headers.is_empty() {
         None
     } else {
-        let pairs = method_request_headers(req.headers, req.source_ip, req.domain_name, req.trace_id)
-            .into_iter()
-            .map(|(key, value)| Pair {
-                key: Cow::Borrowed(key),
-                value: Cow::Borrowed(value),
-            })
-            .collect();
-        Some(Grouped::new(pairs, true))
+        Some(method_request_headers_inline(
+            req.headers,
+            req.source_ip,
+            req.domain_name,
+            req.trace_id,
+        ))
     };
 
     let query = req
@@ -409,7 +420,7 @@ pub fn build_event(req: &ProxyRequest<'_>) -> Vec<u8> {
     fixed_part(o, Part::Head);
     json::push_str(o, &event_path(req.raw_path));
     fixed_part(o, Part::Method);
-    write_grouped(o, headers.as_ref(), b",\"multiValueHeaders\":");
+    write_headers(o, headers.as_deref(), b",\"multiValueHeaders\":");
     o.extend_from_slice(b",\"queryStringParameters\":");
     write_grouped(o, query.as_ref(), b",\"multiValueQueryStringParameters\":");
     o.extend_from_slice(b",\"pathParameters\":");
@@ -507,6 +518,64 @@ fn write_map<'a>(out: &mut Vec<u8>, entries: impl ExactSizeIterator<Item = (&'a 
     out.push(b'}');
 }
 
+/// Writes the method request's headers as [`write_grouped`] does. Names
+/// are rarely repeated: then each header is its own group, and is written
+/// straight from the list, without grouping.
+fn write_headers(out: &mut Vec<u8>, headers: Option<&[(&str, &str)]>, between: &[u8]) {
+    let Some(headers) = headers.filter(|h| !has_repeated_name(h)) else {
+        let grouped = headers.map(|h| {
+            let pairs = h
+                .iter()
+                .map(|&(key, value)| Pair {
+                    key: Cow::Borrowed(key),
+                    value: Cow::Borrowed(value),
+                })
+                .collect();
+            Grouped::new(pairs, true)
+        });
+        return write_grouped(out, grouped.as_ref(), between);
+    };
+    // Where each header's escaped name ends and its escaped value ends.
+    let mut ends: SmallVec<[(usize, usize); 16]> = SmallVec::with_capacity(headers.len());
+    out.push(b'{');
+    let first = out.len();
+    for (name, value) in headers {
+        if out.len() > first {
+            out.push(b',');
+        }
+        json::push_str(out, name);
+        let name_end = out.len();
+        out.push(b':');
+        json::push_str(out, value);
+        ends.push((name_end, out.len()));
+    }
+    out.push(b'}');
+    out.extend_from_slice(between);
+    out.push(b'{');
+    let mut start = first;
+    for (i, &(name_end, value_end)) in ends.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_within(start..name_end);
+        out.extend_from_slice(b":[");
+        out.extend_from_within(name_end + 1..value_end);
+        out.push(b']');
+        // The next name starts after the comma.
+        start = value_end + 1;
+    }
+    out.push(b'}');
+}
+
+/// Whether two of `headers` have the same name (any case).
+fn has_repeated_name(headers: &[(&str, &str)]) -> bool {
+    headers.iter().enumerate().any(|(i, (name, _))| {
+        headers[..i]
+            .iter()
+            .any(|(other, _)| other.len() == name.len() && other.eq_ignore_ascii_case(name))
+    })
+}
+
 /// Writes `grouped` twice: as the single-value object (`{"k":"last
 /// value"}`), then `between`, then as the multi-value one (`{"k":["v1",
 /// "v2"]}`); `null` twice when there is nothing. A name, and the value of a
@@ -567,10 +636,25 @@ fn write_grouped(out: &mut Vec<u8>, grouped: Option<&Grouped<'_>>, between: &[u8
 /// `dd/Mon/yyyy:HH:MM:SS +0000` for a time in years 0..=9999, formatted by hand: this runs for
 /// every request, and chrono's `format` parses its pattern each time.
 pub(crate) fn clf_time(epoch_ms: i64) -> Option<[u8; 26]> {
+    // The last second formatted on this thread: requests come many a second.
+    thread_local! {
+        static LAST: std::cell::Cell<(i64, [u8; 26])> = const { std::cell::Cell::new((i64::MIN, [0; 26])) };
+    }
+    let secs = epoch_ms.div_euclid(1000);
+    let (at, text) = LAST.get();
+    if at == secs {
+        return Some(text);
+    }
+    let text = clf_time_of(secs)?;
+    LAST.set((secs, text));
+    Some(text)
+}
+
+/// [`clf_time`] of `secs` since the epoch, worked out.
+fn clf_time_of(secs: i64) -> Option<[u8; 26]> {
     const MONTHS: [&[u8; 3]; 12] = [
         b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
     ];
-    let secs = epoch_ms.div_euclid(1000);
     let (days, secs_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
     let z = days + 719_468;
@@ -707,14 +791,22 @@ fn event_path(raw: &str) -> Cow<'_, str> {
 
 /// Splits `host[:port]` (IPv6 in brackets); the port only if it is all digits.
 fn split_host_port(authority: &str) -> (&str, Option<&str>) {
-    let authority = authority.trim();
-    let (host, rest) = if authority.starts_with('[') {
-        match authority.find(']') {
+    // Bytes, not chars: the usual host needs no trimming, and `[`, `]`, `:` are ASCII.
+    let bytes = authority.as_bytes();
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    let authority = if plain(bytes.first()) && plain(bytes.last()) {
+        authority
+    } else {
+        authority.trim()
+    };
+    let bytes = authority.as_bytes();
+    let (host, rest) = if bytes.first() == Some(&b'[') {
+        match bytes.iter().position(|&b| b == b']') {
             Some(end) => authority.split_at(end + 1),
             None => (authority, ""),
         }
     } else {
-        match authority.rfind(':') {
+        match bytes.iter().rposition(|&b| b == b':') {
             Some(colon) => authority.split_at(colon),
             None => (authority, ""),
         }
@@ -728,7 +820,10 @@ fn split_host_port(authority: &str) -> (&str, Option<&str>) {
 /// `requestContext.domainPrefix`: the first label of the host name.
 pub(crate) fn domain_prefix(domain_name: &str) -> &str {
     let host = split_host_port(domain_name).0;
-    host.split('.').next().unwrap_or(host)
+    match host.as_bytes().iter().position(|&b| b == b'.') {
+        Some(dot) => &host[..dot],
+        None => host,
+    }
 }
 
 /// `a=1&b&c=x+y%2B` → pairs, form-decoded; empty segments are skipped.
@@ -1346,6 +1441,92 @@ mod tests {
             }
             let _ = next();
         }
+    }
+
+    #[test]
+    fn host_and_port_split_as_by_chars() {
+        fn by_chars(authority: &str) -> (&str, Option<&str>, &str) {
+            let authority = authority.trim();
+            let (host, rest) = if authority.starts_with('[') {
+                match authority.find(']') {
+                    Some(end) => authority.split_at(end + 1),
+                    None => (authority, ""),
+                }
+            } else {
+                match authority.rfind(':') {
+                    Some(colon) => authority.split_at(colon),
+                    None => (authority, ""),
+                }
+            };
+            let port = rest
+                .strip_prefix(':')
+                .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            (host, port, host.split('.').next().unwrap_or(host))
+        }
+        for authority in [
+            "",
+            "a",
+            "api.example.com",
+            "abc123.execute-api.localhost:8080",
+            "127.0.0.1:18480",
+            "[::1]:8080",
+            "[::1]",
+            "[::1",
+            " host:1 ",
+            "\thost\t",
+            "host:",
+            "host:8a",
+            ":80",
+            "é.x:1",
+            "\u{a0}h.i:1\u{a0}",
+            "x.é",
+        ] {
+            let (host, port) = split_host_port(authority);
+            assert_eq!(
+                (host, port, domain_prefix(authority)),
+                by_chars(authority),
+                "{authority:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn headers_without_repeats_are_written_as_grouped_ones() {
+        let lists: [&[(&str, &str)]; 6] = [
+            &[],
+            &[("Host", "h")],
+            &[
+                ("Host", "h"),
+                ("X-Forwarded-For", "1.2.3.4"),
+                ("X-Amzn-Trace-Id", "Root=1-a"),
+            ],
+            &[("a", "q\"uote"), ("b", "back\\slash\u{1}"), ("é", "漢字")],
+            // Repeated names, in any case, go through the grouping.
+            &[("a", "1"), ("B", "2"), ("A", "3")],
+            &[("x-y", "1"), ("X-Y", "2"), ("x-y", "3"), ("z", "4")],
+        ];
+        for list in lists {
+            let grouped = Grouped::new(
+                list.iter()
+                    .map(|&(k, v)| Pair {
+                        key: Cow::Borrowed(k),
+                        value: Cow::Borrowed(v),
+                    })
+                    .collect(),
+                true,
+            );
+            let mut expected = Vec::new();
+            write_grouped(&mut expected, Some(&grouped), b",between:");
+            let mut written = Vec::new();
+            write_headers(&mut written, Some(list), b",between:");
+            assert_eq!(
+                String::from_utf8_lossy(&written),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+        let mut written = Vec::new();
+        write_headers(&mut written, None, b",");
+        assert_eq!(written, b"null,null");
     }
     use serde_json::{Value, json};
 
@@ -2390,5 +2571,11 @@ mod tests {
             clf_time(1_589_522_469_000).unwrap(),
             *b"15/May/2020:06:01:09 +0000"
         );
+        // The last second is remembered, and only for that second.
+        let second = |ms| clf_time(ms).map(|b| String::from_utf8(b.to_vec()).unwrap());
+        assert_eq!(second(1_589_522_469_999).unwrap(), "15/May/2020:06:01:09 +0000");
+        assert_eq!(second(1_589_522_470_000).unwrap(), "15/May/2020:06:01:10 +0000");
+        assert_eq!(second(1_589_522_469_500).unwrap(), "15/May/2020:06:01:09 +0000");
+        assert_eq!(second(-1).unwrap(), "31/Dec/1969:23:59:59 +0000");
     }
 }
