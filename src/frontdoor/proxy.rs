@@ -204,14 +204,13 @@ pub struct AddedHeaders<'a> {
 }
 
 impl<'a> AddedHeaders<'a> {
-    /// The value of the added header `name` (any case), None for others.
-    pub fn value(&self, name: &str) -> Option<&'a str> {
-        let i = ADDED_HEADERS.iter().position(|a| name.eq_ignore_ascii_case(a))?;
-        self.value_at(i)
+    /// Where `name` (any case) is among the added headers; None for others.
+    pub fn index_of(name: &str) -> Option<usize> {
+        ADDED_HEADERS.iter().position(|a| name.eq_ignore_ascii_case(a))
     }
 
-    /// The value of `ADDED_HEADERS[i]`.
-    fn value_at(&self, i: usize) -> Option<&'a str> {
+    /// The value of the added header at `i` (see [`AddedHeaders::index_of`]).
+    pub fn value_at(&self, i: usize) -> Option<&'a str> {
         match i {
             0 => Some(self.source_ip),
             1 => Some("http"),

@@ -174,6 +174,7 @@ impl<'a> RequestView<'a> {
     /// to a method request that came without them (see
     /// `proxy::method_request_headers`).
     fn added_header(&self, name: &str) -> Option<&str> {
+        let added = super::proxy::AddedHeaders::index_of(name)?;
         let host = self
             .ctx
             .headers
@@ -185,7 +186,7 @@ impl<'a> RequestView<'a> {
             host,
             trace_id: self.ctx.trace_id,
         }
-        .value(name)
+        .value_at(added)
     }
 
     pub fn path_param(&self, name: &str) -> Option<&str> {
