@@ -5,6 +5,7 @@
 //! costs several times more per field.
 
 /// Appends `s` as a JSON string, quotes included.
+#[inline]
 pub fn push_str(out: &mut Vec<u8>, s: &str) {
     out.reserve(s.len() + 2);
     out.push(b'"');
@@ -14,18 +15,27 @@ pub fn push_str(out: &mut Vec<u8>, s: &str) {
 
 /// Appends `s` escaped as the inside of a JSON string. Each run with
 /// nothing to escape (the usual case: header values, paths, ids: the whole
-/// string) is found a word at a time and copied in one piece.
+/// string) is found a word at a time and copied in one piece. Inlined, up
+/// to the first byte to escape: the event writes a few dozen short strings,
+/// and a call cost as much as scanning one.
+#[inline]
 pub fn push_str_contents(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    let mut start = 0;
-    loop {
-        let end = start + first_to_escape(&bytes[start..]);
-        out.extend_from_slice(&bytes[start..end]);
-        let Some(escaped) = bytes.get(end).and_then(|&b| escape(b)) else {
-            return;
-        };
+    let plain = first_to_escape(bytes);
+    out.extend_from_slice(&bytes[..plain]);
+    if plain < bytes.len() {
+        push_escaped_from(out, bytes, plain);
+    }
+}
+
+/// The rest of [`push_str_contents`], from `at`, the first byte to escape.
+#[inline(never)]
+fn push_escaped_from(out: &mut Vec<u8>, bytes: &[u8], mut at: usize) {
+    while let Some(escaped) = bytes.get(at).and_then(|&b| escape(b)) {
         out.extend_from_slice(escaped.as_bytes());
-        start = end + 1;
+        let start = at + 1;
+        at = start + first_to_escape(&bytes[start..]);
+        out.extend_from_slice(&bytes[start..at]);
     }
 }
 

@@ -223,12 +223,7 @@ fn human_line(out: &mut Vec<u8>, timestamp: &str, function: &str, request_id: &s
 }
 
 fn push_escaped(out: &mut Vec<u8>, s: &str) {
-    // A fold rather than `any`: without the early exit the check runs over
-    // whole vectors of bytes, and a line almost never has one to escape.
-    let needs_escape = s
-        .bytes()
-        .fold(false, |found, b| found | ((b < 0x20 && b != b'\t') | (b == 0x7f)));
-    if !needs_escape {
+    if !needs_escape(s.as_bytes()) {
         out.extend_from_slice(s.as_bytes());
         return;
     }
@@ -240,6 +235,29 @@ fn push_escaped(out: &mut Vec<u8>, s: &str) {
             out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
         }
     }
+}
+
+/// Whether `bytes` has a control character other than tab, or DEL. Eight
+/// bytes at a time: a line, a function name and a request id are a few
+/// dozen bytes, shorter than the vectors a byte loop is compiled to, and
+/// almost never have one; only a word that may is looked at byte by byte.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let escaped = |b: &u8| (*b < 0x20 && *b != b'\t') || *b == 0x7f;
+    let mut rest = bytes;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        let w = u64::from_le_bytes(*word);
+        // Some byte is below 0x20 ("has a byte less than"), or is 0x7f
+        // ("has a zero byte" of w ^ 0x7f…); then the tab check decides.
+        let del = w ^ (ONES * 0x7f);
+        let maybe = ((w.wrapping_sub(ONES * 0x20) & !w) | (del.wrapping_sub(ONES) & !del)) & HIGH;
+        if maybe != 0 && word.iter().any(escaped) {
+            return true;
+        }
+        rest = tail;
+    }
+    rest.iter().any(escaped)
 }
 
 /// The subscriber's JSON shape: `{"timestamp","level","fields":{"message",
@@ -300,6 +318,31 @@ mod tests {
             "del\u{7f} and a long clean tail, long enough for vectors",
         );
         assert!(String::from_utf8(out).unwrap().contains("del\\u{7f} and"));
+    }
+
+    #[test]
+    fn escapes_are_found_a_word_at_a_time_as_byte_by_byte() {
+        let slow = |bytes: &[u8]| bytes.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f);
+        let specials = [0x00, 0x01, 0x08, 0x0a, 0x1f, 0x7f];
+        let plain = [b'a', b'\t', b' ', 0x20, 0x7e, 0x80, 0xff, 0x09];
+        for len in 0..20 {
+            for &p in &plain {
+                let bytes = vec![p; len];
+                assert_eq!(needs_escape(&bytes), slow(&bytes), "{bytes:?}");
+                for at in 0..len {
+                    for &s in &specials {
+                        let mut bytes = bytes.clone();
+                        bytes[at] = s;
+                        assert_eq!(needs_escape(&bytes), slow(&bytes), "{bytes:?}");
+                        // A tab below a control character must not hide it.
+                        if at > 0 {
+                            bytes[at - 1] = b'\t';
+                            assert_eq!(needs_escape(&bytes), slow(&bytes), "{bytes:?}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
