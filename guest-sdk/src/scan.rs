@@ -35,15 +35,23 @@ pub(crate) fn first_special(bytes: &[u8], non_ascii: bool) -> usize {
         }
         i += 8;
     }
-    // The last few bytes, in a word padded with `a`s (plain) above them.
-    let mut word = u64::from_le_bytes([b'a'; 8]);
-    for (k, &b) in bytes[i..].iter().enumerate() {
-        let shift = 8 * k;
-        word = (word & !(0xff << shift)) | (u64::from(b) << shift);
-    }
+    // The last few bytes: as the last eight (those before them passed, so
+    // the lowest flag is still the first special byte), or, in a string
+    // shorter than a word, in a word padded with `a`s (plain) above them.
+    let (at, word) = match bytes.last_chunk::<8>() {
+        Some(last) => (bytes.len() - 8, u64::from_le_bytes(*last)),
+        None => {
+            let mut word = u64::from_le_bytes([b'a'; 8]);
+            for (k, &b) in bytes.iter().enumerate() {
+                let shift = 8 * k;
+                word = (word & !(0xff << shift)) | (u64::from(b) << shift);
+            }
+            (0, word)
+        }
+    };
     let mask = special_mask(word, non_ascii);
     if mask != 0 {
-        i + (mask.trailing_zeros() / 8) as usize
+        at + (mask.trailing_zeros() / 8) as usize
     } else {
         bytes.len()
     }
