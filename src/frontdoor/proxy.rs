@@ -1121,8 +1121,8 @@ impl ShapeReader<'_> {
                         b't' => b'\t',
                         _ => return self.string_by_serde(),
                     };
-                    if out.is_empty() {
-                        out.reserve(body.len().min(4096));
+                    if out.capacity() == 0 {
+                        out = Vec::with_capacity(body.len().min(4096));
                     }
                     out.extend_from_slice(&body[start..i]);
                     out.push(decoded);
@@ -1133,7 +1133,13 @@ impl ShapeReader<'_> {
                 _ => i += 1,
             }
         }
-        out.extend_from_slice(&body[start..i]);
+        // Without an escape (a header, usually), allocated at its size.
+        let out = if start == 0 {
+            body[..i].to_vec()
+        } else {
+            out.extend_from_slice(&body[start..i]);
+            out
+        };
         self.rest = &body[i + 1..];
         String::from_utf8(out).ok()
     }

@@ -376,7 +376,11 @@ pub fn lambda_proxy_headers(pairs: Vec<(String, String)>, spare: usize) -> Heade
         .collect();
     let mut out = HeaderMap::with_capacity(pairs.len() + spare);
     for (k, v) in pairs {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+        // What `HeaderValue::from_str` accepts (visible ASCII and tab), taken
+        // over without a copy.
+        let visible = v.bytes().all(|b| (b' '..0x7f).contains(&b) || b == b'\t');
+        let value = visible.then(|| HeaderValue::from_maybe_shared(Bytes::from(v)));
+        if let (Ok(name), Some(Ok(value))) = (HeaderName::from_bytes(k.as_bytes()), value) {
             append_remapped(&mut out, &name, value, &named, None);
         }
     }
