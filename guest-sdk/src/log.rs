@@ -1,3 +1,4 @@
+use std::cell::RefCell;
 use std::fmt::{self, Display};
 use std::io::Write;
 
@@ -31,20 +32,42 @@ impl Display for Level {
 /// it captures with a timestamp and the request id, so the result reads like
 /// Lambda's own `timestamp\trequestId\tLEVEL\tmessage`.
 pub(crate) fn format_line(level: Level, message: &dyn Display) -> String {
-    use std::fmt::Write as _;
     let mut line = String::with_capacity(128);
+    write_line(&mut line, level, message);
+    line
+}
+
+fn write_line(line: &mut String, level: Level, message: &dyn Display) {
+    use std::fmt::Write as _;
     line.push_str(level.as_str());
     line.push('\t');
     // Writing to a String cannot fail.
     let _ = write!(line, "{message}");
     line.push('\n');
-    line
 }
 
-/// Writes one log line to stderr with a single write.
+/// Writes one log line to stderr with a single write. The line is
+/// formatted into a buffer kept for the next one (a message that logs
+/// while it is formatted gets a buffer of its own).
 pub fn log(level: Level, message: impl Display) {
-    let line = format_line(level, &message);
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    thread_local! {
+        static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+    }
+    LINE.with(|kept| match kept.try_borrow_mut() {
+        Ok(mut line) => {
+            line.clear();
+            write_line(&mut line, level, &message);
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            // A long line does not keep its memory.
+            if line.capacity() > 4096 {
+                *line = String::new();
+            }
+        }
+        Err(_) => {
+            let line = format_line(level, &message);
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+    });
 }
 
 /// Logs `message` at [`Level::Debug`].
@@ -79,5 +102,19 @@ mod tests {
             "ERROR\tn=3\n"
         );
         assert!(Level::Debug < Level::Error);
+    }
+
+    #[test]
+    fn a_message_that_logs_while_formatted_is_written() {
+        struct Nested;
+        impl Display for Nested {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                log(Level::Debug, "inner");
+                f.write_str("outer")
+            }
+        }
+        // Neither a panic nor a deadlock: the inner line gets its own buffer.
+        log(Level::Info, Nested);
+        log(Level::Info, format_args!("after {}", 1));
     }
 }
