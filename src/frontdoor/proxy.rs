@@ -566,7 +566,9 @@ fn write_headers(out: &mut Vec<u8>, headers: Option<&[(&str, &str)]>, between: &
     out.push(b'}');
 }
 
-/// Whether two of `headers` have the same name (any case).
+/// Whether two of `headers` have the same name (any case). Pairwise: a
+/// request has at most hyper's 100 headers, and names of different lengths
+/// (most pairs) are told apart by their lengths.
 fn has_repeated_name(headers: &[(&str, &str)]) -> bool {
     headers.iter().enumerate().any(|(i, (name, _))| {
         headers[..i]
